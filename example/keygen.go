@@ -1,0 +1,35 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+
+	"github.com/credvault/vault"
+)
+
+func keygenCommand() *command {
+	return &command{
+		name:    "keygen",
+		summary: "print a new key, or write it to a new file",
+		example: `  credvault keygen -o master.key       # a new 0600 file, never overwritten
+  export MASTER_KEY="$(cat master.key)"`,
+		setup: func(fs *flag.FlagSet, c *cli) func([]string) error {
+			out := fs.String("o", "", "write the key to `file` (created with mode 0600; an existing file is never overwritten)")
+			return func(args []string) error {
+				if len(args) > 0 {
+					return usagef("keygen takes no arguments")
+				}
+				key := vault.GenerateKey()
+				if *out == "" {
+					_, err := fmt.Fprintln(c.stdout, key.Encode())
+					return err
+				}
+				if err := vault.SaveKey(*out, key); err != nil {
+					return err
+				}
+				fmt.Fprintf(c.stderr, "credvault: wrote a new key to %s (fingerprint %s)\n", *out, key.Fingerprint())
+				return nil
+			}
+		},
+	}
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/credvault/vault"
+)
+
+// vaultFlags are the flags of every command that opens or writes a vault.
+type vaultFlags struct {
+	c       *cli
+	vault   string
+	keyEnv  string
+	keyFile string
+	maxAge  time.Duration
+}
+
+func addVaultFlags(fs *flag.FlagSet, c *cli) *vaultFlags {
+	f := &vaultFlags{c: c}
+	fs.StringVar(&f.vault, "vault", "credentials.enc", "the vault `file`")
+	fs.StringVar(&f.keyEnv, "key-env", "MASTER_KEY", "the environment variable that holds the keyring")
+	fs.StringVar(&f.keyFile, "key-file", "", "read the keyring from `file` instead of the environment")
+	fs.DurationVar(&f.maxAge, "max-age", 0, "refuse a vault sealed longer ago than this (e.g. 720h); 0 accepts any age")
+	return f
+}
+
+// options returns the library options the flags ask for.
+func (f *vaultFlags) options() []vault.Option {
+	return []vault.Option{vault.WithMaxAge(f.maxAge)}
+}
+
+// maxKeyFileSize bounds a key file: a keyring of a few dozen keys.
+const maxKeyFileSize = 64 << 10
+
+// keyring reads the keyring from -key-file or the environment variable named
+// by -key-env. Its errors name where the keyring came from, never its text.
+func (f *vaultFlags) keyring() ([]*vault.Key, error) {
+	if f.keyFile != "" {
+		return readKeyFile(f.keyFile, f.c.stderr)
+	}
+	if f.keyEnv == "" {
+		return nil, usagef("-key-env must name an environment variable")
+	}
+	s := f.c.getenv(f.keyEnv)
+	if s == "" {
+		return nil, fmt.Errorf("$%s is not set: set it to the vault's key from your CI's secret store, or pass -key-file FILE (make a key with \"credvault keygen\")", f.keyEnv)
+	}
+	keys, err := vault.ParseKeyring(s)
+	if err != nil {
+		return nil, within("$"+f.keyEnv, err)
+	}
+	return keys, nil
+}
+
+// keySource says where the keyring came from, for messages: "$MASTER_KEY"
+// or "key file master.key".
+func (f *vaultFlags) keySource() string {
+	if f.keyFile != "" {
+		return "key file " + f.keyFile
+	}
+	return "$" + f.keyEnv
+}
+
+// readKeyFile reads a keyring from a file, warning when the file can be read
+// by others than its owner.
+func readKeyFile(path string, stderr io.Writer) ([]*vault.Key, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("key file %s does not exist: check -key-file, or make a key with \"credvault keygen -o %s\"", path, path)
+		}
+		return nil, fmt.Errorf("cannot read key file: %w", err)
+	}
+	defer file.Close()
+	info, err := file.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("cannot read key file: %w", err)
+	}
+	if info.IsDir() {
+		return nil, fmt.Errorf("key file %s is a directory", path)
+	}
+	if info.Mode().Perm()&0o077 != 0 {
+		fmt.Fprintf(stderr, "credvault: warning: key file %s has mode %04o; others can read it: chmod 600 %s\n", path, info.Mode().Perm(), path)
+	}
+	b, err := io.ReadAll(io.LimitReader(file, maxKeyFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read key file: %w", err)
+	}
+	defer clear(b)
+	if len(b) > maxKeyFileSize {
+		return nil, fmt.Errorf("key file %s is larger than %d KiB: is it the right file?", path, maxKeyFileSize>>10)
+	}
+	keys, err := vault.ParseKeyring(string(b))
+	if err != nil {
+		return nil, within("key file "+path, err)
+	}
+	return keys, nil
+}
+
+// open opens the vault the flags name with the keyring they name.
+func (f *vaultFlags) open() (*vault.Vault, error) {
+	keys, err := f.keyring()
+	if err != nil {
+		return nil, err
+	}
+	v, err := vault.Open(f.vault, keys, f.options()...)
+	if err != nil {
+		return nil, keyError{err: err, source: f.keySource()}
+	}
+	return v, nil
+}
+
+// within puts err in context ("$MASTER_KEY: ...") without the library's
+// "vault: " prefix in the middle of the message; errors.Is still sees err.
+func within(context string, err error) error {
+	return contextError{msg: context + ": " + strings.TrimPrefix(err.Error(), "vault: "), err: err}
+}
+
+type contextError struct {
+	msg string
+	err error
+}
+
+func (e contextError) Error() string { return e.msg }
+func (e contextError) Unwrap() error { return e.err }
+
+// A keyError is an error from opening a vault, with where the keyring came
+// from, so that report can say which variable or file to fix.
+type keyError struct {
+	err    error
+	source string
+}
+
+func (e keyError) Error() string { return e.err.Error() }
+func (e keyError) Unwrap() error { return e.err }
+
+// hint returns advice for the commonest mistakes, or "".
+func hint(err error) string {
+	var ke keyError
+	errors.As(err, &ke)
+	switch {
+	case errors.Is(err, vault.ErrWrongKey):
+		return fmt.Sprintf("the keyring came from %s; use the key the vault was sealed with, or \"new,old\" during a rotation", ke.source)
+	case errors.Is(err, fs.ErrNotExist) && ke.source != "":
+		return "pass -vault FILE, or create a vault with \"credvault seal secrets.json\""
+	case errors.Is(err, vault.ErrMalformed):
+		return "if this is the plaintext JSON, seal it with \"credvault seal FILE\""
+	}
+	return ""
+}

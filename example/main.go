@@ -1,0 +1,184 @@
+// Command credvault is the command-line face of package vault: it seals a
+// deployment pipeline's credentials into one Fernet-encrypted file and hands
+// them out on demand.
+//
+// Usage:
+//
+//	credvault COMMAND [flags] [args]
+//
+// Run "credvault help" for the commands, "credvault COMMAND -h" for one.
+// The key is read from the environment variable named by -key-env (default
+// MASTER_KEY) or from -key-file, never from the command line. Exit status is
+// 0 on success, 2 for a usage error and 1 for any other failure.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], &cli{
+		stdin:  os.Stdin,
+		stdout: os.Stdout,
+		stderr: os.Stderr,
+		getenv: os.Getenv,
+	}))
+}
+
+// A cli is what a command may touch of the outside world. Tests and the demo
+// give it buffers and a chosen environment.
+type cli struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// A command is one subcommand: its flags and arguments are parsed by setup,
+// then run does the work.
+type command struct {
+	name    string
+	args    string // the synopsis after the flags, e.g. "PATH"
+	summary string
+	example string
+	// setup declares the command's flags on fs and returns the function that
+	// runs it with the positional arguments.
+	setup func(fs *flag.FlagSet, c *cli) func(args []string) error
+}
+
+func commands() []*command {
+	return []*command{
+		keygenCommand(),
+		sealCommand(),
+		getCommand(),
+		showCommand(),
+		demoCommand(),
+	}
+}
+
+// run executes the command line args and returns the exit status.
+func run(args []string, c *cli) int {
+	if len(args) == 0 {
+		printUsage(c.stderr)
+		return 2
+	}
+	name := args[0]
+	if name == "help" || name == "-h" || name == "-help" || name == "--help" {
+		printUsage(c.stdout)
+		return 0
+	}
+	for _, cmd := range commands() {
+		if cmd.name == name {
+			return runCommand(cmd, args[1:], c)
+		}
+	}
+	fmt.Fprintf(c.stderr, "credvault: unknown command %q\n\n", name)
+	printUsage(c.stderr)
+	return 2
+}
+
+func runCommand(cmd *command, args []string, c *cli) int {
+	fs := flag.NewFlagSet(cmd.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	do := cmd.setup(fs, c)
+	positional, err := parseFlags(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		commandUsage(c.stdout, cmd, fs)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(c.stderr, "credvault %s: %v\n\n", cmd.name, err)
+		commandUsage(c.stderr, cmd, fs)
+		return 2
+	}
+	if err := do(positional); err != nil {
+		return report(c.stderr, cmd, fs, err)
+	}
+	return 0
+}
+
+// parseFlags parses flags anywhere among the arguments ("get PATH -vault F"
+// as well as "get -vault F PATH"), up to a "--", after which everything is
+// positional.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		// flag stops at the first non-flag, or after a "--" it consumed.
+		consumed := len(args) - len(rest)
+		if consumed > 0 && args[consumed-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+// A usageError is a mistake in the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Sprintf(format, args...)}
+}
+
+// report prints err for the user and returns the exit status it deserves.
+// It is the one place where errors become messages and statuses.
+func report(w io.Writer, cmd *command, fs *flag.FlagSet, err error) int {
+	if ue := (usageError{}); errors.As(err, &ue) {
+		fmt.Fprintf(w, "credvault %s: %v\n\n", cmd.name, err)
+		commandUsage(w, cmd, fs)
+		return 2
+	}
+	// The library's messages start with its package name; the command's
+	// name says the same to a user of the command.
+	fmt.Fprintf(w, "credvault %s: %s\n", cmd.name, strings.TrimPrefix(err.Error(), "vault: "))
+	if h := hint(err); h != "" {
+		fmt.Fprintf(w, "credvault %s: hint: %s\n", cmd.name, h)
+	}
+	return 1
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, `credvault keeps a pipeline's credentials in one Fernet-encrypted file.
+
+Usage:
+  credvault COMMAND [flags] [args]
+
+Commands:
+`)
+	for _, cmd := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", cmd.name, cmd.summary)
+	}
+	fmt.Fprint(w, `
+The key is read from $MASTER_KEY (or -key-env NAME, or -key-file FILE), never
+from the command line. A keyring "new,old" opens vaults sealed with either key
+and seals with the first.
+
+Exit status: 0 success, 2 usage error, 1 any other failure.
+Run "credvault COMMAND -h" for a command's flags and an example.
+`)
+}
+
+func commandUsage(w io.Writer, cmd *command, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "Usage: credvault %s [flags] %s\n\n%s.\n", cmd.name, cmd.args, cmd.summary)
+	var flags strings.Builder
+	fs.SetOutput(&flags)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	if flags.Len() > 0 {
+		fmt.Fprintf(w, "\nFlags:\n%s", flags.String())
+	}
+	fmt.Fprintf(w, "\nExample:\n%s\n", cmd.example)
+}

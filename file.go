@@ -1,0 +1,296 @@
+package vault
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// MaxVaultSize is the largest vault file Open reads, 64 MiB: sixteen times a
+// vault of 100,000 secrets. A larger file is refused before it is read, so a
+// wrong path (a disk image, a log) fails fast instead of filling memory.
+const MaxVaultSize = 64 << 20
+
+// ErrLocked means another writer held the vault's directory for longer than
+// the lock timeout (see [WithLockTimeout]); the vault is unchanged.
+var ErrLocked = errors.New("vault: locked by another writer")
+
+// readVault reads a vault file, following symbolic links, and refuses
+// directories and files over MaxVaultSize before reading them.
+func readVault(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, readError(path, err)
+	}
+	defer f.Close()
+	return readLimited(path, f)
+}
+
+// readVaultFS is readVault for a file in fsys, such as an embed.FS.
+func readVaultFS(fsys fs.FS, name string) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, readError(name, err)
+	}
+	defer f.Close()
+	return readLimited(name, f)
+}
+
+func readLimited(name string, f fs.File) ([]byte, error) {
+	info, err := f.Stat()
+	if err != nil {
+		return nil, readError(name, err)
+	}
+	if info.IsDir() {
+		return nil, fmt.Errorf("vault: %s is a directory, not a vault file: give the path of the file itself", name)
+	}
+	if info.Size() > MaxVaultSize {
+		return nil, tooLarge(name, info.Size())
+	}
+	// Read at most one byte more than the limit: a pipe or a file that grows
+	// has no trustworthy size.
+	buf := make([]byte, 0, info.Size()+1)
+	for {
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if len(buf) > MaxVaultSize {
+			return nil, tooLarge(name, int64(len(buf)))
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, readError(name, err)
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+	}
+}
+
+func tooLarge(name string, size int64) error {
+	return fmt.Errorf("vault: %s is %d bytes, more than the %d MiB a vault may be: is it the right file?", name, size, MaxVaultSize>>20)
+}
+
+func readError(name string, err error) error {
+	err = unwrapPath(err)
+	hint := "check the file's permissions"
+	if errors.Is(err, fs.ErrNotExist) {
+		hint = "check the vault path, or seal a new vault there"
+	}
+	return &vaultError{msg: fmt.Sprintf("vault: cannot read %s: %v: %s", name, err, hint), err: err}
+}
+
+// writeTarget returns the file a write to path replaces: path itself, or,
+// when path is a symbolic link, the file it points to, so that the link
+// survives and the file it names is replaced atomically.
+func writeTarget(path string) (string, error) {
+	info, err := os.Lstat(path)
+	if err != nil || info.Mode()&fs.ModeSymlink == 0 {
+		return path, nil
+	}
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", &vaultError{msg: fmt.Sprintf("vault: %s is a symbolic link that cannot be followed: %v: fix or remove the link", path, err), err: err}
+	}
+	return target, nil
+}
+
+// withWriteLock runs fn with the lock that serializes writers of the vault at
+// path held, passing the file to replace (see writeTarget). The lock is an
+// exclusive flock(2) on the vault's directory: a directory cannot be
+// replaced by rename, unlike the vault, and locking it leaves no lock file
+// behind. Writers of other vaults in the same directory wait too; a write
+// takes milliseconds.
+func withWriteLock(path string, o *options, fn func(target string) error) error {
+	target, err := writeTarget(path)
+	if err != nil {
+		return err
+	}
+	unlock, err := lockDir(filepath.Dir(target), o.lockTimeout)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return fn(target)
+}
+
+func lockDir(dir string, timeout time.Duration) (unlock func(), err error) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, writeError(dir, "open the vault's directory", err)
+	}
+	deadline := time.Now().Add(timeout)
+	wait := time.Millisecond
+	for {
+		err := flock(d)
+		if err == nil {
+			return func() { funlock(d); d.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			d.Close()
+			return nil, writeError(dir, "lock the vault's directory", err)
+		}
+		if !time.Now().Before(deadline) {
+			d.Close()
+			return nil, errorf(ErrLocked, "%s: another writer has held the lock on this directory for %s: the vault is unchanged; try again when it has finished", dir, timeout)
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, 50*time.Millisecond)
+	}
+}
+
+// tempPrefix returns the name prefix of temporary files for the vault file
+// base. The dot hides them; the prefix lets a later writer find the ones a
+// killed writer left.
+func tempPrefix(base string) string { return "." + base + ".tmp-" }
+
+// replaceFile writes data to a new temporary file beside target (created
+// exclusively, mode 0600), syncs it, renames it over target and syncs the
+// directory. On any failure before the rename the temporary file is removed
+// and target is untouched; the caller must hold the write lock.
+func replaceFile(target string, data []byte, o *options) (err error) {
+	dir, base := filepath.Split(target)
+	if dir == "" {
+		dir = "."
+	}
+	removeStaleTemps(dir, base)
+
+	var suffix [8]byte
+	rand.Read(suffix[:])
+	tmp := filepath.Join(dir, tempPrefix(base)+hex.EncodeToString(suffix[:]))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return writeError(target, "create a temporary file beside it", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err := o.fail("write"); err != nil {
+		return writeError(target, "write the temporary file", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return writeError(target, "write the temporary file", err)
+	}
+	if err := o.fail("sync"); err != nil {
+		return writeError(target, "sync the temporary file", err)
+	}
+	if err := f.Sync(); err != nil {
+		return writeError(target, "sync the temporary file", err)
+	}
+	if err := f.Close(); err != nil {
+		return writeError(target, "close the temporary file", err)
+	}
+	if err := o.fail("rename"); err != nil {
+		return writeError(target, "rename the temporary file over it", err)
+	}
+	if err := os.Rename(tmp, target); err != nil {
+		return writeError(target, "rename the temporary file over it", err)
+	}
+	if err := syncDir(dir); err != nil {
+		// The new vault is in place; only its durability across a power
+		// loss is in doubt.
+		return &vaultError{msg: fmt.Sprintf("vault: %s was replaced, but its directory could not be synced (%v): the new vault may not survive a power loss", target, err), err: err}
+	}
+	return nil
+}
+
+func (o *options) fail(stage string) error {
+	if o.failpoint == nil {
+		return nil
+	}
+	return o.failpoint(stage)
+}
+
+func writeError(name, doing string, err error) error {
+	err = unwrapPath(err)
+	return &vaultError{msg: fmt.Sprintf("vault: %s: cannot %s: %v: the vault is unchanged", name, doing, err), err: err}
+}
+
+// removeStaleTemps removes temporary files that a killed writer of the vault
+// base left in dir. The caller holds the write lock, so no live writer owns
+// one. Failures are ignored: a stale file is only clutter, and it is 0600.
+func removeStaleTemps(dir, base string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	prefix := tempPrefix(base)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) && e.Type().IsRegular() {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOTSUP) {
+		return err
+	}
+	return nil
+}
+
+// SaveKey writes key to a new file at path, in Python's form with a final
+// newline, mode 0600. It never replaces an existing file: the key is written
+// to a temporary file that is then hard-linked to path, which fails if path
+// exists, so the file appears whole or not at all.
+func SaveKey(path string, key *Key) (err error) {
+	if !key.valid() {
+		return fmt.Errorf("vault: cannot save a nil key to %s", path)
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return &vaultError{msg: fmt.Sprintf("vault: cannot create a file beside %s: %v", path, unwrapPath(err)), err: err}
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	defer f.Close()
+	line := []byte(key.Encode() + "\n")
+	defer clear(line)
+	if _, err := f.Write(line); err != nil {
+		return &vaultError{msg: fmt.Sprintf("vault: cannot write %s: %v", path, unwrapPath(err)), err: err}
+	}
+	if err := f.Sync(); err != nil {
+		return &vaultError{msg: fmt.Sprintf("vault: cannot sync %s: %v", path, unwrapPath(err)), err: err}
+	}
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return &vaultError{msg: fmt.Sprintf("vault: %s already exists: a key file is never overwritten; choose another name, or move the old key away first", path), err: err}
+		}
+		return &vaultError{msg: fmt.Sprintf("vault: cannot create %s: %v", path, unwrapPath(err)), err: err}
+	}
+	return syncDir(dir)
+}
+
+// unwrapPath returns the cause inside an *fs.PathError, whose own message
+// repeats the (often temporary) file name.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	if le := (*os.LinkError)(nil); errors.As(err, &le) {
+		return le.Err
+	}
+	return err
+}

@@ -1,0 +1,229 @@
+package vault
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// A specVector is one case of the Fernet spec's test vectors
+// (github.com/fernet/spec, as shipped in fernet-go), kept in testdata/.
+type specVector struct {
+	Desc   string
+	Token  string
+	Now    time.Time
+	IV     []byte
+	Src    string
+	Secret string
+	TTLSec int `json:"ttl_sec"`
+}
+
+func loadVectors(t *testing.T, name string) []specVector {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "fernet-spec", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw []struct {
+		specVector
+		IV []int
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	vs := make([]specVector, len(raw))
+	for i, r := range raw {
+		vs[i] = r.specVector
+		for _, x := range r.IV {
+			vs[i].IV = append(vs[i].IV, byte(x))
+		}
+	}
+	return vs
+}
+
+// openToken runs the token stages of Open on tok, without the JSON stage,
+// since the spec's plaintexts are not JSON.
+func openToken(tok []byte, keys []*Key, now time.Time, maxAge time.Duration) ([]byte, error) {
+	sealed, err := checkToken(tok)
+	if err != nil {
+		return nil, errors.Join(ErrMalformed, err)
+	}
+	plain, _ := decryptToken(tok, keys)
+	if plain == nil {
+		if authenticKey(tok, keys) >= 0 {
+			return nil, ErrMalformed
+		}
+		return nil, ErrWrongKey
+	}
+	if err := checkAge("token", sealed, now, maxAge); err != nil {
+		return nil, err
+	}
+	return plain, nil
+}
+
+func TestSpecGenerate(t *testing.T) {
+	for _, v := range loadVectors(t, "generate.json") {
+		t.Run(v.Src, func(t *testing.T) {
+			// fernet-go draws the IV from crypto/rand.Reader; the vector fixes it.
+			saved := rand.Reader
+			rand.Reader = bytes.NewReader(v.IV)
+			defer func() { rand.Reader = saved }()
+			tok, err := sealToken([]byte(v.Src), mustKey(t, v.Secret), v.Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(tok) != v.Token {
+				t.Errorf("token\n got %s\nwant %s", tok, v.Token)
+			}
+		})
+	}
+}
+
+func TestSpecVerify(t *testing.T) {
+	for _, v := range loadVectors(t, "verify.json") {
+		t.Run(v.Src+"/ttl="+time.Duration(v.TTLSec*int(time.Second)).String(), func(t *testing.T) {
+			plain, err := openToken([]byte(v.Token), []*Key{mustKey(t, v.Secret)}, v.Now, time.Duration(v.TTLSec)*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(plain) != v.Src {
+				t.Errorf("plaintext %q, want %q", plain, v.Src)
+			}
+		})
+	}
+}
+
+func TestSpecInvalid(t *testing.T) {
+	// The error each invalid vector must give. A token with a valid HMAC
+	// but bad padding is malformed, not a wrong key.
+	want := map[string]error{
+		"incorrect mac":  ErrWrongKey,
+		"too short":      ErrMalformed,
+		"invalid base64": ErrMalformed,
+		"payload size not multiple of block size": ErrMalformed,
+		"payload padding error":                   ErrMalformed,
+		"far-future TS (unacceptable clock skew)": ErrExpired,
+		"expired TTL":                         ErrExpired,
+		"incorrect IV (causes padding error)": ErrMalformed,
+		"very short payload size":             ErrMalformed,
+		"super short payload size":            ErrMalformed,
+	}
+	vectors := loadVectors(t, "invalid.json")
+	if len(vectors) != len(want) {
+		t.Fatalf("%d invalid vectors, %d expectations", len(vectors), len(want))
+	}
+	for _, v := range vectors {
+		t.Run(v.Desc, func(t *testing.T) {
+			plain, err := openToken([]byte(v.Token), []*Key{mustKey(t, v.Secret)}, v.Now, time.Duration(v.TTLSec)*time.Second)
+			if plain != nil {
+				t.Errorf("returned a plaintext of %d bytes", len(plain))
+			}
+			if !errors.Is(err, want[v.Desc]) {
+				t.Errorf("error %v, want %v", err, want[v.Desc])
+			}
+		})
+	}
+}
+
+// TestBitFlips flips every bit of a sealed vault's token, decoded, and
+// re-encodes it: each must fail with ErrWrongKey or ErrMalformed and give
+// no vault.
+func TestBitFlips(t *testing.T) {
+	key := mustKey(t, testKeyText)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "v.enc")
+	if err := Seal(path, map[string]any{"db": map[string]any{"password": "flip-me-secret"}}, key); err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := base64.URLEncoding.DecodeString(string(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[error]int{}
+	for i := range len(raw) * 8 {
+		flipped := bytes.Clone(raw)
+		flipped[i/8] ^= 1 << (i % 8)
+		tok := []byte(base64.URLEncoding.EncodeToString(flipped))
+		v, err := open("v.enc", tok, []*Key{key}, newOptions(nil))
+		if v != nil {
+			t.Fatalf("bit %d: flipped token opened", i)
+		}
+		switch {
+		case errors.Is(err, ErrWrongKey):
+			counts[ErrWrongKey]++
+		case errors.Is(err, ErrMalformed):
+			counts[ErrMalformed]++
+		default:
+			t.Fatalf("bit %d: error %v, want ErrWrongKey or ErrMalformed", i, err)
+		}
+		assertNoLeak(t, "error", err.Error(), "flip-me-secret")
+	}
+	// Only the 8 bits of the version byte make a malformed token.
+	if counts[ErrMalformed] != 8 || counts[ErrWrongKey] != len(raw)*8-8 {
+		t.Errorf("got %d malformed and %d wrong-key errors, want 8 and %d", counts[ErrMalformed], counts[ErrWrongKey], len(raw)*8-8)
+	}
+}
+
+func TestCheckTokenStructure(t *testing.T) {
+	key := mustKey(t, testKeyText)
+	tok, err := sealToken([]byte(`{}`), key, time.Unix(1_700_000_000, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string][]byte{
+		"empty":               {},
+		"plaintext JSON":      []byte(`{"a":"b"}`),
+		"truncated":           tok[:len(tok)-4],
+		"unpadded":            bytes.TrimRight(tok, "="),
+		"standard alphabet":   bytes.ReplaceAll(tok, []byte("A"), []byte("+")),
+		"CR inside":           append(append(bytes.Clone(tok[:40]), '\r', '\n'), tok[42:]...),
+		"one character short": tok[1:],
+		"binary garbage":      {0x00, 0xff, 0x80, 0x01},
+		"wrong version":       []byte(base64.URLEncoding.EncodeToString(append([]byte{0x81}, mustDecode(t, tok)[1:]...))),
+		"non-canonical pad":   nonCanonical(t, tok),
+	}
+	for name, tok := range cases {
+		t.Run(name, func(t *testing.T) {
+			if _, err := checkToken(tok); err == nil {
+				t.Error("checkToken accepted it")
+			}
+		})
+	}
+	if ts, err := checkToken(tok); err != nil || ts.Unix() != 1_700_000_000 {
+		t.Errorf("checkToken(good) = %v, %v", ts, err)
+	}
+}
+
+func mustDecode(t *testing.T, tok []byte) []byte {
+	b, err := base64.URLEncoding.DecodeString(string(tok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// nonCanonical changes the bits that padding leaves unused in the last
+// base64 character; a lenient decoder gives the same bytes.
+func nonCanonical(t *testing.T, tok []byte) []byte {
+	b := bytes.Clone(tok)
+	i := bytes.IndexByte(b, '=') - 1
+	if i < 0 {
+		t.Skip("token has no padding")
+	}
+	v := base64URLValue[b[i]] | 1
+	b[i] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[v]
+	if bytes.Equal(b, tok) {
+		t.Fatal("no change")
+	}
+	return b
+}

@@ -1,0 +1,302 @@
+// Package vault keeps a deployment pipeline's credentials in one
+// Fernet-encrypted file and hands them out on demand.
+//
+// A vault file is exactly one Fernet token whose plaintext is a UTF-8 JSON
+// object: the file Python's cryptography.fernet writes with
+// Fernet(key).encrypt(json.dumps(secrets).encode()). Vaults written by Python
+// open here, and vaults written here open with Python or any other Fernet
+// implementation.
+//
+// The common case is to open a vault with the keyring from the environment
+// and read one value:
+//
+//	keys, err := vault.ParseKeyring(os.Getenv("MASTER_KEY"))
+//	if err != nil { ... }
+//	v, err := vault.Open("credentials.enc", keys)
+//	if err != nil { ... }
+//	password, err := v.Get("database.password")
+//
+// [Seal] writes a vault from a map; [OpenFS] opens one embedded with go:embed.
+// Every error says which file and which credential path it concerns and what
+// to do, and can be told apart with errors.Is: [ErrWrongKey], [ErrMalformed],
+// [ErrExpired], [ErrNotJSON], [ErrNotFound].
+//
+// # Keys and keyrings
+//
+// A [Key] is Python's Fernet key, 44 characters of URL-safe base64. A keyring
+// is a list of keys, newest first, as [ParseKeyring] reads it from
+// "new,old": the first key seals, any key opens, and the [Vault] remembers
+// which one did. A Key never prints its secret, whatever the format verb.
+//
+// # Writing safely
+//
+// [Seal] replaces a vault atomically and durably: a temporary file (mode
+// 0600) beside the vault, fsync, rename, fsync of the directory. A failure or
+// a kill at any moment leaves the previous vault byte-identical. Writers of
+// one vault are serialized by a lock on its directory; see [WithLockTimeout].
+//
+// # Security considerations
+//
+// Errors, and the String, GoString, Format and LogValue of a [Key] and a
+// [Vault], never contain a secret value or a key; credential names and paths
+// may appear. The package reads no environment variable: its caller passes
+// keys and settings in.
+//
+// The package does not promise that secrets are gone from memory when a
+// Vault is dropped: Go strings cannot be wiped and the garbage collector may
+// copy data. Buffers the package owns (the decrypted plaintext) are cleared
+// after use. A vault's Fernet timestamp is visible without the key, so
+// anyone who can read the file can tell when it was sealed.
+package vault
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// A Vault is an opened vault: the decrypted document and what is known of
+// how it was sealed. Its methods may be called from several goroutines at
+// once as long as none of them changes it.
+//
+// Printing a Vault, with any fmt verb or through log/slog, shows its file
+// name and the number of secrets, never their values.
+type Vault struct {
+	name string
+	// doc returns the decrypted document. Like Key's secret, it is a func
+	// so that fmt, printing a Vault by reflection, shows an address.
+	doc      func() map[string]any
+	keyIndex int
+	key      *Key
+	sealedAt time.Time
+	opts     *options
+}
+
+// Open reads the vault file at path and decrypts it with keys, trying each
+// in turn, newest first. Symbolic links are followed. A file larger than
+// [MaxVaultSize] is refused before it is read. Surrounding whitespace (a
+// trailing newline, CRLF) around the token is ignored.
+//
+// Open fails with an error wrapping [ErrMalformed] if the file is not a
+// Fernet token, [ErrWrongKey] if no key verifies it, [ErrExpired] if it is
+// older than [WithMaxAge] allows, and [ErrNotJSON] if its plaintext is not a
+// JSON object.
+func Open(path string, keys []*Key, opts ...Option) (*Vault, error) {
+	o := newOptions(opts)
+	raw, err := readVault(path)
+	if err != nil {
+		return nil, err
+	}
+	return open(path, raw, keys, o)
+}
+
+// OpenFS is Open for a file in fsys, such as a vault embedded with
+// //go:embed credentials.enc in an embed.FS.
+func OpenFS(fsys fs.FS, name string, keys []*Key, opts ...Option) (*Vault, error) {
+	o := newOptions(opts)
+	raw, err := readVaultFS(fsys, name)
+	if err != nil {
+		return nil, err
+	}
+	return open(name, raw, keys, o)
+}
+
+func open(name string, raw []byte, keys []*Key, o *options) (*Vault, error) {
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("vault: %s: no key given to open it with: pass the keyring the vault was sealed with", name)
+	}
+	for i, k := range keys {
+		if !k.valid() {
+			return nil, fmt.Errorf("vault: %s: key %d of the keyring is nil: make keys with ParseKey, ParseKeyring or GenerateKey", name, i+1)
+		}
+	}
+	tok := bytes.TrimSpace(raw)
+	sealedAt, err := checkToken(tok)
+	if err != nil {
+		return nil, errorf(ErrMalformed, "%s is not a sealed vault: %v: give the path of a vault written by credvault or Python's Fernet", name, err)
+	}
+	plain, idx := decryptToken(tok, keys)
+	if plain == nil {
+		if i := authenticKey(tok, keys); i >= 0 {
+			return nil, errorf(ErrMalformed, "%s is signed by key %s of the keyring, but its ciphertext does not decrypt (bad padding): the program that sealed it is broken; re-seal the vault",
+				name, keys[i].Fingerprint())
+		}
+		return nil, errorf(ErrWrongKey, "%s: wrong key: %s, or the file was changed after it was sealed: use the keyring it was sealed with, or restore the file from version control",
+			name, keyringFails(keys))
+	}
+	defer clear(plain)
+	if err := checkAge(name, sealedAt, o.now(), o.maxAge); err != nil {
+		return nil, err
+	}
+	doc, err := decodeDocument(plain)
+	if err != nil {
+		return nil, errorf(ErrNotJSON, "%s opened, but its plaintext is %v: a vault holds one JSON object; re-seal it from one", name, err)
+	}
+	return &Vault{name: name, doc: func() map[string]any { return doc }, keyIndex: idx, key: keys[idx], sealedAt: sealedAt, opts: o}, nil
+}
+
+// keyringFails says that no key of a keyring opens a vault, naming the keys
+// by fingerprint: "neither of the keyring's 2 keys (fingerprints a, b) opens it".
+func keyringFails(keys []*Key) string {
+	fps := make([]string, len(keys))
+	for i, k := range keys {
+		fps[i] = k.Fingerprint()
+	}
+	list := strings.Join(fps, ", ")
+	switch len(keys) {
+	case 1:
+		return "the keyring's only key (fingerprint " + list + ") does not open it"
+	case 2:
+		return "neither of the keyring's 2 keys (fingerprints " + list + ") opens it"
+	}
+	return fmt.Sprintf("none of the keyring's %d keys (fingerprints %s) opens it", len(keys), list)
+}
+
+// Seal encrypts secrets under key and writes them to path as a vault,
+// replacing any file there atomically (see the package documentation). The
+// Fernet timestamp is the current time, from [WithClock] if given.
+//
+// secrets may hold what Open produces and the usual Go types: strings,
+// booleans, integers, finite floats, json.Number, nil, []any, []string,
+// map[string]any and map[string]string. Anything else, and a string that is
+// not valid UTF-8, is an error naming its credential path. Object keys are
+// written sorted, so sealing the same secrets twice gives the same plaintext.
+func Seal(path string, secrets map[string]any, key *Key, opts ...Option) error {
+	o := newOptions(opts)
+	if !key.valid() {
+		return fmt.Errorf("vault: cannot seal %s without a key: make one with GenerateKey or ParseKey", path)
+	}
+	if secrets == nil {
+		secrets = map[string]any{}
+	}
+	plain, err := encodeDocument(secrets)
+	if err != nil {
+		return err
+	}
+	defer clear(plain)
+	tok, err := sealToken(plain, key, o.now())
+	if err != nil {
+		return err
+	}
+	return withWriteLock(path, o, func(target string) error {
+		return replaceFile(target, tok, o)
+	})
+}
+
+// Get returns the value at a credential path such as "database.password"
+// (see the path rules below). Strings come back as they are, numbers in their
+// exact JSON text ("5432", "12345678901234567890", "1.0"), booleans as "true"
+// or "false", and null as "". A path that leads to an object or an array is
+// an error that says so; a path that leads nowhere is a *NotFoundError.
+//
+// In a path, dots separate keys; a backslash escapes a dot or a backslash
+// inside a key ("servers.db\.example\.com.password"); below an array a
+// segment is an index ("hosts.0").
+func (v *Vault) Get(path string) (string, error) {
+	segs, err := parsePath(path)
+	if err != nil {
+		return "", fmt.Errorf("vault: %s: %w", v.name, err)
+	}
+	node, err := lookup(v.name, path, v.doc(), segs)
+	if err != nil {
+		return "", err
+	}
+	s, ok := scalarText(node)
+	if !ok {
+		return "", notScalar(v.name, path, node)
+	}
+	return s, nil
+}
+
+func notScalar(name, path string, node any) error {
+	switch n := node.(type) {
+	case map[string]any:
+		return fmt.Errorf("vault: %s: %q is an object, not a single value: ask for one of its keys (%s), e.g. %q", name, path, listNames(sortedKeys(n)), path+"."+firstKey(n))
+	case []any:
+		return fmt.Errorf("vault: %s: %q is an array of %d elements, not a single value: ask for one by index, e.g. %q", name, path, len(n), path+".0")
+	}
+	return fmt.Errorf("vault: %s: %q is not a single value", name, path)
+}
+
+func firstKey(m map[string]any) string {
+	if keys := sortedKeys(m); len(keys) > 0 {
+		return formatPath(keys[:1])
+	}
+	return "key"
+}
+
+// RevealJSON returns the vault's whole document as JSON, object keys sorted,
+// indented by two spaces, with a final newline. It is the only way to see
+// every value at once; the name says what it does to a reader of the code.
+// The caller should clear the slice when done with it.
+func (v *Vault) RevealJSON() ([]byte, error) {
+	compact, err := encodeDocument(v.doc())
+	if err != nil {
+		return nil, err
+	}
+	defer clear(compact)
+	var out bytes.Buffer
+	out.Grow(len(compact) + len(compact)/4)
+	if err := json.Indent(&out, compact, "", "  "); err != nil {
+		return nil, fmt.Errorf("vault: %s: cannot indent the document", v.name)
+	}
+	out.WriteByte('\n')
+	return out.Bytes(), nil
+}
+
+// Name returns the vault's file name, as given to Open or OpenFS.
+func (v *Vault) Name() string { return v.name }
+
+// SealedAt returns when the vault was sealed: its Fernet timestamp, to the second.
+func (v *Vault) SealedAt() time.Time { return v.sealedAt }
+
+// KeyIndex returns the position, from 0, of the key of the keyring that
+// opened the vault. During a rotation window ("new,old") it is 1 until the
+// vault has been rotated to the new key, and 0 after.
+func (v *Vault) KeyIndex() int { return v.keyIndex }
+
+// KeyFingerprint returns the fingerprint of the key that opened the vault.
+func (v *Vault) KeyFingerprint() string { return v.key.Fingerprint() }
+
+// Len returns the number of secrets in the vault: the scalar values (strings,
+// numbers, booleans, nulls) at any depth.
+func (v *Vault) Len() int { return countLeaves(v.doc()) }
+
+func countLeaves(node any) int {
+	switch n := node.(type) {
+	case map[string]any:
+		total := 0
+		for _, x := range n {
+			total += countLeaves(x)
+		}
+		return total
+	case []any:
+		total := 0
+		for _, x := range n {
+			total += countLeaves(x)
+		}
+		return total
+	}
+	return 1
+}
+
+// String describes the vault without its contents: "vault.Vault(credentials.enc, 7 secrets)".
+func (v Vault) String() string {
+	if v.doc == nil {
+		return "vault.Vault(invalid)"
+	}
+	return fmt.Sprintf("vault.Vault(%s, %d secrets)", v.name, v.Len())
+}
+
+// GoString returns the same as String, so that %#v shows no secret.
+func (v Vault) GoString() string { return v.String() }
+
+// Format implements fmt.Formatter so that every verb prints String.
+func (v Vault) Format(f fmt.State, verb rune) { fmt.Fprint(f, v.String()) }
+
+// LogValue implements slog.LogValuer with the same description.
+func (v Vault) LogValue() slog.Value { return slog.StringValue(v.String()) }
