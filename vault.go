@@ -106,27 +106,9 @@ func OpenFS(fsys fs.FS, name string, keys []*Key, opts ...Option) (*Vault, error
 }
 
 func open(name string, raw []byte, keys []*Key, o *options) (*Vault, error) {
-	if len(keys) == 0 {
-		return nil, fmt.Errorf("vault: %s: no key given to open it with: pass the keyring the vault was sealed with", name)
-	}
-	for i, k := range keys {
-		if !k.valid() {
-			return nil, fmt.Errorf("vault: %s: key %d of the keyring is nil: make keys with ParseKey, ParseKeyring or GenerateKey", name, i+1)
-		}
-	}
-	tok := bytes.TrimSpace(raw)
-	sealedAt, err := checkToken(tok)
+	plain, idx, sealedAt, err := unseal(name, raw, keys)
 	if err != nil {
-		return nil, errorf(ErrMalformed, "%s is not a sealed vault: %v: give the path of a vault written by credvault or Python's Fernet", name, err)
-	}
-	plain, idx := decryptToken(tok, keys)
-	if plain == nil {
-		if i := authenticKey(tok, keys); i >= 0 {
-			return nil, errorf(ErrMalformed, "%s is signed by key %s of the keyring, but its ciphertext does not decrypt (bad padding): the program that sealed it is broken; re-seal the vault",
-				name, keys[i].Fingerprint())
-		}
-		return nil, errorf(ErrWrongKey, "%s: wrong key: %s, or the file was changed after it was sealed: use the keyring it was sealed with, or restore the file from version control",
-			name, keyringFails(keys))
+		return nil, err
 	}
 	defer clear(plain)
 	if err := checkAge(name, sealedAt, o.now(), o.maxAge); err != nil {
@@ -134,9 +116,51 @@ func open(name string, raw []byte, keys []*Key, o *options) (*Vault, error) {
 	}
 	doc, err := decodeDocument(plain)
 	if err != nil {
-		return nil, errorf(ErrNotJSON, "%s opened, but its plaintext is %v: a vault holds one JSON object; re-seal it from one", name, err)
+		return nil, notJSON(name, err)
 	}
 	return &Vault{name: name, doc: func() map[string]any { return doc }, keyIndex: idx, key: keys[idx], sealedAt: sealedAt, opts: o}, nil
+}
+
+// unseal checks, verifies and decrypts the contents of a vault file: every
+// stage of Open but the age check and the JSON. It returns the plaintext,
+// which the caller must clear, the position of the key that opened it and
+// the token's timestamp.
+func unseal(name string, raw []byte, keys []*Key) (plain []byte, keyIndex int, sealedAt time.Time, err error) {
+	if err := checkKeyring(name, keys); err != nil {
+		return nil, -1, time.Time{}, err
+	}
+	tok := bytes.TrimSpace(raw)
+	sealedAt, err = checkToken(tok)
+	if err != nil {
+		return nil, -1, time.Time{}, errorf(ErrMalformed, "%s is not a sealed vault: %v: give the path of a vault written by credvault or Python's Fernet", name, err)
+	}
+	plain, keyIndex = decryptToken(tok, keys)
+	if plain == nil {
+		if i := authenticKey(tok, keys); i >= 0 {
+			return nil, -1, time.Time{}, errorf(ErrMalformed, "%s is signed by key %s of the keyring, but its ciphertext does not decrypt (bad padding): the program that sealed it is broken; re-seal the vault",
+				name, keys[i].Fingerprint())
+		}
+		return nil, -1, time.Time{}, errorf(ErrWrongKey, "%s: wrong key: %s, or the file was changed after it was sealed: use the keyring it was sealed with, or restore the file from version control",
+			name, keyringFails(keys))
+	}
+	return plain, keyIndex, sealedAt, nil
+}
+
+func notJSON(name string, err error) error {
+	return errorf(ErrNotJSON, "%s opened, but its plaintext is %v: a vault holds one JSON object; re-seal it from one", name, err)
+}
+
+// checkKeyring refuses an empty keyring and nil or zero keys.
+func checkKeyring(name string, keys []*Key) error {
+	if len(keys) == 0 {
+		return fmt.Errorf("vault: %s: no key given to open it with: pass the keyring the vault was sealed with", name)
+	}
+	for i, k := range keys {
+		if !k.valid() {
+			return fmt.Errorf("vault: %s: key %d of the keyring is nil: make keys with ParseKey, ParseKeyring or GenerateKey", name, i+1)
+		}
+	}
+	return nil
 }
 
 // keyringFails says that no key of a keyring opens a vault, naming the keys
@@ -178,13 +202,26 @@ func Seal(path string, secrets map[string]any, key *Key, opts ...Option) error {
 		return err
 	}
 	defer clear(plain)
+	return withWriteLock(path, o, func(target string) error {
+		return sealAndReplace(target, plain, key, o)
+	})
+}
+
+// sealAndReplace seals plain under key at the options' time, checks that
+// the new token opens with key alone to the same plaintext, and only then
+// replaces target with it. The caller holds the write lock.
+func sealAndReplace(target string, plain []byte, key *Key, o *options) error {
 	tok, err := sealToken(plain, key, o.now())
 	if err != nil {
 		return err
 	}
-	return withWriteLock(path, o, func(target string) error {
-		return replaceFile(target, tok, o)
-	})
+	check, _ := decryptToken(tok, []*Key{key})
+	same := check != nil && bytes.Equal(check, plain)
+	clear(check)
+	if !same {
+		return fmt.Errorf("vault: %s: the new token did not decrypt to what was sealed: the vault is unchanged", target)
+	}
+	return replaceFile(target, tok, o)
 }
 
 // Get returns the value at a credential path such as "database.password"

@@ -1,0 +1,59 @@
+package vault
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Rotate re-seals the vault at path under newKey. It opens the vault with
+// any key of oldKeys (or with newKey itself, so that running a rotation
+// twice is harmless), encrypts the very same plaintext under newKey,
+// verifies that the new token opens with newKey alone to the same bytes, and
+// only then replaces the file, atomically, as [Seal] does. It holds the
+// write lock throughout, so no concurrent update is lost. On any failure the
+// vault is byte-identical to before.
+//
+// The plaintext is not re-encoded: formatting, key order and number text of
+// a vault written by Python survive a rotation.
+//
+// The new token's timestamp is the time of the rotation (from [WithClock] if
+// given). Python's MultiFernet.rotate keeps the old timestamp instead; credvault
+// renews it so that a maximum age ([WithMaxAge]) means "rotated at least this
+// often", and so that rotating is how an expired vault is renewed. For the
+// same reason Rotate does not apply the maximum age to the vault it opens.
+//
+// # Rotation without pipeline changes
+//
+// With the keyring in MASTER_KEY:
+//
+//  1. Put the new key in front: MASTER_KEY="new,old". Every pipeline still
+//     opens the vault, with the old key.
+//  2. Rotate: Rotate(path, ring, newKey). The vault now opens with the first key.
+//  3. When every copy of the vault has been rotated ([Vault.KeyIndex] is 0
+//     wherever it is opened; "credvault status" shows it), drop the old key:
+//     MASTER_KEY="new".
+func Rotate(path string, oldKeys []*Key, newKey *Key, opts ...Option) error {
+	o := newOptions(opts)
+	if !newKey.valid() {
+		return fmt.Errorf("vault: cannot rotate %s to a nil key: make the new key with GenerateKey or ParseKey, and save it first", path)
+	}
+	ring := append(slices.Clip(oldKeys), newKey)
+	if err := checkKeyring(path, ring); err != nil {
+		return err
+	}
+	return withWriteLock(path, o, func(target string) error {
+		raw, err := readVault(target)
+		if err != nil {
+			return err
+		}
+		plain, _, _, err := unseal(path, raw, ring)
+		if err != nil {
+			return err
+		}
+		defer clear(plain)
+		if _, err := decodeDocument(plain); err != nil {
+			return notJSON(path, err)
+		}
+		return sealAndReplace(target, plain, newKey, o)
+	})
+}

@@ -1,0 +1,174 @@
+package vault
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+)
+
+// Update changes the vault at path without losing anyone's update: it takes
+// the write lock, opens the vault with keys, calls fn to change it (with
+// [Vault.Set], [Vault.Delete] or [Vault.Replace]), and seals the result
+// under keys[0], the newest key, through the same verified atomic write as
+// [Seal]. If fn returns an error, the vault is unchanged and Update returns
+// that error.
+//
+// Values fn does not touch keep their exact text: numbers stay as written.
+// The vault must exist; Seal creates one. Options apply as for Open (the
+// maximum age) and Seal (the clock, the lock timeout).
+func Update(path string, keys []*Key, fn func(v *Vault) error, opts ...Option) error {
+	o := newOptions(opts)
+	if err := checkKeyring(path, keys); err != nil {
+		return err
+	}
+	return withWriteLock(path, o, func(target string) error {
+		raw, err := readVault(target)
+		if err != nil {
+			return err
+		}
+		v, err := open(path, raw, keys, o)
+		if err != nil {
+			return err
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+		plain, err := encodeDocument(v.doc())
+		if err != nil {
+			return err
+		}
+		defer clear(plain)
+		return sealAndReplace(target, plain, keys[0], o)
+	})
+}
+
+// Set sets the value at a credential path, creating the objects on the way
+// that do not exist: Set("database.password", "x") works on an empty vault.
+// value may be any type Seal accepts; it is stored as Open would read it
+// back (an int becomes a number with the same text). An array element can
+// be replaced by its index, but arrays do not grow.
+//
+// Set changes the Vault in memory; [Update] saves the change.
+func (v *Vault) Set(path string, value any) error {
+	segs, err := parsePath(path)
+	if err != nil {
+		return fmt.Errorf("vault: %s: %w", v.name, err)
+	}
+	val, err := normalize(value, segs)
+	if err != nil {
+		return err
+	}
+	var node any = v.doc()
+	for i, seg := range segs {
+		last := i == len(segs)-1
+		switch n := node.(type) {
+		case map[string]any:
+			if last {
+				n[seg] = val
+				return nil
+			}
+			child, ok := n[seg]
+			if !ok {
+				child = map[string]any{}
+				n[seg] = child
+			}
+			node = child
+		case []any:
+			idx, ok := parseIndex(seg)
+			if !ok || idx >= len(n) {
+				return fmt.Errorf("vault: %s: cannot set %q: %q is an array of %d elements and arrays do not grow; set the whole array instead", v.name, path, formatPath(segs[:i]), len(n))
+			}
+			if last {
+				n[idx] = val
+				return nil
+			}
+			node = n[idx]
+		default:
+			return fmt.Errorf("vault: %s: cannot set %q: %q is a %s, which cannot hold keys; unset it first to replace it with an object", v.name, path, formatPath(segs[:i]), kindOf(node))
+		}
+	}
+	return nil // not reached: parsePath returns at least one segment
+}
+
+// Delete removes the value at a credential path, with everything below it.
+// It is a *NotFoundError if there is nothing there. Only object keys can be
+// deleted: to change an array, set the whole array.
+//
+// Delete changes the Vault in memory; [Update] saves the change.
+func (v *Vault) Delete(path string) error {
+	segs, err := parsePath(path)
+	if err != nil {
+		return fmt.Errorf("vault: %s: %w", v.name, err)
+	}
+	if _, err := lookup(v.name, path, v.doc(), segs); err != nil {
+		return err
+	}
+	parent, _ := lookup(v.name, path, v.doc(), segs[:len(segs)-1])
+	obj, ok := parent.(map[string]any)
+	if !ok {
+		return fmt.Errorf("vault: %s: cannot unset %q: it is an element of an array; set the whole array instead", v.name, path)
+	}
+	delete(obj, segs[len(segs)-1])
+	return nil
+}
+
+// Replace replaces the vault's whole document with secrets, which may hold
+// any type Seal accepts. [Update] saves the change.
+func (v *Vault) Replace(secrets map[string]any) error {
+	val, err := normalize(secrets, nil)
+	if err != nil {
+		return err
+	}
+	doc := val.(map[string]any)
+	v.doc = func() map[string]any { return doc }
+	return nil
+}
+
+// normalize turns a value of any type Seal accepts into the types Open
+// produces, so that a Vault holds one representation whatever was set.
+func normalize(value any, path []string) (any, error) {
+	var e encoder
+	if err := e.value(value, path); err != nil { // also checks UTF-8 and number text
+		return nil, err
+	}
+	defer clear(e.buf)
+	switch value.(type) {
+	case string, bool, nil, json.Number:
+		return value, nil
+	}
+	d := json.NewDecoder(bytes.NewReader(e.buf))
+	d.UseNumber()
+	var out any
+	if err := d.Decode(&out); err != nil {
+		return nil, errors.New("vault: re-reading an encoded value failed")
+	}
+	return out, nil
+}
+
+// Paths returns the credential paths of every value in the vault, sorted;
+// names only, never values. Empty objects and arrays hold no value and are
+// not listed.
+func (v *Vault) Paths() []string {
+	var paths []string
+	var walk func(node any, segs []string)
+	walk = func(node any, segs []string) {
+		switch n := node.(type) {
+		case map[string]any:
+			for k, x := range n {
+				walk(x, append(slices.Clip(segs), k))
+			}
+		case []any:
+			for i, x := range n {
+				walk(x, append(slices.Clip(segs), strconv.Itoa(i)))
+			}
+		default:
+			paths = append(paths, formatPath(segs))
+		}
+	}
+	walk(v.doc(), nil)
+	slices.Sort(paths)
+	return paths
+}

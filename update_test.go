@@ -1,0 +1,203 @@
+package vault
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestUpdateSetKeepsOtherValuesExact(t *testing.T) {
+	key := GenerateKey()
+	path := sealSeed(t, key)
+	err := Update(path, []*Key{key}, func(v *Vault) error {
+		if err := v.Set("database.password", "n3w-pass"); err != nil {
+			return err
+		}
+		if err := v.Set("new.deeply.nested", "created"); err != nil {
+			return err
+		}
+		if err := v.Set("hosts.1", "gamma.example"); err != nil {
+			return err
+		}
+		return v.Set("database.replicas", 3)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := Open(path, []*Key{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]string{
+		"database.password":   "n3w-pass",
+		"new.deeply.nested":   "created",
+		"hosts.1":             "gamma.example",
+		"database.replicas":   "3",
+		"database.port":       "5432",
+		"numbers.big":         "12345678901234567890",
+		"numbers.float":       "1.0",
+		"numbers.exp":         "1e400",
+		"flags.none":          "",
+		`servers.back\\slash`: "backslash-secret",
+	} {
+		if got, err := v.Get(p); err != nil || got != want {
+			t.Errorf("Get(%q) = %q, %v; want %q", p, got, err, want)
+		}
+	}
+}
+
+func TestSetErrors(t *testing.T) {
+	key := GenerateKey()
+	v, err := Open(sealSeed(t, key), []*Key{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := v.RevealJSON()
+	for path, says := range map[string]string{
+		"database.port.x": `"database.port" is a number, which cannot hold keys`,
+		"hosts.2":         `"hosts" is an array of 2 elements and arrays do not grow`,
+		"hosts.x.y":       "arrays do not grow",
+		"a..b":            "empty segment",
+	} {
+		err := v.Set(path, "value-that-must-not-leak")
+		if err == nil || !strings.Contains(err.Error(), says) {
+			t.Errorf("Set(%q): %v, want an error saying %q", path, err, says)
+			continue
+		}
+		assertNoLeak(t, "error", err.Error(), "value-that-must-not-leak")
+	}
+	if err := v.Set("x", "\xff"); err == nil {
+		t.Error("Set accepted invalid UTF-8")
+	}
+	after, _ := v.RevealJSON()
+	if !bytes.Equal(before, after) {
+		t.Error("a failed Set changed the vault")
+	}
+}
+
+func TestDelete(t *testing.T) {
+	key := GenerateKey()
+	path := sealSeed(t, key)
+	err := Update(path, []*Key{key}, func(v *Vault) error {
+		if err := v.Delete("api_keys.stripe"); err != nil {
+			return err
+		}
+		return v.Delete("ssh")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := Open(path, []*Key{key})
+	for _, p := range []string{"api_keys.stripe", "ssh.private_key"} {
+		if _, err := v.Get(p); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Get(%q) after Delete: %v", p, err)
+		}
+	}
+	if got, _ := v.Get("api_keys.aws"); got != "AKIAIOSFODNN7EXAMPLE" {
+		t.Errorf("a sibling was lost: %q", got)
+	}
+	if err := v.Delete("api_keys.stripe"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("deleting twice: %v, want ErrNotFound", err)
+	}
+	if err := v.Delete("hosts.0"); err == nil || !strings.Contains(err.Error(), "element of an array") {
+		t.Errorf("deleting an array element: %v", err)
+	}
+}
+
+func TestUpdateFailureLeavesVault(t *testing.T) {
+	key := GenerateKey()
+	path := sealSeed(t, key)
+	before, _ := os.ReadFile(path)
+	refused := errors.New("refused by the caller")
+	err := Update(path, []*Key{key}, func(v *Vault) error {
+		v.Set("database.password", "half-done")
+		return refused
+	})
+	if !errors.Is(err, refused) {
+		t.Fatalf("Update: %v", err)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Error("the vault changed")
+	}
+	if err := Update(path, []*Key{GenerateKey()}, func(*Vault) error { return nil }); !errors.Is(err, ErrWrongKey) {
+		t.Errorf("Update with a wrong key: %v", err)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Error("the vault changed")
+	}
+}
+
+func TestUpdateSealsWithNewestKey(t *testing.T) {
+	oldKey, newKey := GenerateKey(), GenerateKey()
+	path := sealSeed(t, oldKey)
+	if err := Update(path, []*Key{newKey, oldKey}, func(v *Vault) error { return v.Set("a", "b") }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(path, []*Key{newKey}); err != nil {
+		t.Errorf("after an update during a rotation window, the new key: %v", err)
+	}
+}
+
+// TestConcurrentUpdates: 12 writers each add their own key at once; the lock
+// serializes them, so every update is in the final vault.
+func TestConcurrentUpdates(t *testing.T) {
+	key := GenerateKey()
+	path := sealSeed(t, key)
+	const writers = 12
+	var wg sync.WaitGroup
+	errs := make([]error, writers)
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = Update(path, []*Key{key}, func(v *Vault) error {
+				return v.Set(fmt.Sprintf("writers.w%02d", i), fmt.Sprint(i))
+			})
+		}()
+	}
+	wg.Wait()
+	v, err := Open(path, []*Key{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("writer %d: %v", i, err)
+			continue
+		}
+		if got, err := v.Get(fmt.Sprintf("writers.w%02d", i)); err != nil || got != fmt.Sprint(i) {
+			t.Errorf("writer %d reported success but its update is lost: %q, %v", i, got, err)
+		}
+	}
+}
+
+func TestReplaceAndPaths(t *testing.T) {
+	key := GenerateKey()
+	v, err := Open(sealSeed(t, key), []*Key{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Replace(map[string]any{"b": map[string]any{"c.d": 1, "e": []string{"x"}}, "a": "y", "empty": map[string]any{}}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"a", `b.c\.d`, "b.e.0"}
+	if diff := cmp.Diff(want, v.Paths()); diff != "" {
+		t.Errorf("Paths (-want +got):\n%s", diff)
+	}
+	if got, _ := v.Get(`b.c\.d`); got != "1" {
+		t.Errorf("got %q", got)
+	}
+	if n, ok := v.doc()["b"].(map[string]any)["c.d"].(json.Number); !ok || n != "1" {
+		t.Errorf("Replace did not normalize an int to json.Number: %#v", v.doc()["b"])
+	}
+	if err := v.Replace(map[string]any{"bad": make(chan int)}); err == nil {
+		t.Error("Replace accepted a channel")
+	}
+}
