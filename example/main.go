@@ -56,6 +56,11 @@ func commands() []*command {
 		sealCommand(),
 		getCommand(),
 		showCommand(),
+		setCommand(),
+		unsetCommand(),
+		editCommand(),
+		rotateCommand(),
+		statusCommand(),
 		demoCommand(),
 	}
 }
@@ -133,6 +138,15 @@ func usagef(format string, args ...any) error {
 	return usageError{fmt.Sprintf(format, args...)}
 }
 
+// An exitStatus ends a command with a given status after printing its
+// message, if any: 128+N after signal N, or a child's own status.
+type exitStatus struct {
+	code int
+	msg  string
+}
+
+func (e exitStatus) Error() string { return e.msg }
+
 // report prints err for the user and returns the exit status it deserves.
 // It is the one place where errors become messages and statuses.
 func report(w io.Writer, cmd *command, fs *flag.FlagSet, err error) int {
@@ -140,6 +154,12 @@ func report(w io.Writer, cmd *command, fs *flag.FlagSet, err error) int {
 		fmt.Fprintf(w, "credvault %s: %v\n\n", cmd.name, err)
 		commandUsage(w, cmd, fs)
 		return 2
+	}
+	if es := (exitStatus{}); errors.As(err, &es) {
+		if es.msg != "" {
+			fmt.Fprintf(w, "credvault %s: %s\n", cmd.name, es.msg)
+		}
+		return es.code
 	}
 	// The library's messages start with its package name; the command's
 	// name says the same to a user of the command.

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/credvault/vault"
+)
+
+func editCommand() *command {
+	return &command{
+		name:    "edit",
+		summary: "edit the decrypted JSON in $EDITOR from a private temporary file, and re-seal it if it is valid",
+		example: `  EDITOR=nano credvault edit
+  VISUAL="code --wait" credvault edit -vault prod.enc`,
+		setup: func(fs *flag.FlagSet, c *cli) func([]string) error {
+			vf := addVaultFlags(fs, c)
+			return func(args []string) error {
+				if len(args) > 0 {
+					return usagef("edit takes no arguments")
+				}
+				return runEdit(c, vf)
+			}
+		},
+	}
+}
+
+// runEdit decrypts the vault into a 0600 file in a private 0700 directory,
+// runs the editor on it, and re-seals the result if it is a JSON object and
+// the vault did not change meanwhile. The directory is removed in every
+// case, on SIGTERM, SIGHUP and SIGQUIT too; SIGINT is left to the editor.
+func runEdit(c *cli, vf *vaultFlags) error {
+	ring, err := vf.keyring()
+	if err != nil {
+		return err
+	}
+	v, err := vault.Open(vf.vault, ring, vf.options()...)
+	if err != nil {
+		return keyError{err: err, source: vf.keySource()}
+	}
+	original, err := v.RevealJSON()
+	if err != nil {
+		return err
+	}
+	defer clear(original)
+
+	dir, err := os.MkdirTemp("", "credvault-edit-")
+	if err != nil {
+		return err
+	}
+	cleanup := make(chan struct{})
+	defer func() { close(cleanup); os.RemoveAll(dir) }()
+	// A terminating signal is forwarded to the editor and ends the command
+	// once the editor has exited, with the directory removed by the defer
+	// above. SIGINT is left to the editor, which may use Ctrl-C itself.
+	var (
+		editor   atomic.Pointer[exec.Cmd] // the running editor
+		received atomic.Value             // the terminating signal, if any
+	)
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	defer signal.Stop(signals)
+	go func() {
+		for {
+			select {
+			case <-cleanup:
+				return
+			case sig := <-signals:
+				if sig == os.Interrupt {
+					continue
+				}
+				received.Store(sig)
+				if e := editor.Load(); e != nil {
+					e.Process.Signal(sig)
+				}
+			}
+		}
+	}()
+	interrupted := func() error {
+		sig, ok := received.Load().(syscall.Signal)
+		if !ok {
+			return nil
+		}
+		return exitStatus{code: 128 + int(sig), msg: fmt.Sprintf("%v: the vault is unchanged and the decrypted copy is removed", sig)}
+	}
+
+	file := filepath.Join(dir, strings.TrimSuffix(filepath.Base(vf.vault), filepath.Ext(vf.vault))+".json")
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(original)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+
+	interactive := false
+	if in, ok := c.stdin.(*os.File); ok && isTerminal(in) {
+		interactive = true
+	}
+	for {
+		cmd := editorCommand(c, vf, file)
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("cannot start the editor %s (%v): set $EDITOR; the vault is unchanged", cmd.Args[0], err)
+		}
+		editor.Store(cmd)
+		err := cmd.Wait()
+		editor.Store(nil)
+		if err := interrupted(); err != nil {
+			return err
+		}
+		if err != nil {
+			return fmt.Errorf("the editor %s failed (%v): the vault is unchanged", cmd.Args[0], err)
+		}
+		edited, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		defer clear(edited)
+		if bytes.Equal(edited, original) {
+			fmt.Fprintf(c.stderr, "credvault: no changes; %s is unchanged\n", vf.vault)
+			return nil
+		}
+		secrets, perr := vault.ParseJSON(edited)
+		if perr != nil {
+			msg := strings.TrimPrefix(perr.Error(), "vault: ")
+			if interactive && askAgain(c, msg) {
+				continue
+			}
+			return fmt.Errorf("%s: %s; the vault is unchanged, and the edited text was not kept (it holds the secrets in plaintext): run edit again", vf.vault, msg)
+		}
+		err = vault.Update(vf.vault, ring, func(current *vault.Vault) error {
+			now, err := current.RevealJSON()
+			if err != nil {
+				return err
+			}
+			defer clear(now)
+			if !bytes.Equal(now, original) {
+				return errors.New("the vault was changed by another writer while you were editing: your changes are not saved; run edit again")
+			}
+			return current.Replace(secrets)
+		}, vf.options()...)
+		if err != nil {
+			return keyError{err: err, source: vf.keySource()}
+		}
+		fmt.Fprintf(c.stderr, "credvault: saved your changes to %s (sealed with key %s)\n", vf.vault, ring[0].Fingerprint())
+		return nil
+	}
+}
+
+// editorCommand builds the editor's command from $VISUAL or $EDITOR (which
+// may hold arguments, "code --wait"), default vi. The editor gets the
+// terminal and an environment without the key variable.
+func editorCommand(c *cli, vf *vaultFlags, file string) *exec.Cmd {
+	spec := c.getenv("VISUAL")
+	if spec == "" {
+		spec = c.getenv("EDITOR")
+	}
+	if spec == "" {
+		spec = "vi"
+	}
+	words := strings.Fields(spec)
+	cmd := exec.Command(words[0], append(words[1:], file)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.stdin, c.stdout, c.stderr
+	cmd.Env = withoutVar(os.Environ(), vf.keyEnv)
+	return cmd
+}
+
+// withoutVar returns env without the variable name.
+func withoutVar(env []string, name string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, name+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// askAgain tells the user what is wrong with the edited text and asks
+// whether to edit it again.
+func askAgain(c *cli, problem string) bool {
+	fmt.Fprintf(c.stderr, "credvault edit: %s\nEdit again? [Y/n] ", problem)
+	line, _ := bufio.NewReader(c.stdin).ReadString('\n')
+	answer := strings.ToLower(strings.TrimSpace(line))
+	return answer == "" || answer == "y" || answer == "yes"
+}

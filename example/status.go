@@ -1,0 +1,70 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/credvault/vault"
+)
+
+func statusCommand() *command {
+	return &command{
+		name:    "status",
+		summary: "which key of the keyring opens the vault, when it was sealed, how many secrets (no values)",
+		example: `  credvault status
+  credvault status -max-age 720h -names     # exit 1 if the vault is older than 30 days`,
+		setup: func(fs *flag.FlagSet, c *cli) func([]string) error {
+			vf := addVaultFlags(fs, c)
+			names := fs.Bool("names", false, "also list the credential paths (names only)")
+			return func(args []string) error {
+				if len(args) > 0 {
+					return usagef("status takes no arguments")
+				}
+				ring, err := vf.keyring()
+				if err != nil {
+					return err
+				}
+				// Open without the age limit, so that an expired vault is
+				// described before the command fails.
+				v, err := vault.Open(vf.vault, ring)
+				if err != nil {
+					return keyError{err: err, source: vf.keySource()}
+				}
+				now := time.Now()
+				age := now.Sub(v.SealedAt()).Round(time.Second)
+				out := c.stdout
+				fmt.Fprintf(out, "vault:    %s\n", vf.vault)
+				fmt.Fprintf(out, "sealed:   %s (%s ago)\n", v.SealedAt().UTC().Format(time.RFC3339), age)
+				expired := vf.maxAge > 0 && age > vf.maxAge
+				switch {
+				case vf.maxAge <= 0:
+					fmt.Fprintf(out, "max age:  none set (-max-age)\n")
+				case expired:
+					fmt.Fprintf(out, "max age:  %s: EXPIRED %s ago; rotate to renew it\n", vf.maxAge, age-vf.maxAge)
+				default:
+					fmt.Fprintf(out, "max age:  %s: %s left\n", vf.maxAge, vf.maxAge-age)
+				}
+				fmt.Fprintf(out, "key:      %s, key %d of %d in %s\n", v.KeyFingerprint(), v.KeyIndex()+1, len(ring), vf.keySource())
+				switch {
+				case len(ring) == 1:
+					fmt.Fprintf(out, "rotation: one key in the keyring\n")
+				case v.KeyIndex() == 0:
+					fmt.Fprintf(out, "rotation: opened by the first key: once every copy of the vault says so, the other keys can be dropped from %s\n", vf.keySource())
+				default:
+					fmt.Fprintf(out, "rotation: opened by key %d, not the first (%s): rotate before dropping older keys\n", v.KeyIndex()+1, ring[0].Fingerprint())
+				}
+				fmt.Fprintf(out, "secrets:  %d\n", v.Len())
+				if *names {
+					for _, p := range v.Paths() {
+						fmt.Fprintf(out, "  %s\n", p)
+					}
+				}
+				if expired {
+					return fmt.Errorf("%s: %w: sealed %s ago, older than -max-age %s", vf.vault, vault.ErrExpired, age, vf.maxAge)
+				}
+				return nil
+			}
+		},
+	}
+}
