@@ -154,10 +154,11 @@ func lockDir(dir string, timeout time.Duration) (unlock func(), err error) {
 func tempPrefix(base string) string { return "." + base + ".tmp-" }
 
 // replaceFile writes data to a new temporary file beside target (created
-// exclusively, mode 0600), syncs it, renames it over target and syncs the
-// directory. On any failure before the rename the temporary file is removed
-// and target is untouched; the caller must hold the write lock.
-func replaceFile(target string, data []byte, o *options) (err error) {
+// exclusively, mode 0600), syncs it, calls approve, renames the file over
+// target and syncs the directory. On any failure before the rename, approve
+// refusing included, the temporary file is removed and target is untouched.
+// The caller must hold the write lock.
+func replaceFile(target string, data []byte, o *options, approve func() error) (err error) {
 	dir, base := filepath.Split(target)
 	if dir == "" {
 		dir = "."
@@ -191,6 +192,9 @@ func replaceFile(target string, data []byte, o *options) (err error) {
 	}
 	if err := f.Close(); err != nil {
 		return writeError(target, "close the temporary file", err)
+	}
+	if err := approve(); err != nil {
+		return err
 	}
 	if err := o.fail("rename"); err != nil {
 		return writeError(target, "rename the temporary file over it", err)

@@ -14,6 +14,11 @@ type options struct {
 	maxAge      time.Duration
 	lockTimeout time.Duration
 
+	auditor       Auditor
+	auditFailOpen bool
+	pipeline      Pipeline
+	keySource     string
+
 	// failpoint, when set, is called at named moments of a write and may
 	// return an error to simulate a failure there. Only tests set it.
 	failpoint func(stage string) error

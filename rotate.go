@@ -41,19 +41,22 @@ func Rotate(path string, oldKeys []*Key, newKey *Key, opts ...Option) error {
 	if err := checkKeyring(path, ring); err != nil {
 		return err
 	}
-	return withWriteLock(path, o, func(target string) error {
+	events := []Event{{Op: OpRotate, Vault: path, KeyIndex: -1, SealKey: newKey.Fingerprint()}}
+	err := withWriteLock(path, o, func(target string) error {
 		raw, err := readVault(target)
 		if err != nil {
 			return err
 		}
-		plain, _, _, err := unseal(path, raw, ring)
+		plain, idx, _, err := unseal(path, raw, ring)
 		if err != nil {
 			return err
 		}
 		defer clear(plain)
+		events[0].Key, events[0].KeyIndex = ring[idx].Fingerprint(), idx
 		if _, err := decodeDocument(plain); err != nil {
 			return notJSON(path, err)
 		}
-		return sealAndReplace(target, plain, newKey, o)
+		return sealAndReplace(target, plain, newKey, o, events)
 	})
+	return o.auditFailure(events, err)
 }

@@ -154,7 +154,7 @@ func TestBitFlips(t *testing.T) {
 		flipped := bytes.Clone(raw)
 		flipped[i/8] ^= 1 << (i % 8)
 		tok := []byte(base64.URLEncoding.EncodeToString(flipped))
-		v, err := open("v.enc", tok, []*Key{key}, newOptions(nil))
+		v, err := open("v.enc", func() ([]byte, error) { return tok, nil }, []*Key{key}, newOptions(nil))
 		if v != nil {
 			t.Fatalf("bit %d: flipped token opened", i)
 		}

@@ -17,6 +17,10 @@ import (
 // that error.
 //
 // Values fn does not touch keep their exact text: numbers stay as written.
+//
+// With [WithAuditor], Update records the open, then one event per Set,
+// Delete or Replace that fn made (OpSet, OpDelete, OpReplace, with the path),
+// just before the new vault replaces the old one.
 // The vault must exist; Seal creates one. Options apply as for Open (the
 // maximum age) and Seal (the clock, the lock timeout).
 func Update(path string, keys []*Key, fn func(v *Vault) error, opts ...Option) error {
@@ -24,16 +28,18 @@ func Update(path string, keys []*Key, fn func(v *Vault) error, opts ...Option) e
 	if err := checkKeyring(path, keys); err != nil {
 		return err
 	}
-	return withWriteLock(path, o, func(target string) error {
-		raw, err := readVault(target)
+	var events []Event
+	err := withWriteLock(path, o, func(target string) error {
+		v, err := open(path, func() ([]byte, error) { return readVault(target) }, keys, o)
 		if err != nil {
 			return err
 		}
-		v, err := open(path, raw, keys, o)
-		if err != nil {
-			return err
+		err = fn(v)
+		events = v.changes
+		for i := range events {
+			events[i].SealKey = keys[0].Fingerprint()
 		}
-		if err := fn(v); err != nil {
+		if err != nil {
 			return err
 		}
 		plain, err := encodeDocument(v.doc())
@@ -41,8 +47,9 @@ func Update(path string, keys []*Key, fn func(v *Vault) error, opts ...Option) e
 			return err
 		}
 		defer clear(plain)
-		return sealAndReplace(target, plain, keys[0], o)
+		return sealAndReplace(target, plain, keys[0], o, events)
 	})
+	return o.auditFailure(events, err)
 }
 
 // Set sets the value at a credential path, creating the objects on the way
@@ -68,6 +75,7 @@ func (v *Vault) Set(path string, value any) error {
 		case map[string]any:
 			if last {
 				n[seg] = val
+				v.recordChange(OpSet, path)
 				return nil
 			}
 			child, ok := n[seg]
@@ -83,6 +91,7 @@ func (v *Vault) Set(path string, value any) error {
 			}
 			if last {
 				n[idx] = val
+				v.recordChange(OpSet, path)
 				return nil
 			}
 			node = n[idx]
@@ -112,6 +121,7 @@ func (v *Vault) Delete(path string) error {
 		return fmt.Errorf("vault: %s: cannot unset %q: it is an element of an array; set the whole array instead", v.name, path)
 	}
 	delete(obj, segs[len(segs)-1])
+	v.recordChange(OpDelete, path)
 	return nil
 }
 
@@ -124,7 +134,15 @@ func (v *Vault) Replace(secrets map[string]any) error {
 	}
 	doc := val.(map[string]any)
 	v.doc = func() map[string]any { return doc }
+	v.recordChange(OpReplace, "")
 	return nil
+}
+
+// recordChange notes a change for Update to audit when it commits it.
+func (v *Vault) recordChange(op Op, path string) {
+	e := v.event(op, nil)
+	e.Path = path
+	v.changes = append(v.changes, e)
 }
 
 // normalize turns a value of any type Seal accepts into the types Open

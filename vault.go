@@ -28,6 +28,17 @@
 // "new,old": the first key seals, any key opens, and the [Vault] remembers
 // which one did. A Key never prints its secret, whatever the format verb.
 //
+// # Auditing
+//
+// [WithAuditor] records every operation, successful or not, as an [Event]:
+// the operation, the vault file, the credential path or variable names, the
+// key's fingerprint and position in the keyring, where the keyring came from
+// ([WithKeySource]), the CI run ([WithPipeline], [DetectPipeline]) and a keyed
+// fingerprint of the values released; never a value. [NewSlogAuditor] writes
+// events to a *slog.Logger. Auditing fails closed: if the Auditor cannot
+// record an operation, the operation fails with [ErrAudit] and releases
+// nothing; [WithAuditFailOpen] chooses availability instead.
+//
 // # Writing safely
 //
 // [Seal] replaces a vault atomically and durably: a temporary file (mode
@@ -74,6 +85,13 @@ type Vault struct {
 	key      *Key
 	sealedAt time.Time
 	opts     *options
+
+	// fingerprint hashes released values for audit events; nil without an
+	// Auditor.
+	fingerprint func(values ...string) string
+	// changes are the Set, Delete and Replace calls since Open, audited
+	// when Update commits them.
+	changes []Event
 }
 
 // Open reads the vault file at path and decrypts it with keys, trying each
@@ -86,26 +104,34 @@ type Vault struct {
 // older than [WithMaxAge] allows, and [ErrNotJSON] if its plaintext is not a
 // JSON object.
 func Open(path string, keys []*Key, opts ...Option) (*Vault, error) {
-	o := newOptions(opts)
-	raw, err := readVault(path)
-	if err != nil {
-		return nil, err
-	}
-	return open(path, raw, keys, o)
+	return open(path, func() ([]byte, error) { return readVault(path) }, keys, newOptions(opts))
 }
 
 // OpenFS is Open for a file in fsys, such as a vault embedded with
 // //go:embed credentials.enc in an embed.FS.
 func OpenFS(fsys fs.FS, name string, keys []*Key, opts ...Option) (*Vault, error) {
-	o := newOptions(opts)
-	raw, err := readVaultFS(fsys, name)
+	return open(name, func() ([]byte, error) { return readVaultFS(fsys, name) }, keys, newOptions(opts))
+}
+
+// open reads a vault with read, opens it and audits the open, successful or
+// not; a refused audit record fails it.
+func open(name string, read func() ([]byte, error), keys []*Key, o *options) (*Vault, error) {
+	v, err := openUnaudited(name, read, keys, o)
+	event := Event{Op: OpOpen, Vault: name, KeyIndex: -1, Err: err}
+	if v != nil {
+		event.Key, event.KeyIndex = v.key.Fingerprint(), v.keyIndex
+	}
+	if err := withAudit(err, o.audit(event)); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func openUnaudited(name string, read func() ([]byte, error), keys []*Key, o *options) (*Vault, error) {
+	raw, err := read()
 	if err != nil {
 		return nil, err
 	}
-	return open(name, raw, keys, o)
-}
-
-func open(name string, raw []byte, keys []*Key, o *options) (*Vault, error) {
 	plain, idx, sealedAt, err := unseal(name, raw, keys)
 	if err != nil {
 		return nil, err
@@ -118,7 +144,11 @@ func open(name string, raw []byte, keys []*Key, o *options) (*Vault, error) {
 	if err != nil {
 		return nil, notJSON(name, err)
 	}
-	return &Vault{name: name, doc: func() map[string]any { return doc }, keyIndex: idx, key: keys[idx], sealedAt: sealedAt, opts: o}, nil
+	v := &Vault{name: name, doc: func() map[string]any { return doc }, keyIndex: idx, key: keys[idx], sealedAt: sealedAt, opts: o}
+	if o.auditor != nil {
+		v.fingerprint = valueFingerprinter(v.key)
+	}
+	return v, nil
 }
 
 // unseal checks, verifies and decrypts the contents of a vault file: every
@@ -194,23 +224,26 @@ func Seal(path string, secrets map[string]any, key *Key, opts ...Option) error {
 	if !key.valid() {
 		return fmt.Errorf("vault: cannot seal %s without a key: make one with GenerateKey or ParseKey", path)
 	}
+	events := []Event{{Op: OpSeal, Vault: path, KeyIndex: -1, SealKey: key.Fingerprint()}}
 	if secrets == nil {
 		secrets = map[string]any{}
 	}
 	plain, err := encodeDocument(secrets)
 	if err != nil {
-		return err
+		return o.auditFailure(events, err)
 	}
 	defer clear(plain)
-	return withWriteLock(path, o, func(target string) error {
-		return sealAndReplace(target, plain, key, o)
+	err = withWriteLock(path, o, func(target string) error {
+		return sealAndReplace(target, plain, key, o, events)
 	})
+	return o.auditFailure(events, err)
 }
 
 // sealAndReplace seals plain under key at the options' time, checks that
-// the new token opens with key alone to the same plaintext, and only then
-// replaces target with it. The caller holds the write lock.
-func sealAndReplace(target string, plain []byte, key *Key, o *options) error {
+// the new token opens with key alone to the same plaintext, audits events,
+// and only then replaces target with it. The caller holds the write lock,
+// and audits a failure with o.auditFailure.
+func sealAndReplace(target string, plain []byte, key *Key, o *options, events []Event) error {
 	tok, err := sealToken(plain, key, o.now())
 	if err != nil {
 		return err
@@ -221,7 +254,7 @@ func sealAndReplace(target string, plain []byte, key *Key, o *options) error {
 	if !same {
 		return fmt.Errorf("vault: %s: the new token did not decrypt to what was sealed: the vault is unchanged", target)
 	}
-	return replaceFile(target, tok, o)
+	return replaceFile(target, tok, o, func() error { return o.auditAll(events) })
 }
 
 // Get returns the value at a credential path such as "database.password"
@@ -234,6 +267,19 @@ func sealAndReplace(target string, plain []byte, key *Key, o *options) error {
 // inside a key ("servers.db\.example\.com.password"); below an array a
 // segment is an index ("hosts.0").
 func (v *Vault) Get(path string) (string, error) {
+	value, err := v.get(path)
+	event := v.event(OpGet, err)
+	event.Path = path
+	if err == nil && v.fingerprint != nil {
+		event.ValueFingerprint = v.fingerprint(value)
+	}
+	if err := withAudit(err, v.opts.audit(event)); err != nil {
+		return "", err
+	}
+	return value, nil
+}
+
+func (v *Vault) get(path string) (string, error) {
 	segs, err := parsePath(path)
 	if err != nil {
 		return "", fmt.Errorf("vault: %s: %w", v.name, err)
@@ -247,6 +293,11 @@ func (v *Vault) Get(path string) (string, error) {
 		return "", notScalar(v.name, path, node)
 	}
 	return s, nil
+}
+
+// event returns an event about this vault, with the key that opened it.
+func (v *Vault) event(op Op, err error) Event {
+	return Event{Op: op, Vault: v.name, Key: v.key.Fingerprint(), KeyIndex: v.keyIndex, Err: err}
 }
 
 func notScalar(name, path string, node any) error {
@@ -272,7 +323,12 @@ func firstKey(m map[string]any) string {
 // The caller should clear the slice when done with it.
 func (v *Vault) RevealJSON() ([]byte, error) {
 	compact, err := encodeDocument(v.doc())
-	if err != nil {
+	event := v.event(OpReveal, err)
+	if err == nil && v.fingerprint != nil {
+		event.ValueFingerprint = v.fingerprint(string(compact))
+	}
+	if err := withAudit(err, v.opts.audit(event)); err != nil {
+		clear(compact)
 		return nil, err
 	}
 	defer clear(compact)

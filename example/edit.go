@@ -40,11 +40,11 @@ func editCommand() *command {
 // the vault did not change meanwhile. The directory is removed in every
 // case, on SIGTERM, SIGHUP and SIGQUIT too; SIGINT is left to the editor.
 func runEdit(c *cli, vf *vaultFlags) error {
-	ring, err := vf.keyring()
+	ring, opts, err := vf.setup()
 	if err != nil {
 		return err
 	}
-	v, err := vault.Open(vf.vault, ring, vf.options()...)
+	v, err := vault.Open(vf.vault, ring, opts...)
 	if err != nil {
 		return keyError{err: err, source: vf.keySource()}
 	}
@@ -152,7 +152,7 @@ func runEdit(c *cli, vf *vaultFlags) error {
 				return errors.New("the vault was changed by another writer while you were editing: your changes are not saved; run edit again")
 			}
 			return current.Replace(secrets)
-		}, vf.options()...)
+		}, opts...)
 		if err != nil {
 			return keyError{err: err, source: vf.keySource()}
 		}

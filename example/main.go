@@ -36,6 +36,8 @@ type cli struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+
+	atExit []func() // run when the command ends, such as closing the audit log
 }
 
 // A command is one subcommand: its flags and arguments are parsed by setup,
@@ -100,6 +102,12 @@ func runCommand(cmd *command, args []string, c *cli) int {
 		commandUsage(c.stderr, cmd, fs)
 		return 2
 	}
+	defer func() {
+		for _, f := range c.atExit {
+			f()
+		}
+		c.atExit = nil
+	}()
 	if err := do(positional); err != nil {
 		return report(c.stderr, cmd, fs, err)
 	}

@@ -39,11 +39,11 @@ func rotateCommand() *command {
 					return err
 				}
 				newKey := newRing[0]
-				ring, err := vf.keyring()
+				ring, opts, err := vf.setup()
 				if err != nil {
 					return err
 				}
-				if err := vault.Rotate(vf.vault, ring, newKey, vf.options()...); err != nil {
+				if err := vault.Rotate(vf.vault, ring, newKey, opts...); err != nil {
 					return keyError{err: err, source: vf.keySource()}
 				}
 				fmt.Fprintf(c.stderr, "credvault: rotated %s to key %s\n", vf.vault, newKey.Fingerprint())

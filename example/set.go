@@ -26,7 +26,7 @@ func setCommand() *command {
 					return usagef("set takes one credential PATH; the value comes from stdin")
 				}
 				path := args[0]
-				keys, err := vf.keyring()
+				keys, opts, err := vf.setup()
 				if err != nil {
 					return err
 				}
@@ -47,7 +47,7 @@ func setCommand() *command {
 				}
 				err = vault.Update(vf.vault, keys, func(v *vault.Vault) error {
 					return v.Set(path, string(value))
-				}, vf.options()...)
+				}, opts...)
 				if err != nil {
 					return keyError{err: err, source: vf.keySource()}
 				}
@@ -70,13 +70,13 @@ func unsetCommand() *command {
 				if len(args) != 1 {
 					return usagef("unset takes one credential PATH")
 				}
-				keys, err := vf.keyring()
+				keys, opts, err := vf.setup()
 				if err != nil {
 					return err
 				}
 				err = vault.Update(vf.vault, keys, func(v *vault.Vault) error {
 					return v.Delete(args[0])
-				}, vf.options()...)
+				}, opts...)
 				if err != nil {
 					return keyError{err: err, source: vf.keySource()}
 				}

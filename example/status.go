@@ -21,13 +21,13 @@ func statusCommand() *command {
 				if len(args) > 0 {
 					return usagef("status takes no arguments")
 				}
-				ring, err := vf.keyring()
+				ring, opts, err := vf.setup()
 				if err != nil {
 					return err
 				}
-				// Open without the age limit, so that an expired vault is
-				// described before the command fails.
-				v, err := vault.Open(vf.vault, ring)
+				// Open without the age limit (the last option wins), so that
+				// an expired vault is described before the command fails.
+				v, err := vault.Open(vf.vault, ring, append(opts, vault.WithMaxAge(0))...)
 				if err != nil {
 					return keyError{err: err, source: vf.keySource()}
 				}
@@ -36,7 +36,7 @@ func statusCommand() *command {
 				out := c.stdout
 				fmt.Fprintf(out, "vault:    %s\n", vf.vault)
 				fmt.Fprintf(out, "sealed:   %s (%s ago)\n", v.SealedAt().UTC().Format(time.RFC3339), age)
-				expired := vf.maxAge > 0 && age > vf.maxAge
+				expired := vf.maxAge > 0 && v.SealedAt().Add(vf.maxAge).Before(now)
 				switch {
 				case vf.maxAge <= 0:
 					fmt.Fprintf(out, "max age:  none set (-max-age)\n")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -20,6 +21,9 @@ type vaultFlags struct {
 	keyEnv  string
 	keyFile string
 	maxAge  time.Duration
+	audit   string
+
+	opts []vault.Option // built once by options
 }
 
 func addVaultFlags(fs *flag.FlagSet, c *cli) *vaultFlags {
@@ -28,12 +32,46 @@ func addVaultFlags(fs *flag.FlagSet, c *cli) *vaultFlags {
 	fs.StringVar(&f.keyEnv, "key-env", "MASTER_KEY", "the environment variable that holds the keyring")
 	fs.StringVar(&f.keyFile, "key-file", "", "read the keyring from `file` instead of the environment")
 	fs.DurationVar(&f.maxAge, "max-age", 0, "refuse a vault sealed longer ago than this (e.g. 720h); 0 accepts any age")
+	fs.StringVar(&f.audit, "audit", "", "append audit records as JSON lines to `file` (created 0600); default: text on stderr")
 	return f
 }
 
-// options returns the library options the flags ask for.
-func (f *vaultFlags) options() []vault.Option {
-	return []vault.Option{vault.WithMaxAge(f.maxAge)}
+// options returns the library options the flags ask for: the maximum age,
+// and an audit of every operation, with the CI pipeline's identity and where
+// the keyring came from, as text on stderr or JSON lines in -audit FILE.
+func (f *vaultFlags) options() ([]vault.Option, error) {
+	if f.opts != nil {
+		return f.opts, nil
+	}
+	logger := slog.New(slog.NewTextHandler(f.c.stderr, nil))
+	if f.audit != "" {
+		file, err := openAuditFile(f.audit, f.c.stderr)
+		if err != nil {
+			return nil, err
+		}
+		f.c.atExit = append(f.c.atExit, func() { file.Close() })
+		logger = slog.New(slog.NewJSONHandler(file, nil))
+	}
+	f.opts = []vault.Option{
+		vault.WithMaxAge(f.maxAge),
+		vault.WithAuditor(vault.NewSlogAuditor(logger)),
+		vault.WithPipeline(vault.DetectPipeline(f.c.getenv)),
+		vault.WithKeySource(f.keySource()),
+	}
+	return f.opts, nil
+}
+
+// openAuditFile opens an audit log for appending, creating it with mode
+// 0600, and warns when others can read an existing one.
+func openAuditFile(path string, stderr io.Writer) (*os.File, error) {
+	file, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the audit log: %w: check -audit", err)
+	}
+	if info, err := file.Stat(); err == nil && info.Mode().Perm()&0o077 != 0 {
+		fmt.Fprintf(stderr, "credvault: warning: audit log %s has mode %04o; chmod 600 %s\n", path, info.Mode().Perm(), path)
+	}
+	return file, nil
 }
 
 // maxKeyFileSize bounds a key file: a keyring of a few dozen keys.
@@ -104,13 +142,26 @@ func readKeyFile(path string, stderr io.Writer) ([]*vault.Key, error) {
 	return keys, nil
 }
 
+// setup returns the keyring and the library options the flags name.
+func (f *vaultFlags) setup() ([]*vault.Key, []vault.Option, error) {
+	keys, err := f.keyring()
+	if err != nil {
+		return nil, nil, err
+	}
+	opts, err := f.options()
+	if err != nil {
+		return nil, nil, err
+	}
+	return keys, opts, nil
+}
+
 // open opens the vault the flags name with the keyring they name.
 func (f *vaultFlags) open() (*vault.Vault, error) {
-	keys, err := f.keyring()
+	keys, opts, err := f.setup()
 	if err != nil {
 		return nil, err
 	}
-	v, err := vault.Open(f.vault, keys, f.options()...)
+	v, err := vault.Open(f.vault, keys, opts...)
 	if err != nil {
 		return nil, keyError{err: err, source: f.keySource()}
 	}
