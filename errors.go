@@ -45,6 +45,9 @@ type NotFoundError struct {
 }
 
 func (e *NotFoundError) Error() string {
+	if e.Vault == "" {
+		return fmt.Sprintf("vault: no credential %q: %s", e.Path, e.reason)
+	}
 	return fmt.Sprintf("vault: %s: no credential %q: %s", e.Vault, e.Path, e.reason)
 }
 

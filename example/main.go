@@ -63,6 +63,7 @@ func commands() []*command {
 		editCommand(),
 		rotateCommand(),
 		statusCommand(),
+		envCommand(),
 		demoCommand(),
 	}
 }

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/credvault/vault"
+)
+
+// exportFormats are the -format values of env, and their exporters; github
+// is built from $GITHUB_ENV when chosen.
+var exportFormats = []string{"shell", "dotenv", "json", "github", "gitlab", "azure"}
+
+func envCommand() *command {
+	return &command{
+		name:    "env",
+		summary: "print all secrets as environment variables: shell, dotenv, json, github, gitlab or azure",
+		example: `  eval "$(credvault env -prefix APP_)"              # this shell, or a GitLab job
+  credvault env -prefix APP_ -format github         # GitHub Actions: masked, then into $GITHUB_ENV
+  credvault env -prefix DB_ -path database -format json`,
+		setup: func(fs *flag.FlagSet, c *cli) func([]string) error {
+			vf := addVaultFlags(fs, c)
+			ff := addFlattenFlags(fs)
+			format := fs.String("format", "shell", "the output `format`: "+strings.Join(exportFormats, ", "))
+			return func(args []string) error {
+				if len(args) > 0 {
+					return usagef("env takes no arguments")
+				}
+				if !slices.Contains(exportFormats, *format) {
+					return usagef("unknown -format %q: use one of %s", *format, strings.Join(exportFormats, ", "))
+				}
+				v, err := vf.open()
+				if err != nil {
+					return err
+				}
+				var export vault.Exporter
+				switch *format {
+				case "shell":
+					export = vault.ExportShell
+				case "dotenv":
+					export = vault.ExportDotenv
+				case "json":
+					export = vault.ExportJSON
+				case "gitlab":
+					export = vault.ExportGitLab
+				case "azure":
+					export = vault.ExportAzure
+				case "github":
+					path := c.getenv("GITHUB_ENV")
+					if path == "" {
+						return fmt.Errorf("$GITHUB_ENV is not set: -format github works inside a GitHub Actions step; elsewhere use -format shell")
+					}
+					envFile, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+					if err != nil {
+						return fmt.Errorf("cannot open $GITHUB_ENV: %w", err)
+					}
+					defer envFile.Close()
+					export = vault.ExportGitHub(envFile)
+				}
+				return v.Export(c.stdout, export, ff.prefix, ff.options()...)
+			}
+		},
+	}
+}
+
+// flattenFlags are the flags that choose how a vault becomes variables.
+type flattenFlags struct {
+	prefix        string
+	path          string
+	allowReserved bool
+}
+
+func addFlattenFlags(fs *flag.FlagSet) *flattenFlags {
+	f := &flattenFlags{}
+	fs.StringVar(&f.prefix, "prefix", "", "put `P` in front of every variable name, e.g. APP_")
+	fs.StringVar(&f.path, "path", "", "only the secrets below the credential `path`, named from there")
+	fs.BoolVar(&f.allowReserved, "allow-reserved", false, "allow names such as PATH, LD_PRELOAD or GITHUB_* (refused by default)")
+	return f
+}
+
+func (f *flattenFlags) options() []vault.FlattenOption {
+	var opts []vault.FlattenOption
+	if f.path != "" {
+		opts = append(opts, vault.Subtree(f.path))
+	}
+	if f.allowReserved {
+		opts = append(opts, vault.AllowReserved())
+	}
+	return opts
+}

@@ -1,0 +1,269 @@
+package vault
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// An Exporter writes variables, as Flatten makes them, in one format to w.
+// Every exporter of this package checks all the variables before it writes
+// anything, so that an error leaves no partial output, and writes names in
+// sorted order. Its errors name variables, never values.
+type Exporter func(w io.Writer, vars map[string]string) error
+
+// Export flattens the vault (see [Flatten]) and writes the variables with
+// export, audited as OpExport with their names and a fingerprint of the
+// values. Nothing is written unless the audit record was.
+func (v *Vault) Export(w io.Writer, export Exporter, prefix string, opts ...FlattenOption) error {
+	vars, err := v.flatten(OpExport, prefix, opts)
+	if err != nil {
+		return err
+	}
+	return export(w, vars)
+}
+
+// checkVars refuses names that are not shell variable names and values that
+// no environment can carry.
+func checkVars(vars map[string]string) ([]string, error) {
+	names := sortedNames(vars)
+	for _, n := range names {
+		if !isEnvName(n) {
+			return nil, fmt.Errorf("vault: export: %q is not a shell variable name ([A-Za-z_][A-Za-z0-9_]*)", n)
+		}
+		if strings.IndexByte(vars[n], 0) >= 0 {
+			return nil, fmt.Errorf("vault: export: the value of %s holds a NUL byte, which no environment variable can carry", n)
+		}
+	}
+	return names, nil
+}
+
+// ExportShell writes one line per variable, export NAME='value', with POSIX
+// single quotes: inside them every character is literal. A single quote in
+// the value closes the quotes, adds an escaped quote and reopens them:
+//
+//	it's  ->  'it'\''s'
+//
+// The output is safe to eval or source in sh, dash, bash, ksh and zsh, and
+// keeps multi-line values, "$", backquotes and backslashes intact.
+func ExportShell(w io.Writer, vars map[string]string) error {
+	names, err := checkVars(vars)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	for _, n := range names {
+		b.WriteString("export ")
+		b.WriteString(n)
+		b.WriteByte('=')
+		writeShellQuoted(&b, vars[n])
+		b.WriteByte('\n')
+	}
+	return writeAll(w, &b)
+}
+
+// ExportGitLab writes the lines of [ExportShell], for
+// eval "$(credvault env -format gitlab)" in a GitLab job's script: the
+// script's lines run in one shell, so the variables last for the rest of the
+// job. GitLab's dotenv reports are not a channel for secrets: they are
+// artifacts anyone with access to the job can download, limited to 5 KB and
+// single-line values.
+func ExportGitLab(w io.Writer, vars map[string]string) error {
+	return ExportShell(w, vars)
+}
+
+func writeShellQuoted(b *bytes.Buffer, s string) {
+	b.WriteByte('\'')
+	b.WriteString(strings.ReplaceAll(s, "'", `'\''`))
+	b.WriteByte('\'')
+}
+
+// ExportDotenv writes NAME="value" lines in the common .env format: the
+// value double-quoted, with the escapes \\, \", \n and \r, so that a
+// multi-line value (a PEM key) stays on one line. Dotenv parsers expand
+// variables inside double quotes and disagree on how to escape a "$" (docker
+// compose and godotenv expand $NAME and ${NAME}, python-dotenv ${NAME}), so
+// a value with "$" followed by a letter, digit, "_", "{" or "(" is refused,
+// naming the variable, with advice to use the shell or JSON format; any other
+// "$" is kept. A value ending in a backslash is refused too: python-dotenv
+// takes the escaped backslash and the closing quote for an escaped quote.
+// The output reads back exactly with python-dotenv (tested
+// against Debian's python3-dotenv) and joho/godotenv; Node's dotenv expands
+// \n and \r but keeps \" and \\ as written.
+func ExportDotenv(w io.Writer, vars map[string]string) error {
+	names, err := checkVars(vars)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	for _, n := range names {
+		v := vars[n]
+		if i := expansion(v); i >= 0 {
+			return fmt.Errorf("vault: export: %s holds a \"$\" that dotenv parsers would expand as a variable (at byte %d): use the shell or JSON format", n, i+1)
+		}
+		if strings.HasSuffix(v, `\`) {
+			return fmt.Errorf("vault: export: %s ends with a backslash, which python-dotenv reads as escaping the closing quote: use the shell or JSON format", n)
+		}
+		b.WriteString(n)
+		b.WriteString(`="`)
+		for i := 0; i < len(v); i++ {
+			switch c := v[i]; c {
+			case '\\', '"':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			case '\n':
+				b.WriteString(`\n`)
+			case '\r':
+				b.WriteString(`\r`)
+			default:
+				b.WriteByte(c)
+			}
+		}
+		b.WriteString("\"\n")
+	}
+	return writeAll(w, &b)
+}
+
+// expansion returns the index of a "$" that a dotenv parser would expand,
+// or -1.
+func expansion(v string) int {
+	for i := 0; i+1 < len(v); i++ {
+		if v[i] != '$' {
+			continue
+		}
+		c := v[i+1]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '{' || c == '(' {
+			return i
+		}
+	}
+	return -1
+}
+
+// ExportJSON writes one JSON object from names to values, sorted and
+// indented, with a final newline.
+func ExportJSON(w io.Writer, vars map[string]string) error {
+	names, err := checkVars(vars)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if !utf8.ValidString(vars[n]) {
+			return fmt.Errorf("vault: export: the value of %s is not valid UTF-8, which JSON cannot carry", n)
+		}
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(vars); err != nil {
+		return fmt.Errorf("vault: export: cannot encode JSON")
+	}
+	return writeAll(w, &b)
+}
+
+// ExportAzure writes one Azure Pipelines logging command per variable,
+// ##vso[task.setvariable variable=NAME;issecret=true]value, which makes the
+// agent mask the value in the rest of the job's logs. The agent's escapes are
+// applied ("%" as %AZP25). Azure refuses a secret with a line break, so such
+// a value is an error that names the variable: store it base64-encoded, or
+// write it to a file and export the path. A secret variable reaches later
+// steps' scripts only through an env: mapping in the pipeline YAML.
+func ExportAzure(w io.Writer, vars map[string]string) error {
+	names, err := checkVars(vars)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	for _, n := range names {
+		v := vars[n]
+		if strings.ContainsAny(v, "\r\n") {
+			return fmt.Errorf("vault: export: %s holds a line break, and Azure Pipelines refuses multi-line secrets: store it base64-encoded, or write it to a file and export the file's path", n)
+		}
+		fmt.Fprintf(&b, "##vso[task.setvariable variable=%s;issecret=true]%s\n", n, strings.ReplaceAll(v, "%", "%AZP25"))
+	}
+	return writeAll(w, &b)
+}
+
+// ExportGitHub returns an exporter for GitHub Actions. It writes to w (the
+// step's stdout) a ::add-mask:: command for every non-empty value and for
+// every non-empty line of a multi-line value, before anything else, so that
+// the runner masks them in the rest of the job (including the env: header it
+// prints for later steps). Then it appends every variable to envFile (the
+// file named by $GITHUB_ENV) as
+//
+//	NAME<<ghadelimiter_RANDOM
+//	value
+//	ghadelimiter_RANDOM
+//
+// with a fresh random delimiter for each entry, and refuses a value that
+// contains its delimiter, so that no value can end its entry early and
+// inject variables. Later steps of the job see the variables.
+func ExportGitHub(envFile io.Writer) Exporter {
+	return func(w io.Writer, vars map[string]string) error {
+		names, err := checkVars(vars)
+		if err != nil {
+			return err
+		}
+		var masks, entries bytes.Buffer
+		masked := map[string]bool{}
+		mask := func(s string) {
+			if strings.TrimSpace(s) == "" || masked[s] {
+				return
+			}
+			masked[s] = true
+			masks.WriteString("::add-mask::")
+			masks.WriteString(escapeGitHubData(s))
+			masks.WriteByte('\n')
+		}
+		for _, n := range names {
+			v := vars[n]
+			mask(v)
+			if strings.ContainsAny(v, "\r\n") {
+				for _, line := range strings.Split(v, "\n") {
+					mask(strings.TrimSpace(line))
+				}
+			}
+			delim, err := githubDelimiter()
+			if err != nil {
+				return err
+			}
+			if strings.Contains(v, delim) {
+				return fmt.Errorf("vault: export: the value of %s contains its random delimiter, which cannot happen by chance: refusing to write it", n)
+			}
+			fmt.Fprintf(&entries, "%s<<%s\n%s\n%s\n", n, delim, v, delim)
+		}
+		if err := writeAll(w, &masks); err != nil {
+			return err
+		}
+		return writeAll(envFile, &entries)
+	}
+}
+
+// escapeGitHubData escapes a workflow command's data as the runner unescapes it.
+func escapeGitHubData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+// githubDelimiter returns "ghadelimiter_" and 32 random hex digits, the form
+// of GitHub's own toolkit with a random part instead of a UUID.
+func githubDelimiter() (string, error) {
+	var r [16]byte
+	if _, err := rand.Read(r[:]); err != nil {
+		return "", fmt.Errorf("vault: export: cannot read random bytes for a delimiter: %w", err)
+	}
+	return "ghadelimiter_" + hex.EncodeToString(r[:]), nil
+}
+
+// writeAll writes b to w in one call, and clears b, which holds secrets.
+func writeAll(w io.Writer, b *bytes.Buffer) error {
+	defer clear(b.Bytes())
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("vault: export: %w", err)
+	}
+	return nil
+}

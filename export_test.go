@@ -1,0 +1,363 @@
+package vault
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// trickyVars are values that break naive exporters: quotes, shell
+// metacharacters, line breaks, and lines that look like GitHub env file
+// entries or delimiters.
+var trickyVars = map[string]string{
+	"SINGLE":    "it's a 'quoted' value",
+	"DOUBLE":    `say "hi"`,
+	"DOLLAR":    "$HOME ${HOME} $(touch pwned) `touch pwned2`",
+	"BACKSLASH": `C:\path\to\n\file\\ x`,
+	"MULTILINE": "-----BEGIN KEY-----\nMIIEpA\n-----END KEY-----",
+	"TRAILING":  "ends with newlines\n\n",
+	"CRLF":      "windows\r\nline",
+	"EMPTY":     "",
+	"UNICODE":   "pässwörd 🔑 日本",
+	"EOF_LINE":  "first\nEOF\nINJECTED=1",
+	"DELIM":     "x\nghadelimiter_00000000-0000-0000-0000-000000000000\nEVIL<<EOF\nboom\nEOF",
+	"ASSIGN":    "NAME=x\nBASH_ENV=/tmp/evil",
+	"DASH":      "-n",
+	"PERCENT":   "100%AZP25 %25 %0A",
+	"SPACES":    "  padded  ",
+}
+
+// readShellVars sources out with shell and prints the named variables
+// NUL-separated, as the shell holds them.
+func readShellVars(t *testing.T, shell, out string, names []string) map[string]string {
+	t.Helper()
+	dir := t.TempDir()
+	script := filepath.Join(dir, "vars.sh")
+	if err := os.WriteFile(script, []byte(out), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var probe strings.Builder
+	probe.WriteString(". " + script + "\n")
+	for _, n := range names {
+		fmt.Fprintf(&probe, "printf '%%s\\0' \"$%s\"\n", n)
+	}
+	cmd := exec.Command(shell, "-c", probe.String())
+	cmd.Dir = dir
+	got, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v", shell, err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("%s ran something from a value: the directory holds %d files", shell, len(entries))
+	}
+	values := strings.Split(string(got), "\x00")
+	vars := map[string]string{}
+	for i, n := range names {
+		vars[n] = values[i]
+	}
+	return vars
+}
+
+func TestExportShellRoundTrip(t *testing.T) {
+	var out bytes.Buffer
+	if err := ExportShell(&out, trickyVars); err != nil {
+		t.Fatal(err)
+	}
+	for _, shell := range []string{"bash", "dash", "zsh", "sh"} {
+		t.Run(shell, func(t *testing.T) {
+			path, err := exec.LookPath(shell)
+			if err != nil {
+				if shell == "zsh" {
+					t.Skip("zsh is not installed")
+				}
+				t.Fatalf("%s: %v", shell, err)
+			}
+			got := readShellVars(t, path, out.String(), sortedNames(trickyVars))
+			if diff := cmp.Diff(trickyVars, got); diff != "" {
+				t.Errorf("values through %s (-want +got):\n%s", shell, diff)
+			}
+		})
+	}
+}
+
+// parseGitHubEnv parses an env file by the runner's rules (ci-platforms.md
+// §3, actions/runner FileCommandManager.cs): a line NAME<<DELIM starts a
+// value that runs to the first line equal to DELIM; any other line is
+// NAME=value. It also returns the delimiters, in order.
+func parseGitHubEnv(t testing.TB, file string) (map[string]string, []string) {
+	t.Helper()
+	vars := map[string]string{}
+	var delims []string
+	lines := strings.Split(file, "\n")
+	if lines[len(lines)-1] != "" {
+		t.Fatalf("the env file does not end with a newline")
+	}
+	lines = lines[:len(lines)-1]
+	for i := 0; i < len(lines); i++ {
+		line := lines[i]
+		if line == "" {
+			continue
+		}
+		eq, heredoc := strings.Index(line, "="), strings.Index(line, "<<")
+		if heredoc >= 0 && (eq < 0 || heredoc < eq) {
+			name, delim := line[:heredoc], line[heredoc+2:]
+			delims = append(delims, delim)
+			var value []string
+			for i++; ; i++ {
+				if i == len(lines) {
+					t.Fatalf("the entry of %s has no closing delimiter", name)
+				}
+				if lines[i] == delim {
+					break
+				}
+				value = append(value, lines[i])
+			}
+			vars[name] = strings.Join(value, "\n")
+			continue
+		}
+		if eq < 0 {
+			t.Fatalf("line %d is neither NAME=value nor NAME<<DELIM", i+1)
+		}
+		vars[line[:eq]] = line[eq+1:]
+	}
+	return vars, delims
+}
+
+// unescapeGitHubData undoes a workflow command's data escapes.
+func unescapeGitHubData(s string) string {
+	return strings.NewReplacer("%0D", "\r", "%0A", "\n", "%25", "%").Replace(s)
+}
+
+func TestExportGitHub(t *testing.T) {
+	var stdout, envFile bytes.Buffer
+	if err := ExportGitHub(&envFile)(&stdout, trickyVars); err != nil {
+		t.Fatal(err)
+	}
+	// Exactly the entries, nothing injected.
+	parsed, delims := parseGitHubEnv(t, envFile.String())
+	if diff := cmp.Diff(trickyVars, parsed); diff != "" {
+		t.Errorf("env file (-want +got):\n%s", diff)
+	}
+	// Every non-empty value and every non-empty line of one is masked, and
+	// stdout holds nothing but mask commands.
+	masks := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n") {
+		data, ok := strings.CutPrefix(line, "::add-mask::")
+		if !ok {
+			t.Fatalf("stdout line %q is not a mask command", line)
+		}
+		masks[unescapeGitHubData(data)] = true
+	}
+	for name, v := range trickyVars {
+		if strings.TrimSpace(v) == "" {
+			continue
+		}
+		if !masks[v] {
+			t.Errorf("the value of %s is not masked", name)
+		}
+		if !strings.ContainsAny(v, "\r\n") {
+			continue
+		}
+		for _, line := range strings.Split(v, "\n") {
+			if l := strings.TrimSpace(line); l != "" && !masks[l] {
+				t.Errorf("line %q of %s is not masked", l, name)
+			}
+		}
+	}
+	// Each entry has its own random delimiter.
+	seen := map[string]bool{}
+	for _, d := range delims {
+		if seen[d] || !strings.HasPrefix(d, "ghadelimiter_") || len(d) != len("ghadelimiter_")+32 {
+			t.Errorf("delimiter %q is reused or not random", d)
+		}
+		seen[d] = true
+	}
+	if len(delims) != len(trickyVars) {
+		t.Errorf("%d delimiters for %d entries", len(delims), len(trickyVars))
+	}
+}
+
+func TestExportAzure(t *testing.T) {
+	var out bytes.Buffer
+	err := ExportAzure(&out, map[string]string{"A": "100%AZP25 x", "B": "semi;colon]bracket"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "##vso[task.setvariable variable=A;issecret=true]100%AZP25AZP25 x\n##vso[task.setvariable variable=B;issecret=true]semi;colon]bracket\n"
+	if out.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
+	}
+	out.Reset()
+	err = ExportAzure(&out, map[string]string{"A": "ok", "SSH_KEY": "-----BEGIN\nsecret-line\n-----END"})
+	if err == nil || !strings.Contains(err.Error(), "SSH_KEY holds a line break, and Azure Pipelines refuses multi-line secrets") {
+		t.Fatalf("a multi-line value: %v", err)
+	}
+	if out.Len() != 0 {
+		t.Error("a refused export wrote a partial result")
+	}
+	assertNoLeak(t, "error", err.Error(), "secret-line")
+}
+
+func TestExportJSON(t *testing.T) {
+	var out bytes.Buffer
+	if err := ExportJSON(&out, trickyVars); err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]string
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(trickyVars, got); diff != "" {
+		t.Errorf("JSON (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(out.String(), `"DOLLAR": "$HOME`) || strings.Contains(out.String(), `\u003c`) {
+		t.Errorf("unexpected JSON layout:\n%s", out.String())
+	}
+}
+
+func TestExportDotenvWithPythonDotenv(t *testing.T) {
+	// What dotenv can carry: everything but a "$" a parser would expand.
+	vars := map[string]string{"LONE_DOLLAR": "costs 5$ or $ 5 or $-5, or $"}
+	for n, v := range trickyVars {
+		if expansion(v) < 0 {
+			vars[n] = v
+		}
+	}
+	if len(vars) != len(trickyVars) {
+		t.Fatalf("%d tricky values refused, want 1 (DOLLAR)", len(trickyVars)+1-len(vars))
+	}
+	var out bytes.Buffer
+	if err := ExportDotenv(&out, vars); err != nil {
+		t.Fatal(err)
+	}
+	err := exec.Command(systemPython, "-c", "import dotenv").Run()
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set but %s cannot import dotenv: install python3-dotenv", systemPython)
+		}
+		t.Skip("python3-dotenv is not installed")
+	}
+	path := filepath.Join(t.TempDir(), "vars.env")
+	if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := runPython(t, `
+import json, os, sys
+from dotenv import dotenv_values
+sys.stdout.write(json.dumps(dotenv_values(os.environ["ENV_FILE"])))
+`, "ENV_FILE="+path)
+	var parsed map[string]string
+	if err := json.Unmarshal(got, &parsed); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(vars, parsed); diff != "" {
+		t.Errorf("python-dotenv read back (-want +got):\n%s", diff)
+	}
+}
+
+func TestExportDotenvRefusesAmbiguous(t *testing.T) {
+	var out bytes.Buffer
+	err := ExportDotenv(&out, map[string]string{"A": "fine", "P": "it's $5-secret"})
+	if err == nil || !strings.Contains(err.Error(), `P holds a "$" that dotenv parsers would expand as a variable (at byte 6)`) {
+		t.Fatalf("error %v", err)
+	}
+	if out.Len() != 0 {
+		t.Error("a refused export wrote a partial result")
+	}
+	assertNoLeak(t, "error", err.Error(), "$5-secret")
+}
+
+func TestExportersCheckNames(t *testing.T) {
+	exporters := map[string]Exporter{
+		"shell": ExportShell, "dotenv": ExportDotenv, "json": ExportJSON, "azure": ExportAzure, "gitlab": ExportGitLab,
+		"github": ExportGitHub(&bytes.Buffer{}),
+	}
+	for name, export := range exporters {
+		for _, vars := range []map[string]string{{"BAD-NAME": "x"}, {"A<<B": "x"}, {"NUL": "a\x00b"}, {"": "x"}} {
+			var out bytes.Buffer
+			if err := export(&out, vars); err == nil || out.Len() != 0 {
+				t.Errorf("%s exported %q: %v, %d bytes", name, vars, err, out.Len())
+			}
+		}
+	}
+}
+
+// parseShellExports parses ExportShell's output by POSIX quoting rules, for
+// the fuzz test, where starting a shell per input would be too slow; the
+// round trip through real shells is TestExportShellRoundTrip.
+func parseShellExports(t testing.TB, out string) map[string]string {
+	vars := map[string]string{}
+	for len(out) > 0 {
+		rest, ok := strings.CutPrefix(out, "export ")
+		if !ok {
+			t.Fatalf("a line does not start with export")
+		}
+		name, rest, ok := strings.Cut(rest, "=")
+		if !ok || !isEnvName(name) {
+			t.Fatalf("bad name %q", name)
+		}
+		var value strings.Builder
+		for {
+			if !strings.HasPrefix(rest, "'") {
+				t.Fatalf("value of %s is not single-quoted", name)
+			}
+			end := strings.IndexByte(rest[1:], '\'')
+			if end < 0 {
+				t.Fatalf("unterminated quote in %s", name)
+			}
+			value.WriteString(rest[1 : 1+end])
+			rest = rest[end+2:]
+			if q, ok := strings.CutPrefix(rest, `\'`); ok {
+				value.WriteByte('\'')
+				rest = q
+				continue
+			}
+			break
+		}
+		if !strings.HasPrefix(rest, "\n") {
+			t.Fatalf("junk after the value of %s", name)
+		}
+		vars[name] = value.String()
+		out = rest[1:]
+	}
+	return vars
+}
+
+// FuzzExport: a random document, flattened, exports as shell and for GitHub
+// either with an error or so that it parses back to exactly the variables.
+func FuzzExport(f *testing.F) {
+	f.Add(`{"a": "x", "b": {"c": "multi\nline"}}`)
+	f.Add(`{"p": "it's", "q": "EOF\nX=1", "r": ["ghadelimiter_1\n", "%0A"]}`)
+	f.Add(`{"a_b": 1, "a": {"b": 2}}`)
+	f.Add(`{"path": "/bin"}`)
+	f.Fuzz(func(t *testing.T, doc string) {
+		secrets, err := ParseJSON([]byte(doc))
+		if err != nil {
+			return
+		}
+		vars, err := Flatten(secrets, "")
+		if err != nil {
+			return
+		}
+		var shell bytes.Buffer
+		if err := ExportShell(&shell, vars); err == nil {
+			if diff := cmp.Diff(vars, parseShellExports(t, shell.String())); diff != "" && len(vars) > 0 {
+				t.Errorf("shell round trip (-want +got):\n%s", diff)
+			}
+		}
+		var stdout, envFile bytes.Buffer
+		if err := ExportGitHub(&envFile)(&stdout, vars); err == nil {
+			got, _ := parseGitHubEnv(t, envFile.String())
+			if diff := cmp.Diff(vars, got); diff != "" && len(vars) > 0 {
+				t.Errorf("GitHub round trip (-want +got):\n%s", diff)
+			}
+		}
+	})
+}

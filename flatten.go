@@ -1,0 +1,284 @@
+package vault
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Flatten turns a document into environment variables, with one published
+// naming rule:
+//
+//   - A variable's name is prefix followed by the path's parts, upper-cased
+//     and joined by "_": {"database": {"host": ...}} with prefix "APP_" is
+//     APP_DATABASE_HOST. Array elements are parts too: hosts[0] is HOSTS_0.
+//   - Every character outside [A-Za-z0-9_] becomes "_" ("api-key" gives
+//     API_KEY; "db.host" gives DB_HOST; "ключ" gives "____").
+//   - Strings are given raw; numbers in their exact JSON text; booleans as
+//     true and false; null as the empty string. Empty objects and arrays
+//     give no variable.
+//
+// Flatten never overwrites silently. It is an error, naming credential paths
+// and variable names and never a value, when:
+//
+//   - two paths give one name ({"a_b": 1, "a": {"b": 2}} both give A_B);
+//   - a name is not a shell variable name, [A-Za-z_][A-Za-z0-9_]* (a path
+//     starting with a digit needs a prefix);
+//   - a name is one that must not be overwritten: PATH, HOME, SHELL, IFS,
+//     ENV, BASH_ENV, LD_PRELOAD, LD_LIBRARY_PATH, LD_AUDIT, NODE_OPTIONS,
+//     PYTHONPATH, PERL5OPT, RUBYOPT, JAVA_TOOL_OPTIONS, GIT_SSH_COMMAND, or
+//     one starting GITHUB_, RUNNER_, CI_, BUILDKITE_ or DYLD_, unless
+//     [AllowReserved] is given (a prefix avoids them all);
+//   - a value holds a NUL byte, which no environment can carry;
+//   - one NAME=value is longer than 128 KiB, which Linux refuses to exec.
+//
+// Where the seed's Python inject_env differs: it keeps characters such as
+// "-" in names (API-KEY is no shell variable); it writes lists and nested
+// lists as Python reprs ("['a', 'b']") and an empty list as "[]" where
+// Flatten gives one variable per element and nothing; it writes True, False
+// and None where Flatten gives true, false and the empty string; it lets a
+// later path overwrite an earlier one with the same name; and its variables
+// live only in the Python process that set them.
+func Flatten(secrets map[string]any, prefix string, opts ...FlattenOption) (map[string]string, error) {
+	return flatten("", secrets, prefix, opts)
+}
+
+// flatten is Flatten for the vault file name, which its errors name.
+func flatten(name string, doc map[string]any, prefix string, opts []FlattenOption) (map[string]string, error) {
+	f := flattener{name: name, prefix: prefix, vars: map[string]string{}, from: map[string]string{}}
+	for _, opt := range opts {
+		opt(&f.opts)
+	}
+	root, err := f.root(doc)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.walk(root, nil); err != nil {
+		return nil, err
+	}
+	return f.vars, nil
+}
+
+// A FlattenOption changes what Flatten produces.
+type FlattenOption func(*flattenOptions)
+
+type flattenOptions struct {
+	subtree       string
+	allowReserved bool
+}
+
+// Subtree flattens only the object at the credential path p: names then
+// start below it, so Subtree("prod") turns {"prod": {"db": {"host": ...}}}
+// into DB_HOST (with the prefix in front).
+func Subtree(p string) FlattenOption {
+	return func(o *flattenOptions) { o.subtree = p }
+}
+
+// AllowReserved lets Flatten produce the names it refuses by default, such as
+// PATH or GITHUB_TOKEN. Use it only when the vault is meant to set them.
+func AllowReserved() FlattenOption {
+	return func(o *flattenOptions) { o.allowReserved = true }
+}
+
+// MaxEnvString is the longest NAME=value string, with its terminating NUL,
+// that Linux passes to a new program: MAX_ARG_STRLEN, 32 pages of 4 KiB.
+const MaxEnvString = 128 << 10
+
+var (
+	reservedNames = []string{
+		"PATH", "HOME", "SHELL", "IFS", "ENV", "BASH_ENV", "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT",
+		"NODE_OPTIONS", "PYTHONPATH", "PERL5OPT", "RUBYOPT", "JAVA_TOOL_OPTIONS", "GIT_SSH_COMMAND",
+	}
+	reservedPrefixes = []string{"GITHUB_", "RUNNER_", "CI_", "BUILDKITE_", "DYLD_"}
+)
+
+// isReserved reports whether name is one Flatten refuses by default.
+func isReserved(name string) bool {
+	if slices.Contains(reservedNames, name) {
+		return true
+	}
+	for _, p := range reservedPrefixes {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+type flattener struct {
+	name   string // the vault file, or ""
+	prefix string
+	opts   flattenOptions
+	vars   map[string]string // name to value
+	from   map[string]string // name to the credential path it came from
+}
+
+// errorf returns an error that names the vault file, if known.
+func (f *flattener) errorf(format string, args ...any) error {
+	where := "vault: flatten: "
+	if f.name != "" {
+		where = "vault: " + f.name + ": flatten: "
+	}
+	return fmt.Errorf(where+format, args...)
+}
+
+// root returns the node to flatten: the document, or the subtree.
+func (f *flattener) root(doc map[string]any) (any, error) {
+	if f.opts.subtree == "" {
+		return doc, nil
+	}
+	segs, err := parsePath(f.opts.subtree)
+	if err != nil {
+		return nil, f.errorf("%w", err)
+	}
+	node, err := lookup(f.name, f.opts.subtree, doc, segs)
+	if err != nil {
+		return nil, err
+	}
+	switch node.(type) {
+	case map[string]any, []any:
+		return node, nil
+	}
+	return nil, f.errorf("%q is a %s, not an object: give the path of an object to flatten below it", f.opts.subtree, kindOf(node))
+}
+
+// walk visits the document in sorted order, so that errors name the same
+// paths every time.
+func (f *flattener) walk(node any, segs []string) error {
+	switch n := node.(type) {
+	case map[string]any:
+		for _, k := range sortedKeys(n) {
+			if err := f.walk(n[k], append(slices.Clip(segs), k)); err != nil {
+				return err
+			}
+		}
+		return nil
+	case []any:
+		for i, x := range n {
+			if err := f.walk(x, append(slices.Clip(segs), strconv.Itoa(i))); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	value, _ := scalarText(node)
+	return f.add(segs, value)
+}
+
+func (f *flattener) add(segs []string, value string) error {
+	path := formatPath(segs)
+	if f.opts.subtree != "" {
+		path = f.opts.subtree + "." + path
+	}
+	name := f.prefix + envName(segs)
+	if !isEnvName(name) {
+		hint := "rename the key"
+		if name != "" && name[0] >= '0' && name[0] <= '9' {
+			hint = "give a prefix, such as APP_, or rename the key"
+		}
+		return f.errorf("%q would be the variable %q, which is not a shell variable name ([A-Za-z_][A-Za-z0-9_]*): %s", path, name, hint)
+	}
+	if other, dup := f.from[name]; dup {
+		return f.errorf("%q and %q both become the variable %s: rename one of the keys, or flatten below one of them (Subtree, -path)", other, path, name)
+	}
+	if !f.opts.allowReserved && isReserved(name) {
+		return f.errorf("%q would set %s, which must not be overwritten: give a prefix, such as APP_, or allow it explicitly (AllowReserved, -allow-reserved)", path, name)
+	}
+	if strings.IndexByte(value, 0) >= 0 {
+		return f.errorf("the value at %q holds a NUL byte, which no environment variable can carry: encode it (base64) in the vault", path)
+	}
+	if n := len(name) + 1 + len(value) + 1; n > MaxEnvString {
+		return f.errorf("%s (from %q) would be %d bytes, more than the %d bytes Linux passes to a program in one variable: leave it out (Subtree, -path), or have the program read it from a file", name, path, n, MaxEnvString)
+	}
+	f.vars[name] = value
+	f.from[name] = path
+	return nil
+}
+
+// envName turns path segments into the name part: upper-cased, joined by
+// "_", every other character "_".
+func envName(segs []string) string {
+	var b strings.Builder
+	for i, s := range segs {
+		if i > 0 {
+			b.WriteByte('_')
+		}
+		for _, r := range s {
+			switch {
+			case 'a' <= r && r <= 'z':
+				b.WriteRune(r - 'a' + 'A')
+			case 'A' <= r && r <= 'Z', '0' <= r && r <= '9', r == '_':
+				b.WriteRune(r)
+			default:
+				b.WriteByte('_')
+			}
+		}
+	}
+	return b.String()
+}
+
+// isEnvName reports whether s matches [A-Za-z_][A-Za-z0-9_]*.
+func isEnvName(s string) bool {
+	if s == "" || '0' <= s[0] && s[0] <= '9' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// Flatten is the package's Flatten over the vault's document, audited as
+// OpFlatten with the variable names and a fingerprint of the values. If the
+// audit fails, it returns no map.
+func (v *Vault) Flatten(prefix string, opts ...FlattenOption) (map[string]string, error) {
+	return v.flatten(OpFlatten, prefix, opts)
+}
+
+// flatten flattens and audits as op, releasing the map only if the audit
+// record was written.
+func (v *Vault) flatten(op Op, prefix string, opts []FlattenOption) (map[string]string, error) {
+	vars, err := flatten(v.name, v.doc(), prefix, opts)
+	event := v.event(op, err)
+	if err == nil {
+		event.Names = sortedNames(vars)
+		if v.fingerprint != nil {
+			event.ValueFingerprint = v.fingerprint(environ(vars, event.Names)...)
+		}
+	}
+	if err := withAudit(err, v.opts.audit(event)); err != nil {
+		return nil, err
+	}
+	return vars, nil
+}
+
+// Environ is Flatten as a sorted list of NAME=value strings, the form of
+// exec.Cmd.Env and os.Environ.
+func (v *Vault) Environ(prefix string, opts ...FlattenOption) ([]string, error) {
+	vars, err := v.Flatten(prefix, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return environ(vars, sortedNames(vars)), nil
+}
+
+func sortedNames(vars map[string]string) []string {
+	names := make([]string, 0, len(vars))
+	for n := range vars {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func environ(vars map[string]string, names []string) []string {
+	env := make([]string, len(names))
+	for i, n := range names {
+		env[i] = n + "=" + vars[n]
+	}
+	return env
+}

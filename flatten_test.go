@@ -1,0 +1,147 @@
+package vault
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func mustParse(t testing.TB, s string) map[string]any {
+	t.Helper()
+	doc, err := ParseJSON([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+func TestFlattenNaming(t *testing.T) {
+	tests := []struct {
+		name   string
+		doc    string
+		prefix string
+		opts   []FlattenOption
+		want   map[string]string
+	}{
+		{"the seed's example", `{"database": {"host": "db.example.com", "port": 5432, "username": "app_user", "password": "s3cret!P@ss"},
+			"api_keys": {"stripe": "sk_live_xxxxx", "aws": "AKIAIOSFODNN7EXAMPLE"}, "ssh": {"private_key": "-----BEGIN\nMIIEpA..."}}`, "MYAPP_", nil,
+			map[string]string{
+				"MYAPP_DATABASE_HOST": "db.example.com", "MYAPP_DATABASE_PORT": "5432", "MYAPP_DATABASE_USERNAME": "app_user",
+				"MYAPP_DATABASE_PASSWORD": "s3cret!P@ss", "MYAPP_API_KEYS_STRIPE": "sk_live_xxxxx", "MYAPP_API_KEYS_AWS": "AKIAIOSFODNN7EXAMPLE",
+				"MYAPP_SSH_PRIVATE_KEY": "-----BEGIN\nMIIEpA...",
+			}},
+		{"odd keys", `{"api-key": "a", "db.host": "b", "pässwort": "c", "Mixed Case": "d", "x": {"ü": "e"}}`, "", nil,
+			map[string]string{"API_KEY": "a", "DB_HOST": "b", "P_SSWORT": "c", "MIXED_CASE": "d", "X__": "e"}},
+		{"a leading digit with a prefix", `{"1password": "x"}`, "APP_", nil, map[string]string{"APP_1PASSWORD": "x"}},
+		{"arrays", `{"hosts": ["a", "b"], "users": [{"name": "u", "tags": ["t"]}]}`, "", nil,
+			map[string]string{"HOSTS_0": "a", "HOSTS_1": "b", "USERS_0_NAME": "u", "USERS_0_TAGS_0": "t"}},
+		{"scalars", `{"n": 12345678901234567890, "f": 1.0, "t": true, "no": false, "z": null, "e": ""}`, "", nil,
+			map[string]string{"N": "12345678901234567890", "F": "1.0", "T": "true", "NO": "false", "Z": "", "E": ""}},
+		{"empty objects and arrays give nothing", `{"a": {}, "b": [], "c": "x"}`, "", nil, map[string]string{"C": "x"}},
+		{"a lower-case prefix is kept", `{"a": "x"}`, "app_", nil, map[string]string{"app_A": "x"}},
+		{"a reserved name behind a prefix", `{"path": "/x", "github_token": "t"}`, "APP_", nil, map[string]string{"APP_PATH": "/x", "APP_GITHUB_TOKEN": "t"}},
+		{"a reserved name allowed", `{"path": "/x"}`, "", []FlattenOption{AllowReserved()}, map[string]string{"PATH": "/x"}},
+		{"a subtree", `{"prod": {"db": {"host": "h"}}, "dev": {"db": {"host": "d"}}}`, "APP_", []FlattenOption{Subtree("prod")},
+			map[string]string{"APP_DB_HOST": "h"}},
+		{"a subtree through an escaped key", `{"a.b": {"c": "x"}}`, "", []FlattenOption{Subtree(`a\.b`)}, map[string]string{"C": "x"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Flatten(mustParse(t, tt.doc), tt.prefix, tt.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Flatten (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestFlattenErrors(t *testing.T) {
+	big := strings.Repeat("x", MaxEnvString)
+	tests := []struct {
+		name   string
+		doc    map[string]any
+		prefix string
+		opts   []FlattenOption
+		says   string
+	}{
+		{"two paths, one name", mustParse(t, `{"a_b": "v1-secret", "a": {"b": "v2-secret"}}`), "", nil, `"a.b" and "a_b" both become the variable A_B`},
+		{"names differing in case", mustParse(t, `{"Key": "v1-secret", "key": "v2-secret"}`), "", nil, `"Key" and "key" both become the variable KEY`},
+		{"a dot and a nesting", mustParse(t, `{"db.host": "v1-secret", "db": {"host": "v2-secret"}}`), "", nil, "both become the variable DB_HOST"},
+		{"a leading digit", mustParse(t, `{"1password": "v1-secret"}`), "", nil, `"1password" would be the variable "1PASSWORD", which is not a shell variable name ([A-Za-z_][A-Za-z0-9_]*): give a prefix`},
+		{"a bad prefix", mustParse(t, `{"a": "v1-secret"}`), "MY-APP_", nil, "not a shell variable name"},
+		{"an empty key", mustParse(t, `{"": "v1-secret"}`), "", nil, "not a shell variable name"},
+		{"PATH", mustParse(t, `{"path": "v1-secret"}`), "", nil, `"path" would set PATH, which must not be overwritten`},
+		{"LD_PRELOAD", mustParse(t, `{"ld": {"preload": "v1-secret"}}`), "", nil, "would set LD_PRELOAD"},
+		{"a GITHUB_ name", mustParse(t, `{"github": {"token": "v1-secret"}}`), "", nil, "would set GITHUB_TOKEN"},
+		{"a CI_ name", mustParse(t, `{"ci": {"job": "v1-secret"}}`), "", nil, "would set CI_JOB"},
+		{"NODE_OPTIONS", mustParse(t, `{"node_options": "v1-secret"}`), "", nil, "would set NODE_OPTIONS"},
+		{"NUL", map[string]any{"a": "v1-secret\x00"}, "", nil, `the value at "a" holds a NUL byte`},
+		{"oversize", map[string]any{"big": big}, "", nil, "BIG (from \"big\") would be 131077 bytes, more than the 131072 bytes"},
+		{"a missing subtree", mustParse(t, `{"a": "v1-secret"}`), "", []FlattenOption{Subtree("b")}, `no credential "b"`},
+		{"a scalar subtree", mustParse(t, `{"a": "v1-secret"}`), "", []FlattenOption{Subtree("a")}, `"a" is a string, not an object`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vars, err := Flatten(tt.doc, tt.prefix, tt.opts...)
+			if err == nil {
+				t.Fatalf("Flatten = %d variables, want an error", len(vars))
+			}
+			if vars != nil {
+				t.Error("Flatten returned variables with its error")
+			}
+			if !strings.Contains(err.Error(), tt.says) {
+				t.Errorf("error %q\ndoes not say %q", err, tt.says)
+			}
+			assertNoLeak(t, "error", err.Error(), "v1-secret", "v2-secret", big[:100])
+		})
+	}
+	// Just under the limit is fine: "BIG=" + value + NUL is exactly 128 KiB.
+	if _, err := Flatten(map[string]any{"big": big[:MaxEnvString-5]}, ""); err != nil {
+		t.Errorf("a variable of exactly %d bytes: %v", MaxEnvString, err)
+	}
+}
+
+func TestVaultFlattenAndEnviron(t *testing.T) {
+	key := GenerateKey()
+	rec := &recorder{}
+	v, err := Open(sealSeed(t, key), []*Key{key}, WithAuditor(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := v.Environ("APP_", Subtree("database"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"APP_HOST=db.example.com", "APP_PASSWORD=s3cret!P@ss", "APP_PORT=5432", "APP_USERNAME=app_user"}
+	if diff := cmp.Diff(want, env); diff != "" {
+		t.Errorf("Environ (-want +got):\n%s", diff)
+	}
+	e := rec.events[len(rec.events)-1]
+	if e.Op != OpFlatten || !slicesEqual(e.Names, []string{"APP_HOST", "APP_PASSWORD", "APP_PORT", "APP_USERNAME"}) || len(e.ValueFingerprint) != 16 {
+		t.Errorf("flatten event = %+v", e)
+	}
+
+	// A failing auditor: no map.
+	rec.fail = errors.New("audit down")
+	vars, err := v.Flatten("APP_")
+	if vars != nil || !errors.Is(err, ErrAudit) {
+		t.Errorf("Flatten with a failing auditor = %d variables, %v", len(vars), err)
+	}
+	var out strings.Builder
+	if err := v.Export(&out, ExportShell, "APP_"); !errors.Is(err, ErrAudit) || out.Len() != 0 {
+		t.Errorf("Export with a failing auditor wrote %d bytes, %v", out.Len(), err)
+	}
+
+	// The method's errors name the vault file.
+	rec.fail = nil
+	if _, err := v.Flatten("", Subtree("database.port")); err == nil || !strings.Contains(err.Error(), v.Name()+": flatten: ") {
+		t.Errorf("Flatten error %v does not name the vault", err)
+	}
+}
+
+func slicesEqual(a, b []string) bool { return cmp.Equal(a, b) }
