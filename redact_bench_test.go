@@ -1,0 +1,122 @@
+package vault
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// The redactor benchmarks: 64 MiB of log lines written in 32 KiB chunks
+// (the size os/exec copies a child's output in), with 10, 100 and 1,000
+// registered secrets (each with its encoded forms), secrets rare (one per
+// MiB) or frequent (one per KiB) in the text; and strings.Replacer over the
+// same patterns, on the whole text at once, as the naive baseline.
+//
+//	go test -run=NONE -bench=Redact -benchtime=5x .
+
+const benchLogSize = 64 << 20
+
+var benchLogs sync.Map // "secrets/every" -> *benchLog
+
+type benchLog struct {
+	secrets []string
+	text    []byte
+}
+
+func benchSecrets(n int) []string {
+	rng := rand.New(rand.NewPCG(uint64(n), 42))
+	const chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_!@#%^&"
+	secrets := make([]string, n)
+	for i := range secrets {
+		b := make([]byte, 16+rng.IntN(24))
+		for j := range b {
+			b[j] = chars[rng.IntN(len(chars))]
+		}
+		secrets[i] = string(b)
+	}
+	return secrets
+}
+
+// logText returns benchLogSize bytes of log lines with one of the secrets
+// every `every` bytes or so (never, if every is 0).
+func logText(secrets []string, every int) []byte {
+	rng := rand.New(rand.NewPCG(1, uint64(every)))
+	levels := []string{"INFO", "DEBUG", "WARN", "INFO", "INFO"}
+	paths := []string{"/api/v1/users", "/api/v1/orders", "/healthz", "/api/v2/search?q=shoes&page=2", "/static/app.js"}
+	var b strings.Builder
+	b.Grow(benchLogSize + 1024)
+	next := every
+	for b.Len() < benchLogSize {
+		fmt.Fprintf(&b, "2026-11-25T10:%02d:%02d.%03dZ %-5s [worker-%d] request id=%08x path=%s status=%d duration=%d.%dms bytes=%d",
+			rng.IntN(60), rng.IntN(60), rng.IntN(1000), levels[rng.IntN(len(levels))], rng.IntN(32), rng.Uint32(),
+			paths[rng.IntN(len(paths))], []int{200, 200, 201, 304, 404, 500}[rng.IntN(6)], rng.IntN(900), rng.IntN(10), rng.IntN(1<<16))
+		if every > 0 && b.Len() >= next {
+			fmt.Fprintf(&b, " token=%s", secrets[rng.IntN(len(secrets))])
+			next += every
+		}
+		b.WriteByte('\n')
+	}
+	return []byte(b.String()[:benchLogSize])
+}
+
+func getBenchLog(n, every int) *benchLog {
+	key := fmt.Sprintf("%d/%d", n, every)
+	if l, ok := benchLogs.Load(key); ok {
+		return l.(*benchLog)
+	}
+	secrets := benchSecrets(n)
+	l := &benchLog{secrets: secrets, text: logText(secrets, every)}
+	benchLogs.Store(key, l)
+	return l
+}
+
+func BenchmarkRedact(b *testing.B) {
+	for _, n := range []int{10, 100, 1000} {
+		for _, freq := range []struct {
+			name  string
+			every int
+		}{{"rare", 1 << 20}, {"frequent", 1 << 10}} {
+			log := getBenchLog(n, freq.every)
+			m := NewMasker(log.secrets...)
+			b.Run(fmt.Sprintf("secrets=%d/%s/redactor", n, freq.name), func(b *testing.B) {
+				b.SetBytes(int64(len(log.text)))
+				for range b.N {
+					r := m.Redactor(io.Discard)
+					for off := 0; off < len(log.text); off += 32 << 10 {
+						r.Write(log.text[off:min(off+32<<10, len(log.text))])
+					}
+					r.Close()
+				}
+			})
+			b.Run(fmt.Sprintf("secrets=%d/%s/strings.Replacer", n, freq.name), func(b *testing.B) {
+				var pairs []string
+				for _, s := range log.secrets {
+					for _, unit := range secretUnits(s) {
+						for _, form := range encodedForms(unit) {
+							if len(form) >= MinSecretLen {
+								pairs = append(pairs, form, mask)
+							}
+						}
+					}
+				}
+				rep := strings.NewReplacer(pairs...)
+				text := string(log.text)
+				b.SetBytes(int64(len(text)))
+				b.ResetTimer()
+				for range b.N {
+					rep.WriteString(io.Discard, text)
+				}
+			})
+		}
+	}
+}
+
+func BenchmarkNewMasker(b *testing.B) {
+	secrets := benchSecrets(1000)
+	for range b.N {
+		NewMasker(secrets...)
+	}
+}

@@ -1,0 +1,285 @@
+package vault
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// redactAll writes text through a fresh Redactor in one Write and closes it.
+func redactAll(t testing.TB, m *Masker, text string) string {
+	t.Helper()
+	var out bytes.Buffer
+	r := m.Redactor(&out)
+	if _, err := r.Write([]byte(text)); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+// redactChunked writes text in chunks of random sizes, from 1 byte up.
+func redactChunked(t testing.TB, m *Masker, text string, rng *rand.Rand) string {
+	t.Helper()
+	var out bytes.Buffer
+	r := m.Redactor(&out)
+	for len(text) > 0 {
+		n := 1 + rng.IntN(min(len(text), 17))
+		if _, err := r.Write([]byte(text[:n])); err != nil {
+			t.Fatal(err)
+		}
+		text = text[n:]
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+func TestRedactorForms(t *testing.T) {
+	const secret = "s3cret/P@ss+word? &<x>"
+	m := NewMasker(secret, "-----BEGIN KEY-----\nMIIEpAIBAAKCAQEA\n-----END KEY-----")
+	tests := map[string]string{
+		"exact":            secret,
+		"a line":           "MIIEpAIBAAKCAQEA",
+		"base64":           base64.StdEncoding.EncodeToString([]byte(secret)),
+		"URL-safe base64":  base64.URLEncoding.EncodeToString([]byte(secret)),
+		"query escaped":    url.QueryEscape(secret),
+		"path escaped":     strings.ReplaceAll(url.QueryEscape(secret), "+", "%20"),
+		"JSON":             string(mustJSON(secret)),
+		"JSON, Go's HTML":  `s3cret/P@ss+word? \u0026\u003cx\u003e`,
+		"JSON, plain":      `s3cret/P@ss+word? &<x>`,
+		"multi-line value": "-----BEGIN KEY-----\nMIIEpAIBAAKCAQEA\n-----END KEY-----",
+	}
+	for name, form := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := redactAll(t, m, "before "+form+" after")
+			if strings.Contains(got, form) || !strings.Contains(got, "***") {
+				t.Errorf("output %q still holds %q", got, form)
+			}
+			if !strings.HasPrefix(got, "before ") || !strings.HasSuffix(got, " after") {
+				t.Errorf("output %q lost the text around the secret", got)
+			}
+		})
+	}
+}
+
+func mustJSON(s string) []byte {
+	b, _ := json.Marshal(s)
+	return b[1 : len(b)-1]
+}
+
+// TestRedactorShiftedBase64: a secret inside a longer base64 string, at any
+// of the three alignments, is masked; the characters that depend on its
+// neighbours stay.
+func TestRedactorShiftedBase64(t *testing.T) {
+	const secret = "hunter2-is-the-password"
+	m := NewMasker(secret)
+	for shift := range 3 {
+		for _, tail := range []string{"", "x", "xy", "xyz"} {
+			blob := strings.Repeat("A", shift) + secret + tail
+			for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+				text := "Authorization: Basic " + enc.EncodeToString([]byte(blob))
+				got := redactAll(t, m, text)
+				if !strings.Contains(got, "***") {
+					t.Errorf("shift %d, tail %q: %q not masked", shift, tail, text)
+				}
+				decoded, _ := enc.DecodeString(strings.TrimPrefix(strings.Split(got, "***")[0], "Authorization: Basic "))
+				if strings.Contains(string(decoded), secret[:8]) {
+					t.Errorf("shift %d: the part before the mask still decodes to the secret", shift)
+				}
+			}
+		}
+	}
+}
+
+func TestRedactorLeavesShortAndBooleans(t *testing.T) {
+	m := NewMasker("abc", "true", "False", "", "okay")
+	got := redactAll(t, m, "abc is true, False is okay")
+	if got != "abc is true, False is ***" {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestRedactorHoldsOnlyPossibleStarts(t *testing.T) {
+	var out bytes.Buffer
+	r := NewRedactor(&out, "secretvalue")
+	write := func(s string) {
+		t.Helper()
+		if _, err := r.Write([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("hello sec")
+	if out.String() != "hello " {
+		t.Fatalf("after a possible start, wrote %q, want %q", out.String(), "hello ")
+	}
+	write("re")
+	if out.String() != "hello " {
+		t.Fatalf("wrote %q while the secret could still complete", out.String())
+	}
+	write("x!")
+	if out.String() != "hello secrex!" {
+		t.Fatalf("once the secret cannot complete, wrote %q", out.String())
+	}
+	write("secretval")
+	write("ue done\n")
+	if out.String() != "hello secrex!*** done\n" {
+		t.Fatalf("a secret across writes: %q", out.String())
+	}
+	write("and secr")
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "hello secrex!*** done\nand secr" {
+		t.Fatalf("Flush did not release the held bytes: %q", out.String())
+	}
+}
+
+func TestRedactorOverlaps(t *testing.T) {
+	m := NewMasker("abcdef", "defghi", "abcdefXYZ")
+	tests := map[string]string{
+		"abcdefghi!":    "***!",
+		"xxabcdefXYZyy": "xx***yy",
+		"abcdefXY":      "***XY",
+		"defghiabcdef":  "******", // adjacent, not overlapping: two masks
+	}
+	for in, want := range tests {
+		if got := redactAll(t, m, in); got != want {
+			t.Errorf("%q: got %q, want %q", in, got, want)
+		}
+		rng := rand.New(rand.NewPCG(1, uint64(len(in))))
+		for range 50 {
+			if got := redactChunked(t, m, in, rng); got != want {
+				t.Fatalf("%q in chunks: got %q, want %q", in, got, want)
+			}
+		}
+	}
+}
+
+// TestRedactorChunking: for random secrets in random text, written in random
+// chunks, the output is the same as in one write, holds no secret, and text
+// without secrets passes through unchanged.
+func TestRedactorChunking(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	alphabet := "abcdefgh ABC=+/\n"
+	randString := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		return string(b)
+	}
+	for round := range 300 {
+		secrets := []string{randString(4 + rng.IntN(8)), randString(4 + rng.IntN(20)), strings.Repeat("ab", 3)}
+		m := NewMasker(secrets...)
+		var text strings.Builder
+		for range 20 {
+			text.WriteString(randString(rng.IntN(12)))
+			text.WriteString(secrets[rng.IntN(len(secrets))])
+		}
+		whole := redactAll(t, m, text.String())
+		for _, s := range secrets {
+			if strings.Contains(whole, s) {
+				t.Fatalf("round %d: output holds secret %q", round, s)
+			}
+		}
+		if chunked := redactChunked(t, m, text.String(), rng); chunked != whole {
+			t.Fatalf("round %d: chunked output differs\n got %q\nwant %q", round, chunked, whole)
+		}
+		plain := strings.Repeat("z", rng.IntN(100)) + "0123456789"
+		if got := redactChunked(t, m, plain, rng); got != plain {
+			t.Fatalf("text without secrets changed: %q", got)
+		}
+	}
+}
+
+func TestRedactorConcurrentWrites(t *testing.T) {
+	var out safeBuffer
+	r := NewRedactor(&out, "concurrent-secret")
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				fmt.Fprintf(r, "goroutine %d line %d concurrent-secret\n", g, i)
+			}
+		}()
+	}
+	wg.Wait()
+	r.Close()
+	if strings.Contains(out.String(), "concurrent-secret") {
+		t.Error("a secret written whole by one call leaked")
+	}
+	if n := strings.Count(out.String(), "***"); n != 800 {
+		t.Errorf("%d masks, want 800", n)
+	}
+}
+
+type safeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// FuzzRedactor: for any secrets and text, in any chunking, the output holds
+// none of the secrets, and equals the output of one write.
+func FuzzRedactor(f *testing.F) {
+	f.Add("secretvalue", "other-secret", "text secretvalue more other-secret end", uint64(1))
+	f.Add("abcd", "bcde", "abcde", uint64(2))
+	f.Add("aaaa", "aaab", "aaaaaaab", uint64(3))
+	f.Fuzz(func(t *testing.T, s1, s2, text string, seed uint64) {
+		if strings.Contains(s1+s2, "*") {
+			return // a secret made of stars could be formed by masking
+		}
+		m := NewMasker(s1, s2)
+		text = s1 + text + s2 + text
+		whole := redactAll(t, m, text)
+		for _, s := range []string{s1, s2} {
+			if len(s) >= MinSecretLen && !strings.EqualFold(s, "true") && !strings.EqualFold(s, "false") && strings.Contains(whole, s) {
+				t.Fatalf("output %q holds secret %q", whole, s)
+			}
+		}
+		if chunked := redactChunked(t, m, text, rand.New(rand.NewPCG(seed, seed))); chunked != whole {
+			t.Fatalf("chunked output %q, whole %q", chunked, whole)
+		}
+	})
+}
+
+func TestRedactorLeavesCallersBuffer(t *testing.T) {
+	var out bytes.Buffer
+	r := NewRedactor(&out, "secret-value")
+	for _, text := range []string{"plain text, nothing to mask\n", "a secret-value here\n"} {
+		p := []byte(text)
+		if _, err := r.Write(p); err != nil {
+			t.Fatal(err)
+		}
+		if string(p) != text {
+			t.Errorf("Write changed the caller's buffer to %q", p)
+		}
+	}
+	r.Close()
+	if out.String() != "plain text, nothing to mask\na *** here\n" {
+		t.Errorf("got %q", out.String())
+	}
+}
