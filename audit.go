@@ -54,7 +54,7 @@ const (
 	OpDelete  Op = "delete"  // Vault.Delete inside Update
 	OpReplace Op = "replace" // Vault.Replace inside Update: the whole document
 	OpExport  Op = "export"  // the exporters
-	OpExec    Op = "exec"    // a command run with the secrets in its environment
+	OpExec    Op = "exec"    // Vault.ExecEnv: a command given the secrets in its environment
 )
 
 // An Event is one audited operation. It holds names, paths and fingerprints,
@@ -83,6 +83,10 @@ type Event struct {
 
 	// Pipeline is the CI run, set with WithPipeline.
 	Pipeline Pipeline
+
+	// Command is the base name of the program an exec gives the secrets to;
+	// never its arguments.
+	Command string
 
 	// ValueFingerprint is a keyed hash of the value(s) a get, flatten or
 	// export released, so that an auditor can tell that a deploy used a
@@ -227,7 +231,7 @@ func valueFingerprinter(key *Key) func(values ...string) string {
 // NewSlogAuditor returns an Auditor that writes one log record per event to
 // l, at level Info for a success and Warn for a failure, with the message
 // "credvault audit", the event's time, and these attributes (empty ones
-// left out): op, vault, path, names, key, key_index, seal_key, key_source,
+// left out): op, vault, path, names, key, key_index, seal_key, command, key_source,
 // value_fp, pipeline (a group: platform, run_id, job, commit, actor, repo,
 // url), outcome ("ok" or "error") and error. The names are stable.
 //
@@ -264,6 +268,9 @@ func (a slogAuditor) Audit(e Event) error {
 	}
 	if e.SealKey != "" {
 		r.AddAttrs(slog.String("seal_key", e.SealKey))
+	}
+	if e.Command != "" {
+		r.AddAttrs(slog.String("command", e.Command))
 	}
 	if e.KeySource != "" {
 		r.AddAttrs(slog.String("key_source", e.KeySource))

@@ -485,12 +485,3 @@ func (f *prefixFilter) next(data []byte, i int) int {
 	}
 	return len(data)
 }
-
-// maskerValues returns the masker for every value of a flattened map.
-func maskerValues(vars map[string]string) *Masker {
-	values := make([]string, 0, len(vars))
-	for _, v := range vars {
-		values = append(values, v)
-	}
-	return NewMasker(values...)
-}

@@ -66,12 +66,19 @@ func runDemo(c *cli) (err error) {
 	say := func(format string, args ...any) { fmt.Fprintf(c.stdout, format+"\n", args...) }
 	// step runs one command as a user would type it and shows its output.
 	step := func(getenv func(string) string, stdin string, args ...string) error {
-		shown := "credvault " + strings.Join(args, " ")
+		quoted := make([]string, len(args))
+		for i, a := range args {
+			quoted[i] = a
+			if strings.ContainsAny(a, " \"$'") {
+				quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+			}
+		}
+		shown := "credvault " + strings.Join(quoted, " ")
 		if stdin != "" {
 			shown += " < secrets.json"
 		}
 		say("\n$ %s", shown)
-		sub := &cli{stdin: strings.NewReader(stdin), stdout: c.stdout, stderr: c.stdout, getenv: getenv}
+		sub := &cli{stdin: strings.NewReader(stdin), stdout: c.stdout, stderr: c.stdout, getenv: getenv, environ: os.Environ}
 		if status := run(args, sub); status != 0 {
 			return fmt.Errorf("demo step %q failed with exit status %d", shown, status)
 		}
@@ -113,6 +120,11 @@ func runDemo(c *cli) (err error) {
 	}
 	say("\nIn a pipeline the key comes from the CI's secret store as $MASTER_KEY:")
 	if err := step(fromEnv, "", "get", "database.password"); err != nil {
+		return err
+	}
+
+	say("\nA deploy step gets the secrets in its environment only, and whatever it prints is masked:")
+	if err := step(fromEnv, "", "exec", "-prefix", "APP_", "--", "sh", "-c", `echo "connecting to $APP_DATABASE_HOST as $APP_DATABASE_USERNAME with $APP_DATABASE_PASSWORD"`); err != nil {
 		return err
 	}
 

@@ -8,11 +8,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
-	"syscall"
 
 	"github.com/credvault/vault"
 )
@@ -58,40 +55,17 @@ func runEdit(c *cli, vf *vaultFlags) error {
 	if err != nil {
 		return err
 	}
-	cleanup := make(chan struct{})
-	defer func() { close(cleanup); os.RemoveAll(dir) }()
-	// A terminating signal is forwarded to the editor and ends the command
-	// once the editor has exited, with the directory removed by the defer
-	// above. SIGINT is left to the editor, which may use Ctrl-C itself.
-	var (
-		editor   atomic.Pointer[exec.Cmd] // the running editor
-		received atomic.Value             // the terminating signal, if any
-	)
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
-	defer signal.Stop(signals)
-	go func() {
-		for {
-			select {
-			case <-cleanup:
-				return
-			case sig := <-signals:
-				if sig == os.Interrupt {
-					continue
-				}
-				received.Store(sig)
-				if e := editor.Load(); e != nil {
-					e.Process.Signal(sig)
-				}
-			}
-		}
-	}()
+	defer os.RemoveAll(dir)
+	// A terminating signal is relayed to the editor and ends the command
+	// once the editor has exited, the directory removed by the defer above.
+	// SIGINT is the editor's own.
+	signals := forwardSignals(false)
+	defer signals.stop()
 	interrupted := func() error {
-		sig, ok := received.Load().(syscall.Signal)
-		if !ok {
-			return nil
+		if sig := signals.signal(); sig != nil {
+			return exitStatus{code: signalStatus(sig), msg: fmt.Sprintf("%v: the vault is unchanged and the decrypted copy is removed", sig)}
 		}
-		return exitStatus{code: 128 + int(sig), msg: fmt.Sprintf("%v: the vault is unchanged and the decrypted copy is removed", sig)}
+		return nil
 	}
 
 	file := filepath.Join(dir, strings.TrimSuffix(filepath.Base(vf.vault), filepath.Ext(vf.vault))+".json")
@@ -116,9 +90,9 @@ func runEdit(c *cli, vf *vaultFlags) error {
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("cannot start the editor %s (%v): set $EDITOR; the vault is unchanged", cmd.Args[0], err)
 		}
-		editor.Store(cmd)
+		signals.setChild(cmd.Process)
 		err := cmd.Wait()
-		editor.Store(nil)
+		signals.setChild(nil)
 		if err := interrupted(); err != nil {
 			return err
 		}

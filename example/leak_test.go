@@ -55,6 +55,11 @@ func TestNoCommandLeaks(t *testing.T) {
 		"EDITOR":     filepath.Join(dir, "editor.sh"),
 	}
 	getenv := func(name string) string { return env[name] }
+	// A child's environment: the variable that holds the keyring exec
+	// uses, which it must remove, and the ordinary ones.
+	environ := func() []string {
+		return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "RING=" + env["RING"]}
+	}
 
 	steps := []struct {
 		args     []string
@@ -80,10 +85,16 @@ func TestNoCommandLeaks(t *testing.T) {
 		{args: []string{"rotate", "-audit", "audit.jsonl", "-key-env", "RING", "-new-key-file", "secrets.json"}, wantCode: 1},
 		{args: []string{"status", "-audit", "audit.jsonl", "-key-env", "RING", "-max-age", "1ns"}, wantCode: 1},
 		{args: []string{"seal", "-audit", "audit.jsonl", "-vault", "other.enc"}, stdin: `{"x": "leak-canary-new-value",}`, wantCode: 1},
+		{args: []string{"env", "-audit", "audit.jsonl", "-key-env", "RING", "-format", "azure"}, wantCode: 1},
+		{args: []string{"env", "-audit", "audit.jsonl", "-key-env", "RING", "-format", "github"}, wantCode: 1},
+		// The child prints every value and its whole environment: all masked,
+		// and the key variable is not there to print.
+		{args: []string{"exec", "-audit", "audit.jsonl", "-key-env", "RING", "--", "sh", "-c", "echo $DB_PASSWORD $API_TOKEN; printf '%s\n' \"$SSH\"; env; echo $RING | base64"}},
+		{args: []string{"exec", "-audit", "audit.jsonl", "-key-env", "RING", "--", "no-such-command-x"}, wantCode: 127},
 	}
 	for _, step := range steps {
 		var stdout, stderr bytes.Buffer
-		c := &cli{stdin: strings.NewReader(step.stdin), stdout: &stdout, stderr: &stderr, getenv: getenv}
+		c := &cli{stdin: strings.NewReader(step.stdin), stdout: &stdout, stderr: &stderr, getenv: getenv, environ: environ}
 		name := strings.Join(step.args[:1], " ")
 		if code := run(step.args, c); code != step.wantCode {
 			t.Fatalf("%v: exit status %d, want %d\n%s", step.args, code, step.wantCode, stderr.String())

@@ -23,10 +23,11 @@ import (
 
 func main() {
 	os.Exit(run(os.Args[1:], &cli{
-		stdin:  os.Stdin,
-		stdout: os.Stdout,
-		stderr: os.Stderr,
-		getenv: os.Getenv,
+		stdin:   os.Stdin,
+		stdout:  os.Stdout,
+		stderr:  os.Stderr,
+		getenv:  os.Getenv,
+		environ: os.Environ,
 	}))
 }
 
@@ -36,6 +37,7 @@ type cli struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	environ        func() []string // the whole environment, for a child's
 
 	atExit []func() // run when the command ends, such as closing the audit log
 }
@@ -64,6 +66,7 @@ func commands() []*command {
 		rotateCommand(),
 		statusCommand(),
 		envCommand(),
+		execCommand(),
 		demoCommand(),
 	}
 }
