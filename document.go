@@ -1,15 +1,11 @@
 package vault
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -18,56 +14,13 @@ import (
 // so that the exact text survives: 12345678901234567890 and 1.0 stay as
 // written), booleans and null (nil).
 
-// decodeDocument parses a vault's plaintext. It refuses invalid UTF-8 (which
-// encoding/json would silently replace with U+FFFD, and which Python's
-// json.loads refuses too), anything but one object, and trailing data.
-// Duplicate keys are accepted and the last one wins, as in Python's
-// json.loads. Its errors complete the sentence "the plaintext is ..." and
-// give byte offsets, never the text, which may be a secret.
-func decodeDocument(plain []byte) (map[string]any, error) {
-	if !utf8.Valid(plain) {
-		return nil, errors.New("not valid UTF-8")
-	}
-	d := json.NewDecoder(bytes.NewReader(plain))
-	d.UseNumber()
-	var doc any
-	if err := d.Decode(&doc); err != nil {
-		return nil, describeJSONError(err)
-	}
-	if _, err := d.Token(); err != io.EOF {
-		return nil, fmt.Errorf("a JSON value followed by more data (at byte %d)", d.InputOffset())
-	}
-	obj, ok := doc.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("a JSON %s, not an object", kindOf(doc))
-	}
-	return obj, nil
-}
-
-// describeJSONError turns an encoding/json error into a message without the
-// character it found, which may be part of a secret.
-func describeJSONError(err error) error {
-	var syn *json.SyntaxError
-	switch {
-	case errors.As(err, &syn) && strings.Contains(syn.Error(), "max depth"):
-		return errors.New("nested deeper than the 10000 levels JSON decoding allows")
-	case errors.As(err, &syn):
-		return fmt.Errorf("not valid JSON (syntax error at byte %d)", syn.Offset)
-	case errors.Is(err, io.EOF):
-		return errors.New("empty")
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return errors.New("not valid JSON (it ends too early)")
-	default:
-		return errors.New("not valid JSON")
-	}
-}
-
 // ParseJSON parses a JSON object the way Open parses a vault's plaintext:
 // numbers keep their exact text (as json.Number), text must be valid UTF-8,
-// and anything but one object is an error. Its result can be given to Seal.
-// Its errors give byte offsets, never the text.
+// a key may not appear twice in one object, and anything but one object is
+// an error. Its result, which shares no memory with data, can be given to
+// Seal. Its errors give byte offsets, never the text.
 func ParseJSON(data []byte) (map[string]any, error) {
-	doc, err := decodeDocument(data)
+	doc, err := decode(data, false)
 	if err != nil {
 		return nil, fmt.Errorf("vault: the input is %w: a vault holds one JSON object, such as {\"database\": {\"password\": \"...\"}}", err)
 	}
@@ -102,29 +55,59 @@ func kindOf(v any) string {
 // naming its credential path and type. A string that is not valid UTF-8 is
 // refused rather than altered. HTML characters are not escaped.
 func encodeDocument(secrets map[string]any) ([]byte, error) {
-	var e encoder
-	if err := e.value(secrets, nil); err != nil {
+	e := encoder{buf: make([]byte, 0, encodedSizeHint(secrets))}
+	if err := e.value(secrets); err != nil {
+		clear(e.buf)
 		return nil, err
 	}
 	return e.buf, nil
 }
 
-type encoder struct{ buf []byte }
+// encodedSizeHint estimates the size of a document's JSON from above for
+// the common types, so that the buffer is allocated once, and never copied
+// with secrets in it as it grows.
+func encodedSizeHint(v any) int {
+	switch v := v.(type) {
+	case map[string]any:
+		n := 2
+		for k, x := range v {
+			n += len(k) + 4 + encodedSizeHint(x)
+		}
+		return n
+	case []any:
+		n := 2
+		for _, x := range v {
+			n += 1 + encodedSizeHint(x)
+		}
+		return n
+	case string:
+		return len(v) + 2 + len(v)/8 // room for a few escapes
+	case json.Number:
+		return len(v)
+	}
+	return 24
+}
 
-func (e *encoder) value(v any, path []string) error {
+type encoder struct {
+	buf  []byte
+	keys []string // a stack of the sorted keys of the objects being encoded
+	path []string // the credential path of the value being encoded, for errors
+}
+
+func (e *encoder) value(v any) error {
 	switch v := v.(type) {
 	case nil:
 		e.buf = append(e.buf, "null"...)
 	case string:
-		if !utf8.ValidString(v) {
-			return fmt.Errorf("vault: the value at %q is not valid UTF-8: JSON can only hold UTF-8 text; encode binary values (base64) first", formatPath(path))
+		var ok bool
+		if e.buf, ok = appendJSONStringChecked(e.buf, v); !ok {
+			return fmt.Errorf("vault: the value at %q is not valid UTF-8: JSON can only hold UTF-8 text; encode binary values (base64) first", formatPath(e.path))
 		}
-		e.buf = appendJSONString(e.buf, v)
 	case bool:
 		e.buf = strconv.AppendBool(e.buf, v)
 	case json.Number:
 		if !isJSONNumber(string(v)) {
-			return fmt.Errorf("vault: the value at %q is a json.Number that is not a JSON number", formatPath(path))
+			return fmt.Errorf("vault: the value at %q is a json.Number that is not a JSON number", formatPath(e.path))
 		}
 		e.buf = append(e.buf, v...)
 	case int:
@@ -140,45 +123,52 @@ func (e *encoder) value(v any, path []string) error {
 	case uint32:
 		e.buf = strconv.AppendUint(e.buf, uint64(v), 10)
 	case float64:
-		return e.float(v, path)
+		return e.float(v)
 	case float32:
-		return e.float(float64(v), path)
+		return e.float(float64(v))
 	case map[string]any:
-		keys := make([]string, 0, len(v))
+		base := len(e.keys)
 		for k := range v {
-			keys = append(keys, k)
+			e.keys = append(e.keys, k)
 		}
+		keys := e.keys[base:]
 		slices.Sort(keys)
 		e.buf = append(e.buf, '{')
 		for i, k := range keys {
 			if i > 0 {
 				e.buf = append(e.buf, ',')
 			}
-			if !utf8.ValidString(k) {
-				return fmt.Errorf("vault: a key inside %q is not valid UTF-8", formatPath(path))
+			var ok bool
+			if e.buf, ok = appendJSONStringChecked(e.buf, k); !ok {
+				return fmt.Errorf("vault: a key inside %q is not valid UTF-8", formatPath(e.path))
 			}
-			e.buf = appendJSONString(e.buf, k)
 			e.buf = append(e.buf, ':')
-			if err := e.value(v[k], append(path, k)); err != nil {
+			e.path = append(e.path, k)
+			if err := e.value(v[k]); err != nil {
 				return err
 			}
+			e.path = e.path[:len(e.path)-1]
 		}
 		e.buf = append(e.buf, '}')
+		clear(e.keys[base:])
+		e.keys = e.keys[:base]
 	case map[string]string:
 		m := make(map[string]any, len(v))
 		for k, s := range v {
 			m[k] = s
 		}
-		return e.value(m, path)
+		return e.value(m)
 	case []any:
 		e.buf = append(e.buf, '[')
 		for i, x := range v {
 			if i > 0 {
 				e.buf = append(e.buf, ',')
 			}
-			if err := e.value(x, append(path, strconv.Itoa(i))); err != nil {
+			e.path = append(e.path, strconv.Itoa(i))
+			if err := e.value(x); err != nil {
 				return err
 			}
+			e.path = e.path[:len(e.path)-1]
 		}
 		e.buf = append(e.buf, ']')
 	case []string:
@@ -186,30 +176,49 @@ func (e *encoder) value(v any, path []string) error {
 		for i, s := range v {
 			a[i] = s
 		}
-		return e.value(a, path)
+		return e.value(a)
 	default:
-		return fmt.Errorf("vault: the value at %q has Go type %T, which a vault cannot hold: use strings, numbers, booleans, nil, []any and map[string]any", formatPath(path), v)
+		return fmt.Errorf("vault: the value at %q has Go type %T, which a vault cannot hold: use strings, numbers, booleans, nil, []any and map[string]any", formatPath(e.path), v)
 	}
 	return nil
 }
 
-func (e *encoder) float(f float64, path []string) error {
+func (e *encoder) float(f float64) error {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return fmt.Errorf("vault: the value at %q is NaN or infinite, which JSON cannot hold", formatPath(path))
+		return fmt.Errorf("vault: the value at %q is NaN or infinite, which JSON cannot hold", formatPath(e.path))
 	}
 	e.buf = strconv.AppendFloat(e.buf, f, 'g', -1, 64)
 	return nil
 }
 
+// jsonEscape marks the bytes a JSON string must escape: the quote, the
+// backslash and control characters.
+var jsonEscape = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
 // appendJSONString appends s as a JSON string, escaping only what JSON
-// requires: the quote, the backslash and control characters.
+// requires.
 func appendJSONString(b []byte, s string) []byte {
+	b, _ = appendJSONStringChecked(b, s)
+	return b
+}
+
+// appendJSONStringChecked is appendJSONString that also reports whether s
+// is valid UTF-8, checking only strings that are not plain ASCII.
+func appendJSONStringChecked(b []byte, s string) ([]byte, bool) {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
+	var high byte
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
+		high |= c
+		if !jsonEscape[c] {
 			continue
 		}
 		b = append(b, s[start:i]...)
@@ -228,7 +237,7 @@ func appendJSONString(b []byte, s string) []byte {
 		start = i + 1
 	}
 	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, '"'), high < 0x80 || utf8.ValidString(s)
 }
 
 // isJSONNumber reports whether s is a number in JSON's grammar.

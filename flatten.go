@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
+	"unsafe"
 )
 
 // Flatten turns a document into environment variables, with one published
@@ -45,8 +47,12 @@ func Flatten(secrets map[string]any, prefix string, opts ...FlattenOption) (map[
 }
 
 // flatten is Flatten for the vault file name, which its errors name.
+//
+// It makes one quick pass in map order; only if that finds a problem does a
+// second, sorted pass find the first problem in path order and word the
+// error, so that an error names the same paths every time.
 func flatten(name string, doc map[string]any, prefix string, opts []FlattenOption) (map[string]string, error) {
-	f := flattener{name: name, prefix: prefix, vars: map[string]string{}, from: map[string]string{}}
+	f := flattener{name: name, prefix: prefix}
 	for _, opt := range opts {
 		opt(&f.opts)
 	}
@@ -54,10 +60,59 @@ func flatten(name string, doc map[string]any, prefix string, opts []FlattenOptio
 	if err != nil {
 		return nil, err
 	}
+	if isEnvName(prefix + "X") {
+		leaves := countLeaves(root)
+		f.vars = make(map[string]string, leaves)
+		f.arena = make([]byte, 0, min(64<<10, leaves*(len(prefix)+24)))
+		if f.quick(root, append(make([]byte, 0, 256), prefix...), true) {
+			return f.vars, nil
+		}
+	}
+	f.vars, f.from = map[string]string{}, map[string]string{}
 	if err := f.walk(root, nil); err != nil {
 		return nil, err
 	}
-	return f.vars, nil
+	return f.vars, nil // not reached: the quick pass failed for a reason
+}
+
+// quick adds the variables below node, whose names start with name, and
+// reports whether it met no problem. top is true at the root (an object or
+// an array), whose parts have no "_" in front.
+func (f *flattener) quick(node any, name []byte, top bool) bool {
+	switch n := node.(type) {
+	case map[string]any:
+		if !top {
+			name = append(name, '_')
+		}
+		for k, x := range n {
+			if !f.quick(x, appendEnvName(name, k), false) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		if !top {
+			name = append(name, '_')
+		}
+		for i, x := range n {
+			if !f.quick(x, strconv.AppendInt(name, int64(i), 10), false) {
+				return false
+			}
+		}
+		return true
+	}
+	value, _ := scalarText(node)
+	if len(name) == 0 || '0' <= name[0] && name[0] <= '9' ||
+		strings.IndexByte(value, 0) >= 0 || len(name)+len(value)+2 > MaxEnvString {
+		return false
+	}
+	s := f.intern(name)
+	if !f.opts.allowReserved && isReserved(s) {
+		return false
+	}
+	n := len(f.vars)
+	f.vars[s] = value
+	return len(f.vars) > n // else s was there already: a collision
 }
 
 // A FlattenOption changes what Flatten produces.
@@ -91,10 +146,22 @@ var (
 		"NODE_OPTIONS", "PYTHONPATH", "PERL5OPT", "RUBYOPT", "JAVA_TOOL_OPTIONS", "GIT_SSH_COMMAND",
 	}
 	reservedPrefixes = []string{"GITHUB_", "RUNNER_", "CI_", "BUILDKITE_", "DYLD_"}
+
+	// reservedFirst marks the first bytes of reserved names and prefixes,
+	// so that most names are cleared by one lookup.
+	reservedFirst = func() (t [256]bool) {
+		for _, n := range append(slices.Clone(reservedNames), reservedPrefixes...) {
+			t[n[0]] = true
+		}
+		return t
+	}()
 )
 
 // isReserved reports whether name is one Flatten refuses by default.
 func isReserved(name string) bool {
+	if name == "" || !reservedFirst[name[0]] {
+		return false
+	}
 	if slices.Contains(reservedNames, name) {
 		return true
 	}
@@ -107,11 +174,27 @@ func isReserved(name string) bool {
 }
 
 type flattener struct {
+	arena  []byte // the bytes of the names made so far, see intern
 	name   string // the vault file, or ""
 	prefix string
 	opts   flattenOptions
 	vars   map[string]string // name to value
 	from   map[string]string // name to the credential path it came from
+}
+
+// intern returns name as a string kept in the arena: names are allocated a
+// chunk at a time rather than one by one, which matters at 100,000 names.
+// A chunk is never written again once a string points into it.
+func (f *flattener) intern(name []byte) string {
+	if len(name) == 0 {
+		return ""
+	}
+	if cap(f.arena)-len(f.arena) < len(name) {
+		f.arena = make([]byte, 0, max(64<<10, len(name)))
+	}
+	start := len(f.arena)
+	f.arena = append(f.arena, name...)
+	return unsafe.String(&f.arena[start], len(name))
 }
 
 // errorf returns an error that names the vault file, if known.
@@ -199,24 +282,46 @@ func (f *flattener) add(segs []string, value string) error {
 // envName turns path segments into the name part: upper-cased, joined by
 // "_", every other character "_".
 func envName(segs []string) string {
-	var b strings.Builder
+	var b []byte
 	for i, s := range segs {
 		if i > 0 {
-			b.WriteByte('_')
+			b = append(b, '_')
 		}
-		for _, r := range s {
-			switch {
-			case 'a' <= r && r <= 'z':
-				b.WriteRune(r - 'a' + 'A')
-			case 'A' <= r && r <= 'Z', '0' <= r && r <= '9', r == '_':
-				b.WriteRune(r)
-			default:
-				b.WriteByte('_')
-			}
+		b = appendEnvName(b, s)
+	}
+	return string(b)
+}
+
+// appendEnvName appends one part of a name: ASCII letters upper-cased,
+// digits and "_" kept, every other character (not byte) "_".
+func appendEnvName(b []byte, part string) []byte {
+	for i := 0; i < len(part); {
+		if c := part[i]; c < utf8.RuneSelf {
+			b = append(b, envNameByte[c])
+			i++
+			continue
+		}
+		_, size := utf8.DecodeRuneInString(part[i:])
+		b = append(b, '_')
+		i += size
+	}
+	return b
+}
+
+// envNameByte maps an ASCII byte to what it becomes in a name.
+var envNameByte = func() (t [utf8.RuneSelf]byte) {
+	for c := range t {
+		switch {
+		case 'a' <= c && c <= 'z':
+			t[c] = byte(c - 'a' + 'A')
+		case 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_':
+			t[c] = byte(c)
+		default:
+			t[c] = '_'
 		}
 	}
-	return b.String()
-}
+	return t
+}()
 
 // isEnvName reports whether s matches [A-Za-z_][A-Za-z0-9_]*.
 func isEnvName(s string) bool {
@@ -244,11 +349,9 @@ func (v *Vault) Flatten(prefix string, opts ...FlattenOption) (map[string]string
 func (v *Vault) flatten(op Op, prefix string, opts []FlattenOption) (map[string]string, error) {
 	vars, err := flatten(v.name, v.doc(), prefix, opts)
 	event := v.event(op, err)
-	if err == nil {
+	if err == nil && v.opts.auditor != nil {
 		event.Names = sortedNames(vars)
-		if v.fingerprint != nil {
-			event.ValueFingerprint = v.fingerprint(environ(vars, event.Names)...)
-		}
+		event.ValueFingerprint = v.fingerprint(environ(vars, event.Names)...)
 	}
 	if err := withAudit(err, v.opts.audit(event)); err != nil {
 		return nil, err

@@ -1,10 +1,12 @@
 package vault
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
@@ -17,9 +19,9 @@ import (
 // multiple of 16), HMAC-SHA256 of all that (32).
 const (
 	tokenVersion  = 0x80
-	tokenHeader   = 1 + 8 + 16
-	tokenOverhead = tokenHeader + 32
-	tokenMinLen   = tokenOverhead + 16 // one block of ciphertext at least
+	tokenHeader   = 1 + 8 + aes.BlockSize
+	tokenOverhead = tokenHeader + sha256.Size
+	tokenMinLen   = tokenOverhead + aes.BlockSize // one block of ciphertext at least
 
 	// maxClockSkew is how far in the future a token's timestamp may be when
 	// a maximum age is enforced; Python's Fernet allows the same 60 s.
@@ -39,93 +41,155 @@ var base64URLValue = func() (t [256]byte) {
 	return t
 }()
 
-// checkToken reports whether tok (the file's text without surrounding
-// whitespace) is structurally a Fernet token, and returns its timestamp.
+// errWrongKey is openToken's signal that no key verified the token.
+var errWrongKey = errors.New("no key verifies the HMAC")
+
+// openToken checks, verifies and decrypts a Fernet token, in place: tok (the
+// file's text without surrounding whitespace) is overwritten by its decoded
+// bytes and then by the plaintext, which is returned as a part of tok. It
+// returns the position of the key that verified the HMAC and the token's
+// timestamp.
 //
-// It is strict where fernet-go is lenient: fernet-go decodes base64 up to the
-// first bad character and ignores the error, and it panics on a token with a
-// valid HMAC whose ciphertext is empty. The check reads the text once and
-// decodes only the header, so it costs far less than the decryption after it.
-// Its errors give positions and lengths, never the file's bytes.
-func checkToken(tok []byte) (time.Time, error) {
+// This is the reading half of Fernet, written on the standard library's
+// HMAC-SHA256 and AES-CBC so that a vault is decoded, verified and decrypted
+// without a copy; fernet-go seals, and the tests check the two against each
+// other and against Python. It is strict where fernet-go is lenient: base64
+// must be canonical URL-safe base64 with padding (fernet-go decodes up to the
+// first bad character), the length must be one a token can have (fernet-go
+// panics on an authentic token whose ciphertext is empty), and the padding
+// must be valid PKCS#7 (fernet-go accepts a pad byte of 0 or over 16, which
+// Python refuses).
+//
+// Its errors give positions and lengths, never the token's bytes. An error
+// wrapping errWrongKey means no key verified the HMAC; any other means the
+// token is malformed.
+func openToken(tok []byte, keys []*Key) (plain []byte, keyIndex int, sealedAt time.Time, err error) {
+	raw, err := decodeInPlace(tok)
+	if err != nil {
+		return nil, -1, time.Time{}, err
+	}
+	n := len(raw)
+	if n < tokenMinLen || (n-tokenOverhead)%aes.BlockSize != 0 {
+		return nil, -1, time.Time{}, fmt.Errorf("%d bytes is not the length of a Fernet token (%d bytes and more, in steps of 16)", n, tokenMinLen)
+	}
+	if raw[0] != tokenVersion {
+		return nil, -1, time.Time{}, fmt.Errorf("the version byte is 0x%02x, not 0x80", raw[0])
+	}
+	sealedAt = time.Unix(int64(binary.BigEndian.Uint64(raw[1:9])), 0)
+	signed, sum := raw[:n-sha256.Size], raw[n-sha256.Size:]
+	keyIndex = -1
+	for i, k := range keys {
+		mac := hmac.New(sha256.New, k.fernetKey()[:16])
+		mac.Write(signed)
+		if hmac.Equal(mac.Sum(nil), sum) {
+			keyIndex = i
+			break
+		}
+	}
+	if keyIndex < 0 {
+		return nil, -1, sealedAt, errWrongKey
+	}
+	block, err := aes.NewCipher(keys[keyIndex].fernetKey()[16:])
+	if err != nil {
+		return nil, -1, sealedAt, err // not reached: the key is 16 bytes
+	}
+	ciphertext := raw[tokenHeader : n-sha256.Size]
+	cipher.NewCBCDecrypter(block, raw[9:tokenHeader]).CryptBlocks(ciphertext, ciphertext)
+	pad := int(ciphertext[len(ciphertext)-1])
+	if pad < 1 || pad > aes.BlockSize || !allBytes(ciphertext[len(ciphertext)-pad:], byte(pad)) {
+		clear(ciphertext)
+		return nil, keyIndex, sealedAt, fmt.Errorf("it is signed by key %s of the keyring, but its padding is invalid: the program that sealed it is broken; re-seal the vault", keys[keyIndex].Fingerprint())
+	}
+	return ciphertext[:len(ciphertext)-pad], keyIndex, sealedAt, nil
+}
+
+func allBytes(b []byte, c byte) bool {
+	for _, x := range b {
+		if x != c {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeInPlace decodes padded URL-safe base64, strictly, into the start of
+// tok itself and returns the decoded bytes. Each 4 characters become 3 bytes
+// written behind the characters still to be read, so no input is lost.
+func decodeInPlace(tok []byte) ([]byte, error) {
 	if len(tok) == 0 {
-		return time.Time{}, fmt.Errorf("the file is empty")
+		return nil, errors.New("the file is empty")
 	}
 	if tok[0] == '{' {
-		return time.Time{}, fmt.Errorf("it starts with '{' and looks like plaintext JSON, not a sealed vault")
+		return nil, errors.New("it starts with '{' and looks like plaintext JSON, not a sealed vault")
 	}
 	pad := 0
 	for pad < 2 && pad < len(tok) && tok[len(tok)-1-pad] == '=' {
 		pad++
 	}
-	body := tok[:len(tok)-pad]
-	for i, c := range body {
-		if base64URLValue[c] == 0xff {
-			if c == '\r' || c == '\n' {
-				return time.Time{}, fmt.Errorf("a line break at character %d of %d splits the token: was the file edited, wrapped or converted to CRLF?", i+1, len(tok))
+	body := len(tok) - pad
+	if len(tok)%4 != 0 || body == 0 {
+		if i := badBase64(tok[:body]); i >= 0 {
+			return nil, base64Error(tok, i)
+		}
+		return nil, fmt.Errorf("%d characters of text is not padded base64 (the length of a token is a multiple of 4): was the file truncated?", len(tok))
+	}
+	out := 0
+	i := 0
+	for ; i+4 <= body; i += 4 {
+		a, b, c, d := base64URLValue[tok[i]], base64URLValue[tok[i+1]], base64URLValue[tok[i+2]], base64URLValue[tok[i+3]]
+		if (a|b|c|d)&0xc0 != 0 { // 0xff marks a byte outside the alphabet
+
+			return nil, base64Error(tok, i+badBase64(tok[i:i+4]))
+		}
+		v := uint32(a)<<18 | uint32(b)<<12 | uint32(c)<<6 | uint32(d)
+		tok[out], tok[out+1], tok[out+2] = byte(v>>16), byte(v>>8), byte(v)
+		out += 3
+	}
+	// The last, padded quantum: 2 or 3 characters for 1 or 2 bytes, with the
+	// bits the padding leaves unused zero (canonical encoding).
+	if rest := body - i; rest > 0 {
+		if j := badBase64(tok[i:body]); j >= 0 {
+			return nil, base64Error(tok, i+j)
+		}
+		a, b := base64URLValue[tok[i]], base64URLValue[tok[i+1]]
+		if rest == 2 {
+			if b&0x0f != 0 {
+				return nil, errors.New("the base64 padding is not canonical")
 			}
-			return time.Time{}, fmt.Errorf("character %d of %d is not URL-safe base64", i+1, len(tok))
+			tok[out] = a<<2 | b>>4
+			out++
+		} else {
+			c := base64URLValue[tok[i+2]]
+			if c&0x03 != 0 {
+				return nil, errors.New("the base64 padding is not canonical")
+			}
+			tok[out], tok[out+1] = a<<2|b>>4, b<<4|c>>2
+			out += 2
 		}
 	}
-	if len(tok)%4 != 0 || len(body) == 0 {
-		return time.Time{}, fmt.Errorf("%d characters of text is not padded base64 (the length of a token is a multiple of 4): was the file truncated?", len(tok))
-	}
-	// Strict decoding: the bits that padding leaves unused must be zero.
-	if last := base64URLValue[body[len(body)-1]]; pad == 1 && last&0x03 != 0 || pad == 2 && last&0x0f != 0 {
-		return time.Time{}, fmt.Errorf("the base64 padding is not canonical")
-	}
-	n := len(tok)/4*3 - pad
-	if n < tokenMinLen || (n-tokenOverhead)%16 != 0 {
-		return time.Time{}, fmt.Errorf("%d bytes is not the length of a Fernet token (%d bytes and more, in steps of 16)", n, tokenMinLen)
-	}
-	var head [12]byte // 9 bytes of version and timestamp, and 3 of IV
-	if _, err := base64.URLEncoding.Decode(head[:], tok[:16]); err != nil {
-		return time.Time{}, fmt.Errorf("the header is not base64")
-	}
-	if head[0] != tokenVersion {
-		return time.Time{}, fmt.Errorf("the version byte is 0x%02x, not 0x80", head[0])
-	}
-	return time.Unix(int64(binary.BigEndian.Uint64(head[1:9])), 0), nil
+	return tok[:out], nil
 }
 
-// decryptToken verifies tok under each key in turn and returns the plaintext
-// and the position of the key that opened it, or nil and -1. tok must have
-// passed checkToken, which makes fernet-go safe to call.
-func decryptToken(tok []byte, keys []*Key) ([]byte, int) {
-	ring := make([]*fernet.Key, 1)
-	for i, k := range keys {
-		ring[0] = k.fernetKey()
-		// A ttl of 0 skips fernet-go's own clock: the caller checks the
-		// timestamp against its own clock after the HMAC has proved it.
-		if msg := fernet.VerifyAndDecrypt(tok, 0, ring); msg != nil {
-			return msg, i
-		}
-	}
-	return nil, -1
-}
-
-// authenticKey returns the position of the key whose HMAC verifies tok, or
-// -1. Open calls it only after decryptToken failed, to tell a wrong key (or
-// a changed file) from a token that is authentic but whose ciphertext does
-// not decrypt to valid padding, which only a broken Fernet implementation
-// holding the key can make.
-func authenticKey(tok []byte, keys []*Key) int {
-	raw, err := base64.URLEncoding.DecodeString(string(tok))
-	if err != nil || len(raw) < sha256.Size {
-		return -1
-	}
-	body, sum := raw[:len(raw)-sha256.Size], raw[len(raw)-sha256.Size:]
-	for i, k := range keys {
-		mac := hmac.New(sha256.New, k.fernetKey()[:16])
-		mac.Write(body)
-		if hmac.Equal(mac.Sum(nil), sum) {
+// badBase64 returns the index of the first byte of s outside the URL-safe
+// alphabet, or -1.
+func badBase64(s []byte) int {
+	for i, c := range s {
+		if base64URLValue[c] == 0xff {
 			return i
 		}
 	}
 	return -1
 }
 
-// sealToken encrypts and signs plaintext under key at time now.
+func base64Error(tok []byte, i int) error {
+	if c := tok[i]; c == '\r' || c == '\n' {
+		return fmt.Errorf("a line break at character %d of %d splits the token: was the file edited, wrapped or converted to CRLF?", i+1, len(tok))
+	}
+	return fmt.Errorf("character %d of %d is not URL-safe base64", i+1, len(tok))
+}
+
+// sealToken encrypts and signs plaintext under key at time now, with
+// fernet-go.
 func sealToken(plaintext []byte, key *Key, now time.Time) ([]byte, error) {
 	tok, err := fernet.EncryptAndSignAtTime(plaintext, key.fernetKey(), now)
 	if err != nil {

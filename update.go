@@ -148,8 +148,8 @@ func (v *Vault) recordChange(op Op, path string) {
 // normalize turns a value of any type Seal accepts into the types Open
 // produces, so that a Vault holds one representation whatever was set.
 func normalize(value any, path []string) (any, error) {
-	var e encoder
-	if err := e.value(value, path); err != nil { // also checks UTF-8 and number text
+	e := encoder{path: path}
+	if err := e.value(value); err != nil { // also checks UTF-8 and number text
 		return nil, err
 	}
 	defer clear(e.buf)

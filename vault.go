@@ -63,6 +63,7 @@ package vault
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -136,12 +137,15 @@ func openUnaudited(name string, read func() ([]byte, error), keys []*Key, o *opt
 	if err != nil {
 		return nil, err
 	}
-	defer clear(plain)
 	if err := checkAge(name, sealedAt, o.now(), o.maxAge); err != nil {
+		clear(plain)
 		return nil, err
 	}
+	// The document's strings share plain's memory: it is not cleared, and
+	// not touched again, once the document holds it.
 	doc, err := decodeDocument(plain)
 	if err != nil {
+		clear(plain)
 		return nil, notJSON(name, err)
 	}
 	v := &Vault{name: name, doc: func() map[string]any { return doc }, keyIndex: idx, key: keys[idx], sealedAt: sealedAt, opts: o}
@@ -151,27 +155,23 @@ func openUnaudited(name string, read func() ([]byte, error), keys []*Key, o *opt
 	return v, nil
 }
 
-// unseal checks, verifies and decrypts the contents of a vault file: every
-// stage of Open but the age check and the JSON. It returns the plaintext,
-// which the caller must clear, the position of the key that opened it and
-// the token's timestamp.
+// unseal checks, verifies and decrypts the contents of a vault file, in
+// place: every stage of Open but the age check and the JSON. It returns the
+// plaintext, a part of raw's memory, the position of the key that opened it
+// and the token's timestamp.
 func unseal(name string, raw []byte, keys []*Key) (plain []byte, keyIndex int, sealedAt time.Time, err error) {
 	if err := checkKeyring(name, keys); err != nil {
 		return nil, -1, time.Time{}, err
 	}
-	tok := bytes.TrimSpace(raw)
-	sealedAt, err = checkToken(tok)
-	if err != nil {
-		return nil, -1, time.Time{}, errorf(ErrMalformed, "%s is not a sealed vault: %v: give the path of a vault written by credvault or Python's Fernet", name, err)
-	}
-	plain, keyIndex = decryptToken(tok, keys)
-	if plain == nil {
-		if i := authenticKey(tok, keys); i >= 0 {
-			return nil, -1, time.Time{}, errorf(ErrMalformed, "%s is signed by key %s of the keyring, but its ciphertext does not decrypt (bad padding): the program that sealed it is broken; re-seal the vault",
-				name, keys[i].Fingerprint())
-		}
+	plain, keyIndex, sealedAt, err = openToken(bytes.TrimSpace(raw), keys)
+	switch {
+	case errors.Is(err, errWrongKey):
 		return nil, -1, time.Time{}, errorf(ErrWrongKey, "%s: wrong key: %s, or the file was changed after it was sealed: use the keyring it was sealed with, or restore the file from version control",
 			name, keyringFails(keys))
+	case err != nil && keyIndex >= 0:
+		return nil, -1, time.Time{}, errorf(ErrMalformed, "%s: %v", name, err)
+	case err != nil:
+		return nil, -1, time.Time{}, errorf(ErrMalformed, "%s is not a sealed vault: %v: give the path of a vault written by credvault or Python's Fernet", name, err)
 	}
 	return plain, keyIndex, sealedAt, nil
 }
@@ -248,8 +248,8 @@ func sealAndReplace(target string, plain []byte, key *Key, o *options, events []
 	if err != nil {
 		return err
 	}
-	check, _ := decryptToken(tok, []*Key{key})
-	same := check != nil && bytes.Equal(check, plain)
+	check, _, _, err := openToken(bytes.Clone(tok), []*Key{key})
+	same := err == nil && bytes.Equal(check, plain)
 	clear(check)
 	if !same {
 		return fmt.Errorf("vault: %s: the new token did not decrypt to what was sealed: the vault is unchanged", target)
