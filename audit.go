@@ -94,7 +94,7 @@ type Event struct {
 	// digits of HMAC-SHA256, keyed by a key derived from the vault key that
 	// opened the vault. Fingerprints of one value are equal only under one
 	// key: after a rotation, they change. For several values it covers the
-	// sorted NAME=value pairs together.
+	// sorted names and their values together.
 	ValueFingerprint string
 
 	// Err is nil when the operation succeeded.

@@ -50,7 +50,7 @@ func (v *Vault) ExecEnv(spec ExecSpec) ([]string, *Masker, error) {
 	if err == nil {
 		event.Names = sortedNames(vars)
 		if v.fingerprint != nil {
-			event.ValueFingerprint = v.fingerprint(environ(vars, event.Names)...)
+			event.ValueFingerprint = v.fingerprint(namesAndValues(vars, event.Names)...)
 		}
 	}
 	if err := withAudit(err, v.opts.audit(event)); err != nil {

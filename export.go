@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 )
 
 // An Exporter writes variables, as Flatten makes them, in one format to w.
@@ -151,19 +149,26 @@ func ExportJSON(w io.Writer, vars map[string]string) error {
 	if err != nil {
 		return err
 	}
-	for _, n := range names {
-		if !utf8.ValidString(vars[n]) {
+	b := make([]byte, 0, 64*len(vars))
+	b = append(b, '{')
+	for i, n := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, "\n  "...)
+		b = appendJSONString(b, n)
+		b = append(b, ": "...)
+		var ok bool
+		if b, ok = appendJSONStringChecked(b, vars[n]); !ok {
+			clear(b)
 			return fmt.Errorf("vault: export: the value of %s is not valid UTF-8, which JSON cannot carry", n)
 		}
 	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(vars); err != nil {
-		return fmt.Errorf("vault: export: cannot encode JSON")
+	if len(names) > 0 {
+		b = append(b, '\n')
 	}
-	return writeAll(w, &b)
+	b = append(b, "}\n"...)
+	return writeAll(w, bytes.NewBuffer(b))
 }
 
 // ExportAzure writes one Azure Pipelines logging command per variable,

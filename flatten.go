@@ -351,7 +351,7 @@ func (v *Vault) flatten(op Op, prefix string, opts []FlattenOption) (map[string]
 	event := v.event(op, err)
 	if err == nil && v.opts.auditor != nil {
 		event.Names = sortedNames(vars)
-		event.ValueFingerprint = v.fingerprint(environ(vars, event.Names)...)
+		event.ValueFingerprint = v.fingerprint(namesAndValues(vars, event.Names)...)
 	}
 	if err := withAudit(err, v.opts.audit(event)); err != nil {
 		return nil, err
@@ -376,6 +376,15 @@ func sortedNames(vars map[string]string) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// namesAndValues lists each name followed by its value, for a fingerprint.
+func namesAndValues(vars map[string]string, names []string) []string {
+	list := make([]string, 0, 2*len(names))
+	for _, n := range names {
+		list = append(list, n, vars[n])
+	}
+	return list
 }
 
 func environ(vars map[string]string, names []string) []string {

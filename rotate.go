@@ -56,7 +56,7 @@ func Rotate(path string, oldKeys []*Key, newKey *Key, opts ...Option) error {
 		if _, err := decodeDocument(plain); err != nil {
 			return notJSON(path, err)
 		}
-		return sealAndReplace(target, plain, newKey, o, events)
+		return sealAndReplace(target, plain, newKey, o, events, true)
 	})
 	return o.auditFailure(events, err)
 }

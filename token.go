@@ -135,6 +135,21 @@ func decodeInPlace(tok []byte) ([]byte, error) {
 	}
 	out := 0
 	i := 0
+	// Eight characters at a time into six bytes. PutUint64 writes eight,
+	// the last two to be overwritten: all of them land on characters
+	// already read (out+8 <= i+8).
+	for ; i+8 <= body; i += 8 {
+		q := tok[i : i+8 : i+8]
+		a, b, c, d := base64URLValue[q[0]], base64URLValue[q[1]], base64URLValue[q[2]], base64URLValue[q[3]]
+		e, f, g, h := base64URLValue[q[4]], base64URLValue[q[5]], base64URLValue[q[6]], base64URLValue[q[7]]
+		if (a|b|c|d|e|f|g|h)&0xc0 != 0 { // 0xff marks a byte outside the alphabet
+			return nil, base64Error(tok, i+badBase64(q))
+		}
+		v := uint64(a)<<58 | uint64(b)<<52 | uint64(c)<<46 | uint64(d)<<40 |
+			uint64(e)<<34 | uint64(f)<<28 | uint64(g)<<22 | uint64(h)<<16
+		binary.BigEndian.PutUint64(tok[out:], v)
+		out += 6
+	}
 	for ; i+4 <= body; i += 4 {
 		a, b, c, d := base64URLValue[tok[i]], base64URLValue[tok[i+1]], base64URLValue[tok[i+2]], base64URLValue[tok[i+3]]
 		if (a|b|c|d)&0xc0 != 0 { // 0xff marks a byte outside the alphabet

@@ -12,8 +12,8 @@ import (
 // Update changes the vault at path without losing anyone's update: it takes
 // the write lock, opens the vault with keys, calls fn to change it (with
 // [Vault.Set], [Vault.Delete] or [Vault.Replace]), and seals the result
-// under keys[0], the newest key, through the same verified atomic write as
-// [Seal]. If fn returns an error, the vault is unchanged and Update returns
+// under keys[0], the newest key, through the atomic write of [Seal], after
+// checking that the new token decrypts to what was sealed. If fn returns an error, the vault is unchanged and Update returns
 // that error.
 //
 // Values fn does not touch keep their exact text: numbers stay as written.
@@ -42,12 +42,12 @@ func Update(path string, keys []*Key, fn func(v *Vault) error, opts ...Option) e
 		if err != nil {
 			return err
 		}
-		plain, err := encodeDocument(v.doc())
+		plain, err := sealDocument(v.doc())
 		if err != nil {
 			return err
 		}
 		defer clear(plain)
-		return sealAndReplace(target, plain, keys[0], o, events)
+		return sealAndReplace(target, plain, keys[0], o, events, true)
 	})
 	return o.auditFailure(events, err)
 }
