@@ -1,0 +1,154 @@
+package vault
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Fuzz targets asserting properties, seeded from real cases. Besides these:
+// FuzzOpenToken (token.go against fernet-go), FuzzDecodeDocument (the JSON
+// decoder against encoding/json), FuzzRedactor, FuzzExport. `.ci/run` runs
+// every seed corpus with the tests and then a short fuzzing burst of each.
+
+// FuzzOpen feeds any file content to Open: it opens to the sealed document
+// or fails with ErrMalformed, ErrWrongKey, ErrExpired or ErrNotJSON; never a
+// panic, never another error, never a vault with an error.
+func FuzzOpen(f *testing.F) {
+	key := mustKey(f, testKeyText)
+	for _, plain := range []string{`{"a":"b"}`, seedJSON, "", "[1]", `{"a":1,"a":2}`, "{\"x\":\"\xff\"}"} {
+		tok, err := sealToken([]byte(plain), key, time.Unix(1_700_000_000, 0))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(tok)
+		f.Add(append(tok, "\r\n"...))
+		f.Add(tok[:len(tok)/2])
+	}
+	for _, name := range []string{"generate.json", "verify.json", "invalid.json"} {
+		b, _ := os.ReadFile(filepath.Join("testdata", "fernet-spec", name))
+		var vs []struct{ Token string }
+		json.Unmarshal(b, &vs)
+		for _, v := range vs {
+			f.Add([]byte(v.Token))
+		}
+	}
+	f.Add([]byte{})
+	f.Add([]byte("{}"))
+	f.Add([]byte("gAAAAA===="))
+	now := func() time.Time { return time.Unix(1_700_000_030, 0) }
+	f.Fuzz(func(t *testing.T, file []byte) {
+		original := bytes.Clone(file)
+		v, err := open("fuzz.enc", func() ([]byte, error) { return file, nil }, []*Key{key}, newOptions([]Option{WithMaxAge(time.Hour), WithClock(now)}))
+		if err != nil {
+			if v != nil {
+				t.Fatal("a vault and an error")
+			}
+			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrWrongKey) && !errors.Is(err, ErrExpired) && !errors.Is(err, ErrNotJSON) {
+				t.Fatalf("error of no class: %v", err)
+			}
+			return
+		}
+		// It opened: the plaintext, decrypted independently, is the document.
+		plain, _, _, err := openToken(bytes.TrimSpace(original), []*Key{key})
+		if err != nil {
+			t.Fatalf("opened, but the token does not decrypt: %v", err)
+		}
+		want, err := decode(plain, false)
+		if err != nil {
+			t.Fatalf("opened, but the plaintext does not parse: %v", err)
+		}
+		got, err := v.RevealJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantJSON, _ := encodeDocument(want)
+		var indented bytes.Buffer
+		json.Indent(&indented, wantJSON, "", "  ")
+		indented.WriteByte('\n')
+		if !bytes.Equal(got, indented.Bytes()) {
+			t.Fatalf("document %s, want %s", got, indented.Bytes())
+		}
+	})
+}
+
+// FuzzPath: every path parsePath accepts formats back to itself, and every
+// list of non-empty segments survives formatPath and parsePath.
+func FuzzPath(f *testing.F) {
+	for _, p := range []string{"database.password", `servers.db\.example\.com.password`, `a\\b.c`, "hosts.0", `\.\.`, "a..b", `a\`, "ключ.ü"} {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if segs, err := parsePath(p); err == nil {
+			if back := formatPath(segs); back != p {
+				t.Fatalf("formatPath(parsePath(%q)) = %q", p, back)
+			}
+		}
+		// Read p as segments separated by NUL bytes.
+		var segs []string
+		for _, s := range strings.Split(p, "\x00") {
+			if s != "" {
+				segs = append(segs, s)
+			}
+		}
+		if len(segs) == 0 {
+			return
+		}
+		back, err := parsePath(formatPath(segs))
+		if err != nil {
+			t.Fatalf("parsePath(formatPath(%q)): %v", segs, err)
+		}
+		if strings.Join(back, "\x00") != strings.Join(segs, "\x00") {
+			t.Fatalf("segments %q came back as %q", segs, back)
+		}
+	})
+}
+
+// FuzzFlatten: a document flattens with an error, or to exactly one
+// variable per value (never two values under one name), each holding the
+// value Get gives for its path; and the quick pass agrees with the sorted
+// one that words errors.
+func FuzzFlatten(f *testing.F) {
+	f.Add(seedJSON, "")
+	f.Add(`{"a_b": 1, "a": {"b": 2}}`, "")
+	f.Add(`{"Key": 1, "key": 2}`, "X_")
+	f.Add(`{"path": "/bin", "1st": "x"}`, "")
+	f.Add(`{"a": [{"b": [1, 2]}, null, true]}`, "P_")
+	f.Fuzz(func(t *testing.T, doc, prefix string) {
+		secrets, err := ParseJSON([]byte(doc))
+		if err != nil {
+			return
+		}
+		vars, err := Flatten(secrets, prefix)
+		slow := flattener{prefix: prefix, vars: map[string]string{}, from: map[string]string{}}
+		slowErr := slow.walk(secrets, nil)
+		if (err == nil) != (slowErr == nil) {
+			t.Fatalf("quick pass: %v; sorted pass: %v", err, slowErr)
+		}
+		if err != nil {
+			return
+		}
+		if len(vars) != countLeaves(secrets) {
+			t.Fatalf("%d variables for %d values", len(vars), countLeaves(secrets))
+		}
+		for name, from := range slow.from {
+			segs, err := parsePath(from)
+			if err != nil {
+				continue // a path through an empty key, which no path can name
+			}
+			node, err := lookup("", from, secrets, segs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := scalarText(node)
+			if vars[name] != want || slow.vars[name] != want {
+				t.Fatalf("%s = %q, want %q (the value at %q)", name, vars[name], want, from)
+			}
+		}
+	})
+}
