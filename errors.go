@@ -44,6 +44,7 @@ type NotFoundError struct {
 	reason      string // why Missing is not there, naming types and names, never values
 }
 
+// Error says where the path stopped and what is there instead, by names.
 func (e *NotFoundError) Error() string {
 	if e.Vault == "" {
 		return fmt.Sprintf("vault: no credential %q: %s", e.Path, e.reason)

@@ -9,8 +9,9 @@ import (
 	"unsafe"
 )
 
-// Flatten turns a document into environment variables, with one published
-// naming rule:
+// Flatten turns secrets into environment variables, with one published
+// naming rule. secrets may hold any type Seal accepts.
+//
 //
 //   - A variable's name is prefix followed by the path's parts, upper-cased
 //     and joined by "_": {"database": {"host": ...}} with prefix "APP_" is
@@ -43,7 +44,16 @@ import (
 // later path overwrite an earlier one with the same name; and its variables
 // live only in the Python process that set them.
 func Flatten(secrets map[string]any, prefix string, opts ...FlattenOption) (map[string]string, error) {
-	return flatten("", secrets, prefix, opts)
+	// A caller's map may hold any type Seal accepts (an int, a []string);
+	// the flattener reads the types Open produces.
+	if secrets == nil {
+		return map[string]string{}, nil
+	}
+	doc, err := normalize(secrets, nil)
+	if err != nil {
+		return nil, err
+	}
+	return flatten("", doc.(map[string]any), prefix, opts)
 }
 
 // flatten is Flatten for the vault file name, which its errors name.

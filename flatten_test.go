@@ -145,3 +145,20 @@ func TestVaultFlattenAndEnviron(t *testing.T) {
 }
 
 func slicesEqual(a, b []string) bool { return cmp.Equal(a, b) }
+
+func TestFlattenGoTypes(t *testing.T) {
+	vars, err := Flatten(map[string]any{"port": 5432, "ratio": 0.5, "on": true, "hosts": []string{"a"}, "m": map[string]string{"k": "v"}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"PORT": "5432", "RATIO": "0.5", "ON": "true", "HOSTS_0": "a", "M_K": "v"}
+	if diff := cmp.Diff(want, vars); diff != "" {
+		t.Errorf("Flatten of Go types (-want +got):\n%s", diff)
+	}
+	if vars, err := Flatten(nil, "X_"); err != nil || len(vars) != 0 {
+		t.Errorf("Flatten(nil) = %v, %v", vars, err)
+	}
+	if _, err := Flatten(map[string]any{"c": make(chan int)}, ""); err == nil {
+		t.Error("Flatten accepted a channel")
+	}
+}

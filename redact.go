@@ -84,6 +84,9 @@ func secretUnits(s string) []string {
 func encodedForms(s string) []string {
 	forms := []string{s}
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+		// The whole encoding, padded, as a value of its own; then the parts
+		// that stay the same inside a longer base64 string.
+		forms = append(forms, enc.EncodeToString([]byte(s)))
 		forms = append(forms, shiftedBase64(enc, s)...)
 	}
 	forms = append(forms, url.QueryEscape(s), strings.ReplaceAll(url.QueryEscape(s), "+", "%20"))

@@ -16,17 +16,29 @@
 //	if err != nil { ... }
 //	password, err := v.Get("database.password")
 //
-// [Seal] writes a vault from a map; [OpenFS] opens one embedded with go:embed.
-// Every error says which file and which credential path it concerns and what
-// to do, and can be told apart with errors.Is: [ErrWrongKey], [ErrMalformed],
-// [ErrExpired], [ErrNotJSON], [ErrNotFound].
+// [Seal] writes a vault from a map; [OpenFS] opens one embedded with
+// //go:embed; [Update] changes values in place ([Vault.Set],
+// [Vault.Delete]). Every error says which file and which credential path it
+// concerns and what to do, and can be told apart with errors.Is:
+// [ErrWrongKey], [ErrMalformed], [ErrExpired], [ErrNotJSON], [ErrNotFound],
+// [ErrLocked], [ErrAudit]. Tests that need secrets use package vaulttest.
 //
 // # Keys and keyrings
 //
-// A [Key] is Python's Fernet key, 44 characters of URL-safe base64. A keyring
-// is a list of keys, newest first, as [ParseKeyring] reads it from
-// "new,old": the first key seals, any key opens, and the [Vault] remembers
-// which one did. A Key never prints its secret, whatever the format verb.
+// A [Key] is Python's Fernet key, 44 characters of URL-safe base64
+// ([GenerateKey], [ParseKey], [SaveKey]). A keyring is a list of keys, newest
+// first, as [ParseKeyring] reads it from "new,old": the first key seals, any
+// key opens, and the [Vault] remembers which one did ([Vault.KeyIndex]). A Key
+// never prints its secret, whatever the format verb; [Key.Fingerprint] names
+// it safely.
+//
+// # Key rotation
+//
+// [Rotate] re-seals a vault under a new key without touching pipeline code:
+// put the new key in front of the keyring ("new,old"), rotate, and drop the
+// old key once every vault opens with the first key. Rotate verifies the new
+// vault before it replaces the old one, and renews its timestamp, so that
+// [WithMaxAge] means "rotated at least this often".
 //
 // # Auditing
 //
@@ -39,25 +51,45 @@
 // record an operation, the operation fails with [ErrAudit] and releases
 // nothing; [WithAuditFailOpen] chooses availability instead.
 //
+// # Exporting to CI
+//
+// [Vault.Flatten] turns the document into environment variables with one
+// published naming rule (APP_DATABASE_PASSWORD), and refuses, rather than
+// overwrites, two paths that give one name. [Vault.Export] writes them with
+// an [Exporter]: [ExportShell], [ExportDotenv], [ExportJSON], [ExportGitHub]
+// (masks first, then $GITHUB_ENV entries with random delimiters),
+// [ExportGitLab] and [ExportAzure]. [Vault.ExecEnv] builds a child process's
+// environment, checked against the kernel's limits, and a [Masker] whose
+// [Redactor] masks the secrets, and their encoded forms, in what the child
+// prints.
+//
 // # Writing safely
 //
-// [Seal] replaces a vault atomically and durably: a temporary file (mode
-// 0600) beside the vault, fsync, rename, fsync of the directory. A failure or
-// a kill at any moment leaves the previous vault byte-identical. Writers of
-// one vault are serialized by a lock on its directory; see [WithLockTimeout].
+// [Seal], [Rotate] and [Update] replace a vault atomically and durably: a
+// temporary file (mode 0600) beside the vault, fsync, rename, fsync of the
+// directory. A failure or a kill at any moment leaves the previous vault
+// byte-identical. Writers of one directory are serialized by a lock; see
+// [WithLockTimeout].
 //
 // # Security considerations
 //
-// Errors, and the String, GoString, Format and LogValue of a [Key] and a
-// [Vault], never contain a secret value or a key; credential names and paths
-// may appear. The package reads no environment variable: its caller passes
-// keys and settings in.
+// Errors, audit events, and the String, GoString, Format and LogValue of a
+// [Key] and a [Vault], never contain a secret value or a key; credential
+// names and paths may appear. The package reads no environment variable: its
+// caller passes keys and settings in.
 //
 // The package does not promise that secrets are gone from memory when a
 // Vault is dropped: Go strings cannot be wiped and the garbage collector may
-// copy data. Buffers the package owns (the decrypted plaintext) are cleared
-// after use. A vault's Fernet timestamp is visible without the key, so
-// anyone who can read the file can tell when it was sealed.
+// copy data. An opened vault's values live in one buffer, the decrypted file,
+// which stays in memory as long as the Vault does; buffers the package owns
+// otherwise (plaintexts it encodes, failed decryptions) are cleared after
+// use. A vault's Fernet timestamp is visible without the key, so anyone who
+// can read the file can tell when it was sealed. A vault's size, about that
+// of its plaintext, is visible too.
+//
+// The limits: a vault file of at most [MaxVaultSize], JSON nested at most
+// 10,000 levels, one environment variable of at most [MaxEnvString], and a
+// secret of at least [MinSecretLen] bytes to be masked.
 package vault
 
 import (

@@ -67,6 +67,7 @@ func commands() []*command {
 		statusCommand(),
 		envCommand(),
 		execCommand(),
+		textconvCommand(),
 		demoCommand(),
 	}
 }

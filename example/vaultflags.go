@@ -68,7 +68,7 @@ func openAuditFile(path string, stderr io.Writer) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the audit log: %w: check -audit", err)
 	}
-	if info, err := file.Stat(); err == nil && info.Mode().Perm()&0o077 != 0 {
+	if info, err := file.Stat(); err == nil && info.Mode().IsRegular() && info.Mode().Perm()&0o077 != 0 {
 		fmt.Fprintf(stderr, "credvault: warning: audit log %s has mode %04o; chmod 600 %s\n", path, info.Mode().Perm(), path)
 	}
 	return file, nil
