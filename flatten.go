@@ -12,7 +12,6 @@ import (
 // Flatten turns secrets into environment variables, with one published
 // naming rule. secrets may hold any type Seal accepts.
 //
-//
 //   - A variable's name is prefix followed by the path's parts, upper-cased
 //     and joined by "_": {"database": {"host": ...}} with prefix "APP_" is
 //     APP_DATABASE_HOST. Array elements are parts too: hosts[0] is HOSTS_0.
