@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -25,9 +26,10 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits": cmdExits,
-			"mode":  cmdMode,
-			"files": cmdFiles,
+			"exits":      cmdExits,
+			"mode":       cmdMode,
+			"files":      cmdFiles,
+			"github-env": cmdGitHubEnv,
 		},
 	})
 }
@@ -90,5 +92,39 @@ func cmdFiles(ts *testscript.TestScript, neg bool, args []string) {
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		ts.Fatalf("%s holds %q, want %q", args[0], got, want)
+	}
+}
+
+// github-env FILE does what the GitHub Actions runner does with $GITHUB_ENV
+// between steps: it parses FILE by the runner's rules (a NAME<<DELIM line
+// starts a value that runs to the first line equal to DELIM; any other line
+// is NAME=value) and sets the variables for the commands that follow.
+func cmdGitHubEnv(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: github-env FILE")
+	}
+	lines := strings.Split(ts.ReadFile(args[0]), "\n")
+	for i := 0; i < len(lines); i++ {
+		line := lines[i]
+		if line == "" {
+			continue
+		}
+		eq, heredoc := strings.Index(line, "="), strings.Index(line, "<<")
+		if heredoc >= 0 && (eq < 0 || heredoc < eq) {
+			name, delim := line[:heredoc], line[heredoc+2:]
+			var value []string
+			for i++; i < len(lines) && lines[i] != delim; i++ {
+				value = append(value, lines[i])
+			}
+			if i == len(lines) {
+				ts.Fatalf("the entry of %s has no closing delimiter", name)
+			}
+			ts.Setenv(name, strings.Join(value, "\n"))
+			continue
+		}
+		if eq < 0 {
+			ts.Fatalf("line %d of %s is neither NAME=value nor NAME<<DELIM", i+1, args[0])
+		}
+		ts.Setenv(line[:eq], line[eq+1:])
 	}
 }
