@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/credvault/vault/internal/githubenv"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -88,44 +89,12 @@ func TestExportShellRoundTrip(t *testing.T) {
 }
 
 // parseGitHubEnv parses an env file by the runner's rules (ci-platforms.md
-// §3, actions/runner FileCommandManager.cs): a line NAME<<DELIM starts a
-// value that runs to the first line equal to DELIM; any other line is
-// NAME=value. It also returns the delimiters, in order.
+// §3), failing the test if the file breaks them.
 func parseGitHubEnv(t testing.TB, file string) (map[string]string, []string) {
 	t.Helper()
-	vars := map[string]string{}
-	var delims []string
-	lines := strings.Split(file, "\n")
-	if lines[len(lines)-1] != "" {
-		t.Fatalf("the env file does not end with a newline")
-	}
-	lines = lines[:len(lines)-1]
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
-		if line == "" {
-			continue
-		}
-		eq, heredoc := strings.Index(line, "="), strings.Index(line, "<<")
-		if heredoc >= 0 && (eq < 0 || heredoc < eq) {
-			name, delim := line[:heredoc], line[heredoc+2:]
-			delims = append(delims, delim)
-			var value []string
-			for i++; ; i++ {
-				if i == len(lines) {
-					t.Fatalf("the entry of %s has no closing delimiter", name)
-				}
-				if lines[i] == delim {
-					break
-				}
-				value = append(value, lines[i])
-			}
-			vars[name] = strings.Join(value, "\n")
-			continue
-		}
-		if eq < 0 {
-			t.Fatalf("line %d is neither NAME=value nor NAME<<DELIM", i+1)
-		}
-		vars[line[:eq]] = line[eq+1:]
+	vars, delims, err := githubenv.Parse(file)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return vars, delims
 }

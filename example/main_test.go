@@ -6,9 +6,9 @@ import (
 	"os/exec"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 
+	"github.com/credvault/vault/internal/githubenv"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -96,35 +96,15 @@ func cmdFiles(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // github-env FILE does what the GitHub Actions runner does with $GITHUB_ENV
-// between steps: it parses FILE by the runner's rules (a NAME<<DELIM line
-// starts a value that runs to the first line equal to DELIM; any other line
-// is NAME=value) and sets the variables for the commands that follow.
+// between steps: it parses FILE by the runner's rules and sets the variables
+// for the commands that follow.
 func cmdGitHubEnv(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: github-env FILE")
 	}
-	lines := strings.Split(ts.ReadFile(args[0]), "\n")
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
-		if line == "" {
-			continue
-		}
-		eq, heredoc := strings.Index(line, "="), strings.Index(line, "<<")
-		if heredoc >= 0 && (eq < 0 || heredoc < eq) {
-			name, delim := line[:heredoc], line[heredoc+2:]
-			var value []string
-			for i++; i < len(lines) && lines[i] != delim; i++ {
-				value = append(value, lines[i])
-			}
-			if i == len(lines) {
-				ts.Fatalf("the entry of %s has no closing delimiter", name)
-			}
-			ts.Setenv(name, strings.Join(value, "\n"))
-			continue
-		}
-		if eq < 0 {
-			ts.Fatalf("line %d of %s is neither NAME=value nor NAME<<DELIM", i+1, args[0])
-		}
-		ts.Setenv(line[:eq], line[eq+1:])
+	vars, _, err := githubenv.Parse(ts.ReadFile(args[0]))
+	ts.Check(err)
+	for name, value := range vars {
+		ts.Setenv(name, value)
 	}
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"flag"
+
+	"github.com/credvault/vault"
 )
 
 func showCommand() *command {
@@ -15,18 +17,28 @@ func showCommand() *command {
 				if len(args) > 0 {
 					return usagef("show takes no arguments")
 				}
-				v, err := vf.open()
-				if err != nil {
-					return err
-				}
-				doc, err := v.RevealJSON()
-				if err != nil {
-					return err
-				}
-				defer clear(doc)
-				_, err = c.stdout.Write(doc)
-				return err
+				return printDocument(c, vf, vf.vault)
 			}
 		},
 	}
+}
+
+// printDocument prints the vault at path as sorted, indented JSON: show's
+// work, and textconv's.
+func printDocument(c *cli, vf *vaultFlags, path string) error {
+	keys, opts, err := vf.setup()
+	if err != nil {
+		return err
+	}
+	v, err := vault.Open(path, keys, opts...)
+	if err != nil {
+		return keyError{err: err, source: vf.keySource()}
+	}
+	doc, err := v.RevealJSON()
+	if err != nil {
+		return err
+	}
+	defer clear(doc)
+	_, err = c.stdout.Write(doc)
+	return err
 }

@@ -1,10 +1,6 @@
 package main
 
-import (
-	"flag"
-
-	"github.com/credvault/vault"
-)
+import "flag"
 
 func textconvCommand() *command {
 	return &command{
@@ -20,21 +16,7 @@ func textconvCommand() *command {
 				if len(args) != 1 {
 					return usagef("textconv takes the FILE git gives it")
 				}
-				keys, opts, err := vf.setup()
-				if err != nil {
-					return err
-				}
-				v, err := vault.Open(args[0], keys, opts...)
-				if err != nil {
-					return keyError{err: err, source: vf.keySource()}
-				}
-				doc, err := v.RevealJSON()
-				if err != nil {
-					return err
-				}
-				defer clear(doc)
-				_, err = c.stdout.Write(doc)
-				return err
+				return printDocument(c, vf, args[0])
 			}
 		},
 	}
