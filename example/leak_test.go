@@ -8,17 +8,13 @@ import (
 	"testing"
 
 	"github.com/credvault/vault"
+	"github.com/credvault/vault/internal/leakcheck"
 )
 
-// assertNoLeak fails the test when text, captured from where, contains any
-// of the secrets.
+// assertNoLeak is leakcheck.NoSecrets, the suite's one leak check.
 func assertNoLeak(t *testing.T, where, text string, secrets ...string) {
 	t.Helper()
-	for _, s := range secrets {
-		if len(s) >= 4 && strings.Contains(text, s) {
-			t.Errorf("%s contains a secret (%d bytes at offset %d)", where, len(s), strings.Index(text, s))
-		}
-	}
+	leakcheck.NoSecrets(t, where, text, secrets...)
 }
 
 // TestNoCommandLeaks runs every command, succeeding and failing, over a
