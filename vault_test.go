@@ -410,8 +410,16 @@ func TestVaultNeverPrints(t *testing.T) {
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("opened", "vault", v, "h", h)
 	slog.New(slog.NewTextHandler(&buf, nil)).Info("opened", "vault", *v)
 	outputs = append(outputs, buf.String())
-	j, _ := json.Marshal(h)
-	outputs = append(outputs, string(j))
+	// Encoders that walk exported fields: a Vault in one shows nothing.
+	exported := struct {
+		V   Vault
+		Ptr *Vault
+	}{*v, v}
+	j, err := json.Marshal(exported)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outputs = append(outputs, string(j), fmt.Sprintf("%+v", exported))
 	for _, out := range outputs {
 		assertNoLeak(t, "formatted vault", out, append(seedValues, key.Encode())...)
 	}
