@@ -139,8 +139,8 @@ type Redactor struct {
 	mu   sync.Mutex
 	m    *Masker
 	w    io.Writer
-	held []byte // bytes that could start a secret
-	buf  []byte // held bytes and the new ones, being scanned
+	held []byte // bytes that could start a secret; cleared when released
+	buf  []byte // held bytes and the new ones, being scanned; cleared after use
 	out  []byte // the redacted output of one Write
 	err  error  // the underlying writer's first error
 }
@@ -171,7 +171,11 @@ func (r *Redactor) Write(p []byte) (int, error) {
 	}
 	out, keep, owned := r.m.redact(r.out[:0], data, false)
 	err := r.write(out, owned)
-	r.held = append(r.held[:0], data[keep:]...)
+	held := append(r.held[:0], data[keep:]...)
+	if len(r.held) > 0 {
+		clear(r.buf[:len(data)]) // the joined copy held what was masked
+	}
+	r.held = held
 	if err != nil {
 		return 0, err
 	}
@@ -187,6 +191,7 @@ func (r *Redactor) Flush() error {
 	}
 	out, _, owned := r.m.redact(r.out[:0], r.held, true)
 	err := r.write(out, owned)
+	clear(r.held) // the start of a secret, perhaps
 	r.held = r.held[:0]
 	return err
 }
