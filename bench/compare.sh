@@ -29,7 +29,7 @@ scratch=$work
 [ -d /dev/shm ] && [ -w /dev/shm ] && scratch=/dev/shm
 
 echo "building credvault and the fixtures in $work" >&2
-go build -o "$work/credvault" ./example
+go build -o "$work/credvault" ./example/credvault
 go run ./bench/fixtures -dir "$work" >"$work/fixtures.txt"
 export MASTER_KEY=$(go run ./bench/keyprint)
 py=/usr/bin/python3

@@ -14,7 +14,7 @@ func demoCommand() *command {
 	return &command{
 		name:    "demo",
 		summary: "run an end-to-end demo on a fresh key and vault in a temporary directory",
-		example: `  go run ./example demo`,
+		example: `  go run ./example/credvault demo`,
 		setup: func(fs *flag.FlagSet, c *cli) func([]string) error {
 			return func(args []string) error {
 				if len(args) > 0 {

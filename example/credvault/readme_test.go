@@ -10,7 +10,7 @@ import (
 // command lines that testdata/script/pipelines.txtar runs, so that the two
 // cannot drift apart unnoticed.
 func TestREADMEPipelines(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestREADMEPipelines(t *testing.T) {
 			t.Errorf("pipelines.txtar does not run %q", line)
 		}
 	}
-	if n := strings.Count(string(readme), "go install github.com/credvault/vault/example@latest"); n < 6 {
+	if n := strings.Count(string(readme), "github.com/credvault/vault/example/credvault@latest"); n < 6 {
 		t.Errorf("%d snippets install credvault, want 6", n)
 	}
 }
