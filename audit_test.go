@@ -60,8 +60,8 @@ func TestAuditEvents(t *testing.T) {
 	rec := &recorder{}
 	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	pipeline := Pipeline{Platform: "github-actions", RunID: "42"}
-	opts := []Option{WithAuditor(rec), WithClock(func() time.Time { return at }), WithPipeline(pipeline), WithKeySource("MASTER_KEY")}
-	path := sealSeed(t, key, opts...)
+	opts := Options(WithAuditor(rec), WithClock(func() time.Time { return at }), WithPipeline(pipeline), WithKeySource("MASTER_KEY"))
+	path := sealSeed(t, key, opts)
 	rec.summary()
 
 	tests := []struct {
@@ -69,18 +69,18 @@ func TestAuditEvents(t *testing.T) {
 		do   func() error
 		want []string
 	}{
-		{"open", func() error { _, err := Open(path, []*Key{other, key}, opts...); return err },
+		{"open", func() error { _, err := Open(path, []*Key{other, key}, opts); return err },
 			[]string{`open "" 1 ok`}},
-		{"open with a wrong key", func() error { _, err := Open(path, []*Key{other}, opts...); return err },
+		{"open with a wrong key", func() error { _, err := Open(path, []*Key{other}, opts); return err },
 			[]string{`open "" -1 error wrong key`}},
-		{"open a missing file", func() error { _, err := Open(path+".nope", []*Key{key}, opts...); return err },
+		{"open a missing file", func() error { _, err := Open(path+".nope", []*Key{key}, opts); return err },
 			[]string{`open "" -1 error`}},
 		{"open expired", func() error {
-			_, err := Open(path, []*Key{key}, append(opts, WithMaxAge(time.Minute), WithClock(func() time.Time { return at.Add(time.Hour) }))...)
+			_, err := Open(path, []*Key{key}, opts, WithMaxAge(time.Minute), WithClock(func() time.Time { return at.Add(time.Hour) }))
 			return err
 		}, []string{`open "" -1 error expired`}},
 		{"get and a miss", func() error {
-			v, err := Open(path, []*Key{key}, opts...)
+			v, err := Open(path, []*Key{key}, opts)
 			if err != nil {
 				return err
 			}
@@ -89,20 +89,20 @@ func TestAuditEvents(t *testing.T) {
 			return err
 		}, []string{`open "" 0 ok`, `get "database.password" 0 ok`, `get "database.pasword" 0 error credential not found`}},
 		{"reveal", func() error {
-			v, _ := Open(path, []*Key{key}, opts...)
+			v, _ := Open(path, []*Key{key}, opts)
 			_, err := v.RevealJSON()
 			return err
 		}, []string{`open "" 0 ok`, `reveal "" 0 ok`}},
-		{"seal", func() error { return Seal(path, map[string]any{"a": "b"}, key, opts...) },
+		{"seal", func() error { return Seal(path, map[string]any{"a": "b"}, key, opts) },
 			[]string{`seal "" -1 sealed ok`}},
-		{"seal refused", func() error { return Seal(path, map[string]any{"a": make(chan int)}, key, opts...) },
+		{"seal refused", func() error { return Seal(path, map[string]any{"a": make(chan int)}, key, opts) },
 			[]string{`seal "" -1 sealed error`}},
 		{"seal that fails at the rename", func() error {
-			return Seal(path, map[string]any{"a": "b"}, key, append(opts, withFailpoint(failAt("rename")))...)
+			return Seal(path, map[string]any{"a": "b"}, key, opts, withFailpoint(failAt("rename")))
 		}, []string{`seal "" -1 sealed ok`, `seal "" -1 sealed error`}},
-		{"rotate", func() error { return Rotate(path, []*Key{key}, other, opts...) },
+		{"rotate", func() error { return Rotate(path, []*Key{key}, other, opts) },
 			[]string{`rotate "" 0 sealed ok`}},
-		{"rotate with a wrong key", func() error { return Rotate(path, []*Key{key}, GenerateKey(), opts...) },
+		{"rotate with a wrong key", func() error { return Rotate(path, []*Key{key}, GenerateKey(), opts) },
 			[]string{`rotate "" -1 sealed error wrong key`}},
 		{"update", func() error {
 			return Update(path, []*Key{other}, func(v *Vault) error {
@@ -110,16 +110,16 @@ func TestAuditEvents(t *testing.T) {
 					return err
 				}
 				return v.Delete("a")
-			}, opts...)
+			}, opts)
 		}, []string{`open "" 0 ok`, `set "x.y" 0 sealed ok`, `delete "a" 0 sealed ok`}},
 		{"update refused by its function", func() error {
 			return Update(path, []*Key{other}, func(v *Vault) error {
 				v.Set("x.y", "w")
 				return errors.New("no")
-			}, opts...)
+			}, opts)
 		}, []string{`open "" 0 ok`, `set "x.y" 0 sealed error`}},
 		{"update with a wrong key", func() error {
-			return Update(path, []*Key{key}, func(v *Vault) error { return v.Set("x", "y") }, opts...)
+			return Update(path, []*Key{key}, func(v *Vault) error { return v.Set("x", "y") }, opts)
 		}, []string{`open "" -1 error wrong key`}},
 	}
 	for _, tt := range tests {
@@ -132,7 +132,7 @@ func TestAuditEvents(t *testing.T) {
 	}
 
 	// Every event carries the time, the pipeline and the key source.
-	Open(path, []*Key{other}, opts...)
+	Open(path, []*Key{other}, opts)
 	e := rec.events[0]
 	if !e.Time.Equal(at) || e.Pipeline != pipeline || e.KeySource != "MASTER_KEY" || e.Vault != path || e.Key != other.Fingerprint() {
 		t.Errorf("event = %+v", e)
@@ -250,17 +250,17 @@ func TestSlogAuditor(t *testing.T) {
 	key := GenerateKey()
 	var buf bytes.Buffer
 	a := NewSlogAuditor(slog.New(slog.NewJSONHandler(&buf, nil)))
-	opts := []Option{WithAuditor(a), WithKeySource("MASTER_KEY"), WithPipeline(Pipeline{Platform: "gitlab-ci", RunID: "7", Repo: "group/app"})}
-	path := sealSeed(t, key, opts...)
-	v, err := Open(path, []*Key{key}, opts...)
+	opts := Options(WithAuditor(a), WithKeySource("MASTER_KEY"), WithPipeline(Pipeline{Platform: "gitlab-ci", RunID: "7", Repo: "group/app"}))
+	path := sealSeed(t, key, opts)
+	v, err := Open(path, []*Key{key}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	v.Get("database.password")
 	v.Get("nosuch")
 	v.RevealJSON()
-	Update(path, []*Key{key}, func(v *Vault) error { return v.Set("database.password", "rotated-pass-value") }, opts...)
-	Open(path, []*Key{GenerateKey()}, opts...)
+	Update(path, []*Key{key}, func(v *Vault) error { return v.Set("database.password", "rotated-pass-value") }, opts)
+	Open(path, []*Key{GenerateKey()}, opts)
 
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != 8 {

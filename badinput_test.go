@@ -50,7 +50,7 @@ func TestBadInput(t *testing.T) {
 	os.Symlink(good, link)
 	notADir := file("plain-file", []byte("x"))
 
-	open := func(path string, opts ...Option) func() error {
+	open := func(path string, opts ...OpenOption) func() error {
 		return func() error { _, err := Open(path, []*Key{key}, opts...); return err }
 	}
 	tests := []struct {

@@ -164,7 +164,7 @@ func ExampleFlatten() {
 	// APP_DATABASE_PORT=5432
 	// APP_HOSTS_0=a.example
 	// APP_HOSTS_1=b.example
-	// vault: flatten: "a.b" and "a_b" both become the variable A_B: rename one of the keys, or flatten below one of them (Subtree, -path)
+	// vault: flatten: "a.b" and "a_b" both become the variable A_B: rename one of the keys, or flatten below one of them (FromPath, -path)
 }
 
 func ExampleNewRedactor() {

@@ -95,6 +95,6 @@ func checkExecSize(name string, args, env []string, vars map[string]string) erro
 	for _, n := range names[:min(3, len(names))] {
 		largest = append(largest, fmt.Sprintf("%s (%d bytes)", n, len(n)+len(vars[n])+2))
 	}
-	return fmt.Errorf("vault: %s: the environment of %d variables would be %d bytes, more than the %d bytes the system passes to a program: the largest are %s; pass fewer (Subtree, -path), or have the program read them from a file",
+	return fmt.Errorf("vault: %s: the environment of %d variables would be %d bytes, more than the %d bytes the system passes to a program: the largest are %s; pass fewer (FromPath, -path), or have the program read them from a file",
 		name, len(env), size, limit, strings.Join(largest, ", "))
 }

@@ -21,7 +21,7 @@ func TestExecEnv(t *testing.T) {
 		Base:    []string{"HOME=/home/ci", "MASTER_KEY=" + key.Encode(), "APP_PORT=stale", "PATH=/bin"},
 		Remove:  []string{"MASTER_KEY"},
 		Prefix:  "APP_",
-		Flatten: []FlattenOption{Subtree("database")},
+		Flatten: []FlattenOption{FromPath("database")},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,10 @@ import (
 )
 
 // An Exporter writes variables, as Flatten makes them, in one format to w.
-// Every exporter of this package checks all the variables before it writes
+// The Export functions of this package ([ExportShell], [ExportDotenv],
+// [ExportJSON], [ExportGitLab], [ExportAzure]) are Exporters;
+// [GitHubExporter] builds one that also writes to $GITHUB_ENV. Every
+// exporter of this package checks all the variables before it writes
 // anything, so that an error leaves no partial output, and writes names in
 // sorted order. Its errors name variables, never values.
 type Exporter func(w io.Writer, vars map[string]string) error
@@ -194,7 +197,7 @@ func ExportAzure(w io.Writer, vars map[string]string) error {
 	return writeAll(w, &b)
 }
 
-// ExportGitHub returns an exporter for GitHub Actions. It writes to w (the
+// GitHubExporter returns an Exporter for GitHub Actions. It writes to w (the
 // step's stdout) a ::add-mask:: command for every non-empty value and for
 // every non-empty line of a multi-line value, before anything else, so that
 // the runner masks them in the rest of the job (including the env: header it
@@ -208,7 +211,7 @@ func ExportAzure(w io.Writer, vars map[string]string) error {
 // with a fresh random delimiter for each entry, and refuses a value that
 // contains its delimiter, so that no value can end its entry early and
 // inject variables. Later steps of the job see the variables.
-func ExportGitHub(envFile io.Writer) Exporter {
+func GitHubExporter(envFile io.Writer) Exporter {
 	return func(w io.Writer, vars map[string]string) error {
 		names, err := checkVars(vars)
 		if err != nil {

@@ -104,9 +104,9 @@ func unescapeGitHubData(s string) string {
 	return strings.NewReplacer("%0D", "\r", "%0A", "\n", "%25", "%").Replace(s)
 }
 
-func TestExportGitHub(t *testing.T) {
+func TestGitHubExporter(t *testing.T) {
 	var stdout, envFile bytes.Buffer
-	if err := ExportGitHub(&envFile)(&stdout, trickyVars); err != nil {
+	if err := GitHubExporter(&envFile)(&stdout, trickyVars); err != nil {
 		t.Fatal(err)
 	}
 	// Exactly the entries, nothing injected.
@@ -246,7 +246,7 @@ func TestExportDotenvRefusesAmbiguous(t *testing.T) {
 func TestExportersCheckNames(t *testing.T) {
 	exporters := map[string]Exporter{
 		"shell": ExportShell, "dotenv": ExportDotenv, "json": ExportJSON, "azure": ExportAzure, "gitlab": ExportGitLab,
-		"github": ExportGitHub(&bytes.Buffer{}),
+		"github": GitHubExporter(&bytes.Buffer{}),
 	}
 	for name, export := range exporters {
 		for _, vars := range []map[string]string{{"BAD-NAME": "x"}, {"A<<B": "x"}, {"NUL": "a\x00b"}, {"": "x"}} {
@@ -322,7 +322,7 @@ func FuzzExport(f *testing.F) {
 			}
 		}
 		var stdout, envFile bytes.Buffer
-		if err := ExportGitHub(&envFile)(&stdout, vars); err == nil {
+		if err := GitHubExporter(&envFile)(&stdout, vars); err == nil {
 			got, _ := parseGitHubEnv(t, envFile.String())
 			if diff := cmp.Diff(vars, got); diff != "" && len(vars) > 0 {
 				t.Errorf("GitHub round trip (-want +got):\n%s", diff)

@@ -153,7 +153,7 @@ func TestLockTimeout(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "v.enc")
 	held := make(chan struct{})
 	release := make(chan struct{})
-	go withWriteLock(path, newOptions(nil), func(string) error {
+	go withWriteLock(path, newOptions[Option](nil), func(string) error {
 		close(held)
 		<-release
 		return nil

@@ -63,7 +63,9 @@ func Flatten(secrets map[string]any, prefix string, opts ...FlattenOption) (map[
 func flatten(name string, doc map[string]any, prefix string, opts []FlattenOption) (map[string]string, error) {
 	f := flattener{name: name, prefix: prefix}
 	for _, opt := range opts {
-		opt(&f.opts)
+		if opt != nil {
+			opt(&f.opts)
+		}
 	}
 	root, err := f.root(doc)
 	if err != nil {
@@ -132,10 +134,10 @@ type flattenOptions struct {
 	allowReserved bool
 }
 
-// Subtree flattens only the object at the credential path p: names then
-// start below it, so Subtree("prod") turns {"prod": {"db": {"host": ...}}}
-// into DB_HOST (with the prefix in front).
-func Subtree(p string) FlattenOption {
+// FromPath flattens only the object at the credential path p, as the CLI's
+// -path does: names then start below it, so FromPath("prod") turns
+// {"prod": {"db": {"host": ...}}} into DB_HOST (with the prefix in front).
+func FromPath(p string) FlattenOption {
 	return func(o *flattenOptions) { o.subtree = p }
 }
 
@@ -272,7 +274,7 @@ func (f *flattener) add(segs []string, value string) error {
 		return f.errorf("%q would be the variable %q, which is not a shell variable name ([A-Za-z_][A-Za-z0-9_]*): %s", path, name, hint)
 	}
 	if other, dup := f.from[name]; dup {
-		return f.errorf("%q and %q both become the variable %s: rename one of the keys, or flatten below one of them (Subtree, -path)", other, path, name)
+		return f.errorf("%q and %q both become the variable %s: rename one of the keys, or flatten below one of them (FromPath, -path)", other, path, name)
 	}
 	if !f.opts.allowReserved && isReserved(name) {
 		return f.errorf("%q would set %s, which must not be overwritten: give a prefix, such as APP_, or allow it explicitly (AllowReserved, -allow-reserved)", path, name)
@@ -281,7 +283,7 @@ func (f *flattener) add(segs []string, value string) error {
 		return f.errorf("the value at %q holds a NUL byte, which no environment variable can carry: encode it (base64) in the vault", path)
 	}
 	if n := len(name) + 1 + len(value) + 1; n > MaxEnvString {
-		return f.errorf("%s (from %q) would be %d bytes, more than the %d bytes Linux passes to a program in one variable: leave it out (Subtree, -path), or have the program read it from a file", name, path, n, MaxEnvString)
+		return f.errorf("%s (from %q) would be %d bytes, more than the %d bytes Linux passes to a program in one variable: leave it out (FromPath, -path), or have the program read it from a file", name, path, n, MaxEnvString)
 	}
 	f.vars[name] = value
 	f.from[name] = path

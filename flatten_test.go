@@ -43,9 +43,9 @@ func TestFlattenNaming(t *testing.T) {
 		{"a lower-case prefix is kept", `{"a": "x"}`, "app_", nil, map[string]string{"app_A": "x"}},
 		{"a reserved name behind a prefix", `{"path": "/x", "github_token": "t"}`, "APP_", nil, map[string]string{"APP_PATH": "/x", "APP_GITHUB_TOKEN": "t"}},
 		{"a reserved name allowed", `{"path": "/x"}`, "", []FlattenOption{AllowReserved()}, map[string]string{"PATH": "/x"}},
-		{"a subtree", `{"prod": {"db": {"host": "h"}}, "dev": {"db": {"host": "d"}}}`, "APP_", []FlattenOption{Subtree("prod")},
+		{"a subtree", `{"prod": {"db": {"host": "h"}}, "dev": {"db": {"host": "d"}}}`, "APP_", []FlattenOption{FromPath("prod")},
 			map[string]string{"APP_DB_HOST": "h"}},
-		{"a subtree through an escaped key", `{"a.b": {"c": "x"}}`, "", []FlattenOption{Subtree(`a\.b`)}, map[string]string{"C": "x"}},
+		{"a subtree through an escaped key", `{"a.b": {"c": "x"}}`, "", []FlattenOption{FromPath(`a\.b`)}, map[string]string{"C": "x"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,8 +82,8 @@ func TestFlattenErrors(t *testing.T) {
 		{"NODE_OPTIONS", mustParse(t, `{"node_options": "v1-secret"}`), "", nil, "would set NODE_OPTIONS"},
 		{"NUL", map[string]any{"a": "v1-secret\x00"}, "", nil, `the value at "a" holds a NUL byte`},
 		{"oversize", map[string]any{"big": big}, "", nil, "BIG (from \"big\") would be 131077 bytes, more than the 131072 bytes"},
-		{"a missing subtree", mustParse(t, `{"a": "v1-secret"}`), "", []FlattenOption{Subtree("b")}, `no credential "b"`},
-		{"a scalar subtree", mustParse(t, `{"a": "v1-secret"}`), "", []FlattenOption{Subtree("a")}, `"a" is a string, not an object`},
+		{"a missing subtree", mustParse(t, `{"a": "v1-secret"}`), "", []FlattenOption{FromPath("b")}, `no credential "b"`},
+		{"a scalar subtree", mustParse(t, `{"a": "v1-secret"}`), "", []FlattenOption{FromPath("a")}, `"a" is a string, not an object`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,7 +113,7 @@ func TestVaultFlattenAndEnviron(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, err := v.Environ("APP_", Subtree("database"))
+	env, err := v.Environ("APP_", FromPath("database"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestVaultFlattenAndEnviron(t *testing.T) {
 
 	// The method's errors name the vault file.
 	rec.fail = nil
-	if _, err := v.Flatten("", Subtree("database.port")); err == nil || !strings.Contains(err.Error(), v.Name()+": flatten: ") {
+	if _, err := v.Flatten("", FromPath("database.port")); err == nil || !strings.Contains(err.Error(), v.Name()+": flatten: ") {
 		t.Errorf("Flatten error %v does not name the vault", err)
 	}
 }

@@ -2,10 +2,44 @@ package vault
 
 import "time"
 
-// An Option changes how Open, OpenFS, Seal and the other operations behave.
-// Options are made only by the With functions of this package. When the same
-// option is given twice, the last one wins.
+// An Option applies to every operation of the package: [WithAuditor],
+// [WithPipeline], [WithKeySource], [WithAuditFailOpen], [WithClock], and a
+// combination of them made by [Options].
+//
+// Options are made only by the With functions of this package, and each
+// operation accepts exactly the options that mean something to it, so that
+// an option that would be ignored does not compile:
+//
+//   - an Option applies everywhere;
+//   - an [OpenOption] is an Option or [WithMaxAge], which checks a vault
+//     being opened: Open, OpenFS;
+//   - a [WriteOption] is an Option or [WithLockTimeout], which bounds the
+//     wait for another writer: Seal, Rotate;
+//   - an [UpdateOption] is any of them: Update opens and writes.
+//
+// When the same option is given twice, the last one wins.
 type Option interface {
+	OpenOption
+	WriteOption
+}
+
+// An OpenOption changes how a vault is opened, by [Open] and [OpenFS] (and
+// [Update]): an [Option] or [WithMaxAge].
+type OpenOption interface {
+	UpdateOption
+	openOption()
+}
+
+// A WriteOption changes how a vault file is written, by [Seal] and [Rotate]
+// (and [Update]): an [Option] or [WithLockTimeout].
+type WriteOption interface {
+	UpdateOption
+	writeOption()
+}
+
+// An UpdateOption changes how [Update] opens and writes a vault: any
+// option of the package.
+type UpdateOption interface {
 	apply(*options)
 }
 
@@ -25,10 +59,11 @@ type options struct {
 }
 
 // defaultLockTimeout bounds how long a writer waits for another writer of
-// the same directory to finish.
+// the same vault to finish.
 const defaultLockTimeout = 10 * time.Second
 
-func newOptions(opts []Option) *options {
+// newOptions applies opts, of any of the option types, over the defaults.
+func newOptions[O UpdateOption](opts []O) *options {
 	o := &options{now: time.Now, lockTimeout: defaultLockTimeout}
 	for _, opt := range opts {
 		opt.apply(o)
@@ -36,18 +71,52 @@ func newOptions(opts []Option) *options {
 	return o
 }
 
+// optionFunc is an Option: it applies to every operation.
 type optionFunc func(*options)
 
 func (f optionFunc) apply(o *options) { f(o) }
+func (optionFunc) openOption()        {}
+func (optionFunc) writeOption()       {}
+
+// openOptionFunc applies to opening only.
+type openOptionFunc func(*options)
+
+func (f openOptionFunc) apply(o *options) { f(o) }
+func (openOptionFunc) openOption()        {}
+
+// writeOptionFunc applies to writing a file only.
+type writeOptionFunc func(*options)
+
+func (f writeOptionFunc) apply(o *options) { f(o) }
+func (writeOptionFunc) writeOption()       {}
+
+// Options combines opts into one Option that applies them in order, so that
+// a program can build its auditing once and pass it to every call:
+//
+//	audit := vault.Options(vault.WithAuditor(auditor), vault.WithPipeline(pipeline))
+//	v, err := vault.Open(path, keys, audit, vault.WithMaxAge(30*24*time.Hour))
+//	...
+//	err = vault.Seal(path, secrets, keys[0], audit)
+func Options(opts ...Option) Option {
+	return optionFunc(func(o *options) {
+		for _, opt := range opts {
+			if opt != nil {
+				opt.apply(o)
+			}
+		}
+	})
+}
 
 // WithMaxAge makes Open refuse, with ErrExpired, a vault sealed longer than d
 // ago, or sealed more than a minute in the future (clock skew). It is
 // Python's Fernet.decrypt(token, ttl=d). Zero, the default, accepts any age.
+// It applies to opening (Open, OpenFS, Update); Rotate does not
+// check it, so that rotating is how an expired vault is renewed.
 //
 // Sealing and rotation set the vault's timestamp to the time they run, so a
 // maximum age is a policy that a vault must be rotated at least that often.
-func WithMaxAge(d time.Duration) Option {
-	return optionFunc(func(o *options) { o.maxAge = d })
+func WithMaxAge(d time.Duration) OpenOption {
+	return openOptionFunc(func(o *options) { o.maxAge = d })
 }
 
 // WithClock makes operations read the time from now instead of time.Now:
@@ -61,9 +130,10 @@ func WithClock(now func() time.Time) Option {
 	})
 }
 
-// WithLockTimeout sets how long a write (Seal, Rotate, an update) waits for
-// another writer of the same vault directory before it fails; the default is
-// 10 seconds. Zero or less means try once and fail at once if busy.
-func WithLockTimeout(d time.Duration) Option {
-	return optionFunc(func(o *options) { o.lockTimeout = d })
+// WithLockTimeout sets how long a write of a vault file (Seal, Rotate,
+// Update) waits for another writer of the same vault before it fails with
+// [ErrLocked]; the default is 10 seconds. Zero or less means try once and
+// fail at once if busy.
+func WithLockTimeout(d time.Duration) WriteOption {
+	return writeOptionFunc(func(o *options) { o.lockTimeout = d })
 }

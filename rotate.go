@@ -32,7 +32,7 @@ import (
 //  3. When every copy of the vault has been rotated ([Vault.KeyIndex] is 0
 //     wherever it is opened; "credvault status" shows it), drop the old key:
 //     MASTER_KEY="new".
-func Rotate(path string, oldKeys []*Key, newKey *Key, opts ...Option) error {
+func Rotate(path string, oldKeys []*Key, newKey *Key, opts ...WriteOption) error {
 	o := newOptions(opts)
 	if !newKey.valid() {
 		return fmt.Errorf("vault: cannot rotate %s to a nil key: make the new key with GenerateKey or ParseKey, and save it first", path)

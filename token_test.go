@@ -157,7 +157,7 @@ func TestBitFlips(t *testing.T) {
 		flipped := bytes.Clone(raw)
 		flipped[i/8] ^= 1 << (i % 8)
 		tok := []byte(base64.URLEncoding.EncodeToString(flipped))
-		v, err := open("v.enc", func() ([]byte, error) { return bytes.Clone(tok), nil }, []*Key{key}, newOptions(nil))
+		v, err := open("v.enc", func() ([]byte, error) { return bytes.Clone(tok), nil }, []*Key{key}, newOptions[Option](nil))
 		if v != nil {
 			t.Fatalf("bit %d: flipped token opened", i)
 		}

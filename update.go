@@ -23,7 +23,7 @@ import (
 // just before the new vault replaces the old one.
 // The vault must exist; Seal creates one. Options apply as for Open (the
 // maximum age) and Seal (the clock, the lock timeout).
-func Update(path string, keys []*Key, fn func(v *Vault) error, opts ...Option) error {
+func Update(path string, keys []*Key, fn func(v *Vault) error, opts ...UpdateOption) error {
 	o := newOptions(opts)
 	if err := checkKeyring(path, keys); err != nil {
 		return err

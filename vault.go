@@ -56,7 +56,7 @@
 // [Vault.Flatten] turns the document into environment variables with one
 // published naming rule (APP_DATABASE_PASSWORD), and refuses, rather than
 // overwrites, two paths that give one name. [Vault.Export] writes them with
-// an [Exporter]: [ExportShell], [ExportDotenv], [ExportJSON], [ExportGitHub]
+// an [Exporter]: [ExportShell], [ExportDotenv], [ExportJSON], [GitHubExporter]
 // (masks first, then $GITHUB_ENV entries with random delimiters),
 // [ExportGitLab] and [ExportAzure]. [Vault.ExecEnv] builds a child process's
 // environment, checked against the kernel's limits, and a [Masker] whose
@@ -136,13 +136,13 @@ type Vault struct {
 // Fernet token, [ErrWrongKey] if no key verifies it, [ErrExpired] if it is
 // older than [WithMaxAge] allows, and [ErrNotJSON] if its plaintext is not a
 // JSON object.
-func Open(path string, keys []*Key, opts ...Option) (*Vault, error) {
+func Open(path string, keys []*Key, opts ...OpenOption) (*Vault, error) {
 	return open(path, func() ([]byte, error) { return readVault(path) }, keys, newOptions(opts))
 }
 
 // OpenFS is Open for a file in fsys, such as a vault embedded with
 // //go:embed credentials.enc in an embed.FS.
-func OpenFS(fsys fs.FS, name string, keys []*Key, opts ...Option) (*Vault, error) {
+func OpenFS(fsys fs.FS, name string, keys []*Key, opts ...OpenOption) (*Vault, error) {
 	return open(name, func() ([]byte, error) { return readVaultFS(fsys, name) }, keys, newOptions(opts))
 }
 
@@ -252,7 +252,7 @@ func keyringFails(keys []*Key) string {
 // not valid UTF-8, is an error naming its credential path. Object keys are
 // written in map order, as Python's json.dumps writes them; show and
 // RevealJSON sort them.
-func Seal(path string, secrets map[string]any, key *Key, opts ...Option) error {
+func Seal(path string, secrets map[string]any, key *Key, opts ...WriteOption) error {
 	o := newOptions(opts)
 	if !key.valid() {
 		return fmt.Errorf("vault: cannot seal %s without a key: make one with GenerateKey or ParseKey", path)

@@ -36,7 +36,7 @@ func New(t testing.TB, secrets map[string]any) (path string, keys []*vault.Key) 
 }
 
 // Open is New followed by vault.Open with opts: an opened vault of secrets.
-func Open(t testing.TB, secrets map[string]any, opts ...vault.Option) *vault.Vault {
+func Open(t testing.TB, secrets map[string]any, opts ...vault.OpenOption) *vault.Vault {
 	t.Helper()
 	path, keys := New(t, secrets)
 	v, err := vault.Open(path, keys, opts...)

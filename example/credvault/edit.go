@@ -41,7 +41,7 @@ func runEdit(c *cli, vf *vaultFlags) error {
 	if err != nil {
 		return err
 	}
-	v, err := vault.Open(vf.vault, ring, opts...)
+	v, err := vault.Open(vf.vault, ring, opts, vf.maxAgeOption())
 	if err != nil {
 		return keyError{err: err, source: vf.keySource()}
 	}
@@ -126,7 +126,7 @@ func runEdit(c *cli, vf *vaultFlags) error {
 				return errors.New("the vault was changed by another writer while you were editing: your changes are not saved; run edit again")
 			}
 			return current.Replace(secrets)
-		}, opts...)
+		}, opts, vf.maxAgeOption())
 		if err != nil {
 			return keyError{err: err, source: vf.keySource()}
 		}

@@ -58,7 +58,7 @@ func envCommand() *command {
 						return fmt.Errorf("cannot open $GITHUB_ENV: %w", err)
 					}
 					defer envFile.Close()
-					export = vault.ExportGitHub(envFile)
+					export = vault.GitHubExporter(envFile)
 				}
 				return v.Export(c.stdout, export, ff.prefix, ff.options()...)
 			}
@@ -84,7 +84,7 @@ func addFlattenFlags(fs *flag.FlagSet) *flattenFlags {
 func (f *flattenFlags) options() []vault.FlattenOption {
 	var opts []vault.FlattenOption
 	if f.path != "" {
-		opts = append(opts, vault.Subtree(f.path))
+		opts = append(opts, vault.FromPath(f.path))
 	}
 	if f.allowReserved {
 		opts = append(opts, vault.AllowReserved())

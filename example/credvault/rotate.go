@@ -43,7 +43,7 @@ func rotateCommand() *command {
 				if err != nil {
 					return err
 				}
-				if err := vault.Rotate(vf.vault, ring, newKey, opts...); err != nil {
+				if err := vault.Rotate(vf.vault, ring, newKey, opts); err != nil {
 					return keyError{err: err, source: vf.keySource()}
 				}
 				fmt.Fprintf(c.stderr, "credvault: rotated %s to key %s\n", vf.vault, newKey.Fingerprint())

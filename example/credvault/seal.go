@@ -35,7 +35,7 @@ func sealCommand() *command {
 				if err != nil {
 					return within(input, err)
 				}
-				if err := vault.Seal(vf.vault, secrets, keys[0], opts...); err != nil {
+				if err := vault.Seal(vf.vault, secrets, keys[0], opts); err != nil {
 					return err
 				}
 				fmt.Fprintf(c.stderr, "credvault: sealed %s into %s with key %s\n", input, vf.vault, keys[0].Fingerprint())

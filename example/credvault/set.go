@@ -47,7 +47,7 @@ func setCommand() *command {
 				}
 				err = vault.Update(vf.vault, keys, func(v *vault.Vault) error {
 					return v.Set(path, string(value))
-				}, opts...)
+				}, opts, vf.maxAgeOption())
 				if err != nil {
 					return keyError{err: err, source: vf.keySource()}
 				}
@@ -76,7 +76,7 @@ func unsetCommand() *command {
 				}
 				err = vault.Update(vf.vault, keys, func(v *vault.Vault) error {
 					return v.Delete(args[0])
-				}, opts...)
+				}, opts, vf.maxAgeOption())
 				if err != nil {
 					return keyError{err: err, source: vf.keySource()}
 				}

@@ -30,7 +30,7 @@ func printDocument(c *cli, vf *vaultFlags, path string) error {
 	if err != nil {
 		return err
 	}
-	v, err := vault.Open(path, keys, opts...)
+	v, err := vault.Open(path, keys, opts, vf.maxAgeOption())
 	if err != nil {
 		return keyError{err: err, source: vf.keySource()}
 	}

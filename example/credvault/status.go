@@ -25,9 +25,9 @@ func statusCommand() *command {
 				if err != nil {
 					return err
 				}
-				// Open without the age limit (the last option wins), so that
-				// an expired vault is described before the command fails.
-				v, err := vault.Open(vf.vault, ring, append(opts, vault.WithMaxAge(0))...)
+				// Open without the age limit, so that an expired vault is
+				// described before the command fails.
+				v, err := vault.Open(vf.vault, ring, opts)
 				if err != nil {
 					return keyError{err: err, source: vf.keySource()}
 				}

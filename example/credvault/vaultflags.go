@@ -23,7 +23,7 @@ type vaultFlags struct {
 	maxAge  time.Duration
 	audit   string
 
-	opts []vault.Option // built once by options
+	opts vault.Option // built once by options
 }
 
 func addVaultFlags(fs *flag.FlagSet, c *cli) *vaultFlags {
@@ -36,10 +36,10 @@ func addVaultFlags(fs *flag.FlagSet, c *cli) *vaultFlags {
 	return f
 }
 
-// options returns the library options the flags ask for: the maximum age,
-// and an audit of every operation, with the CI pipeline's identity and where
-// the keyring came from, as text on stderr or JSON lines in -audit FILE.
-func (f *vaultFlags) options() ([]vault.Option, error) {
+// options returns the library options every operation takes: an audit of
+// every operation, with the CI pipeline's identity and where the keyring
+// came from, as text on stderr or JSON lines in -audit FILE.
+func (f *vaultFlags) options() (vault.Option, error) {
 	if f.opts != nil {
 		return f.opts, nil
 	}
@@ -52,13 +52,18 @@ func (f *vaultFlags) options() ([]vault.Option, error) {
 		f.c.atExit = append(f.c.atExit, func() { file.Close() })
 		logger = slog.New(slog.NewJSONHandler(file, nil))
 	}
-	f.opts = []vault.Option{
-		vault.WithMaxAge(f.maxAge),
+	f.opts = vault.Options(
 		vault.WithAuditor(vault.NewSlogAuditor(logger)),
 		vault.WithPipeline(vault.DetectPipeline(f.c.getenv)),
 		vault.WithKeySource(f.keySource()),
-	}
+	)
 	return f.opts, nil
+}
+
+// maxAgeOption returns the -max-age check, for the commands that open a
+// vault (a write does not check the age of what it replaces).
+func (f *vaultFlags) maxAgeOption() vault.OpenOption {
+	return vault.WithMaxAge(f.maxAge)
 }
 
 // openAuditFile opens an audit log for appending, creating it with mode
@@ -143,7 +148,7 @@ func readKeyFile(path string, stderr io.Writer) ([]*vault.Key, error) {
 }
 
 // setup returns the keyring and the library options the flags name.
-func (f *vaultFlags) setup() ([]*vault.Key, []vault.Option, error) {
+func (f *vaultFlags) setup() ([]*vault.Key, vault.Option, error) {
 	keys, err := f.keyring()
 	if err != nil {
 		return nil, nil, err
@@ -161,7 +166,7 @@ func (f *vaultFlags) open() (*vault.Vault, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := vault.Open(f.vault, keys, opts...)
+	v, err := vault.Open(f.vault, keys, opts, f.maxAgeOption())
 	if err != nil {
 		return nil, keyError{err: err, source: f.keySource()}
 	}
