@@ -49,6 +49,7 @@ type command struct {
 	args    string // the synopsis after the flags, e.g. "PATH"
 	summary string
 	example string
+	hidden  bool // left out of help, completion and the manual
 	// setup declares the command's flags on fs and returns the function that
 	// runs it with the positional arguments.
 	setup func(fs *flag.FlagSet, c *cli) func(args []string) error
@@ -69,7 +70,19 @@ func commands() []*command {
 		execCommand(),
 		textconvCommand(),
 		demoCommand(),
+		versionCommand(),
+		helpCommand(),
 	}
+}
+
+// lookup returns the command called name, or nil.
+func lookup(name string) *command {
+	for _, cmd := range commands() {
+		if cmd.name == name {
+			return cmd
+		}
+	}
+	return nil
 }
 
 // run executes the command line args and returns the exit status.
@@ -79,24 +92,92 @@ func run(args []string, c *cli) int {
 		return 2
 	}
 	name := args[0]
-	if name == "help" || name == "-h" || name == "-help" || name == "--help" {
-		printUsage(c.stdout)
-		return 0
+	switch name {
+	case "-h", "-help", "--help":
+		name = "help"
+	case "-version", "--version":
+		name = "version"
 	}
-	for _, cmd := range commands() {
-		if cmd.name == name {
-			return runCommand(cmd, args[1:], c)
-		}
+	if cmd := lookup(name); cmd != nil {
+		return runCommand(cmd, args[1:], c)
 	}
-	fmt.Fprintf(c.stderr, "credvault: unknown command %q\n\n", name)
-	printUsage(c.stderr)
+	fmt.Fprintf(c.stderr, "credvault: %s\n", unknownCommand(name))
 	return 2
 }
 
-func runCommand(cmd *command, args []string, c *cli) int {
+// unknownCommand says that name is not a command, suggests the nearest one,
+// and points to the list.
+func unknownCommand(name string) string {
+	if strings.HasPrefix(name, "-") {
+		return fmt.Sprintf("unknown flag %s: flags follow the command, as in \"credvault get -vault FILE PATH\"; run \"credvault help\" for the commands", name)
+	}
+	msg := fmt.Sprintf("unknown command %q", name)
+	if near := nearest(name); near != "" {
+		msg += fmt.Sprintf("; did you mean %q?", near)
+	}
+	if !strings.HasSuffix(msg, "?") {
+		msg += "."
+	}
+	return msg + ` Run "credvault help" for the commands.`
+}
+
+// nearest returns the visible command whose name is closest to name: one
+// that starts with it, or within an edit distance of a third of its length
+// (at least 1); "" if none is that close.
+func nearest(name string) string {
+	best, bestDist := "", max(1, len(name)/3)
+	for _, cmd := range commands() {
+		if cmd.hidden {
+			continue
+		}
+		if name != "" && strings.HasPrefix(cmd.name, name) {
+			return cmd.name
+		}
+		if d := editDistance(name, cmd.name); d <= bestDist && (best == "" || d < bestDist) {
+			best, bestDist = cmd.name, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, counting a
+// swap of two neighbouring letters as one edit ("gte" is one from "get").
+func editDistance(a, b string) int {
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
+}
+
+// flags declares cmd's flags on a new FlagSet and returns it with the
+// function that runs the command. Declaring flags has no other effect, so
+// help, completion and the manual call it to list them.
+func (cmd *command) flags(c *cli) (*flag.FlagSet, func([]string) error) {
 	fs := flag.NewFlagSet(cmd.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	do := cmd.setup(fs, c)
+	return fs, do
+}
+
+func runCommand(cmd *command, args []string, c *cli) int {
+	fs, do := cmd.flags(c)
 	positional, err := parseFlags(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		commandUsage(c.stdout, cmd, fs)
@@ -191,8 +272,16 @@ Usage:
 
 Commands:
 `)
+	width := 0
 	for _, cmd := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", cmd.name, cmd.summary)
+		if !cmd.hidden {
+			width = max(width, len(cmd.name))
+		}
+	}
+	for _, cmd := range commands() {
+		if !cmd.hidden {
+			fmt.Fprintf(w, "  %-*s  %s\n", width, cmd.name, cmd.summary)
+		}
 	}
 	fmt.Fprint(w, `
 The key is read from $MASTER_KEY (or -key-env NAME, or -key-file FILE), never
@@ -200,7 +289,8 @@ from the command line. A keyring "new,old" opens vaults sealed with either key
 and seals with the first.
 
 Exit status: 0 success, 2 usage error, 1 any other failure.
-Run "credvault COMMAND -h" for a command's flags and an example.
+Run "credvault help COMMAND" (or "credvault COMMAND -h") for a command's
+flags and an example.
 `)
 }
 
