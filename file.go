@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -24,14 +25,73 @@ const MaxVaultSize = 64 << 20
 var ErrLocked = errors.New("vault: locked by another writer")
 
 // readVault reads a vault file, following symbolic links, and refuses
-// directories and files over MaxVaultSize before reading them.
+// directories, named pipes, devices and files over MaxVaultSize before
+// reading them. It never waits on a named pipe (see openRegular).
 func readVault(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
-		return nil, readError(path, err)
+		return nil, err
 	}
 	defer f.Close()
 	return readLimited(path, f)
+}
+
+// openRegular opens the regular file at path for reading. It refuses
+// anything else, naming what it is, without waiting: a named pipe is opened
+// non-blocking, so that a pipe with no writer does not hang the caller, and
+// a device is refused from its stat, before it is opened.
+func openRegular(path string) (*os.File, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, readError(path, err)
+	}
+	if err := checkRegular(path, info); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|oNonblock, 0)
+	if err != nil {
+		return nil, readError(path, err)
+	}
+	// The path may have been replaced between the stat and the open.
+	if info, err = f.Stat(); err != nil {
+		f.Close()
+		return nil, readError(path, err)
+	}
+	if err := checkRegular(path, info); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// checkRegular refuses a file that is not a regular file: a directory, a
+// named pipe, a device or a socket is never a vault.
+func checkRegular(name string, info fs.FileInfo) error {
+	mode := info.Mode()
+	switch {
+	case mode.IsRegular():
+		return nil
+	case mode.IsDir():
+		return fmt.Errorf("vault: %s is a directory, not a vault file: give the path of the file itself", name)
+	}
+	return fmt.Errorf("vault: %s is %s, not a vault file: give the path of a regular file", name, fileKind(mode))
+}
+
+// fileKind names the kind of a file that is not a regular file.
+func fileKind(mode fs.FileMode) string {
+	switch {
+	case mode&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case mode&fs.ModeCharDevice != 0:
+		return "a character device"
+	case mode&fs.ModeDevice != 0:
+		return "a device"
+	case mode&fs.ModeSocket != 0:
+		return "a socket"
+	case mode.IsDir():
+		return "a directory"
+	}
+	return "not a regular file"
 }
 
 // readVaultFS is readVault for a file in fsys, such as an embed.FS.
@@ -49,8 +109,8 @@ func readLimited(name string, f fs.File) ([]byte, error) {
 	if err != nil {
 		return nil, readError(name, err)
 	}
-	if info.IsDir() {
-		return nil, fmt.Errorf("vault: %s is a directory, not a vault file: give the path of the file itself", name)
+	if err := checkRegular(name, info); err != nil {
+		return nil, err
 	}
 	if info.Size() > MaxVaultSize {
 		return nil, tooLarge(name, info.Size())
@@ -102,6 +162,60 @@ func writeTarget(path string) (string, error) {
 		return "", &vaultError{msg: fmt.Sprintf("vault: %s is a symbolic link that cannot be followed: %v: fix or remove the link", path, err), err: err}
 	}
 	return target, nil
+}
+
+// checkReplaceable returns nil if Seal may replace target, the file a write
+// to path replaces (see writeTarget): a file that does not exist, an empty
+// file, or a vault (any Fernet token: the key is not needed to tell). It
+// refuses a file that is not regular, whatever the options; with
+// WithNoClobber, any file; without WithReplaceAny, a file that is not a
+// vault, such as a key file, a JSON document or a link to
+// ~/.ssh/authorized_keys. It reads the target without waiting (see
+// openRegular). The caller holds the write lock.
+func checkReplaceable(path, target string, o *options) error {
+	name := path
+	if target != path {
+		name = fmt.Sprintf("%s (a link to %s)", path, target)
+	}
+	if _, err := os.Lstat(target); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if info, err := os.Stat(target); err == nil {
+		if err := checkRegular(name, info); err != nil {
+			return err
+		}
+	}
+	if o.replaceAny && !o.noClobber {
+		return nil
+	}
+	f, err := openRegular(target)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	data, err := readLimited(target, f)
+	if err != nil {
+		return notVault(name, "it is too large or unreadable")
+	}
+	defer clear(data)
+	data = bytes.TrimSpace(data)
+	switch _, _, _, err := openToken(data, nil); {
+	case len(data) == 0 && o.noClobber:
+		return &vaultError{msg: fmt.Sprintf("vault: %s already exists (empty): nothing was written", name), err: fs.ErrExist}
+	case len(data) == 0:
+		return nil // nothing to lose
+	case !errors.Is(err, errWrongKey) && o.noClobber:
+		return &vaultError{msg: fmt.Sprintf("vault: %s already exists and is not a vault (%v): nothing was written", name, err), err: fs.ErrExist}
+	case !errors.Is(err, errWrongKey):
+		return notVault(name, err.Error())
+	case o.noClobber:
+		return &vaultError{msg: fmt.Sprintf("vault: %s already exists: sealing would replace all of it; nothing was written", name), err: fs.ErrExist}
+	}
+	return nil
+}
+
+func notVault(name, why string) error {
+	return &vaultError{msg: fmt.Sprintf("vault: %s exists and is not a vault (%s): sealing would destroy it; nothing was written: choose another path, or allow replacing it (WithReplaceAny, -force)", name, why), err: fs.ErrExist}
 }
 
 // withWriteLock runs fn with the lock that serializes writers of the vault at

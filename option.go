@@ -47,6 +47,8 @@ type options struct {
 	now         func() time.Time
 	maxAge      time.Duration
 	lockTimeout time.Duration
+	noClobber   bool // Seal replaces no existing file
+	replaceAny  bool // Seal may replace a regular file that is not a vault
 
 	auditor       Auditor
 	auditFailOpen bool
@@ -136,4 +138,24 @@ func WithClock(now func() time.Time) Option {
 // fail at once if busy.
 func WithLockTimeout(d time.Duration) WriteOption {
 	return writeOptionFunc(func(o *options) { o.lockTimeout = d })
+}
+
+// WithNoClobber makes Seal refuse, with an error wrapping fs.ErrExist, to
+// replace any existing file, even a vault: Seal then only creates. The
+// credvault CLI's seal uses it unless given -force, so that sealing a small
+// document over a full vault is never an accident. Rotate and Update, which
+// replace only a vault that opens with their keys, ignore it.
+func WithNoClobber() WriteOption {
+	return writeOptionFunc(func(o *options) { o.noClobber = true })
+}
+
+// WithReplaceAny lets Seal replace a regular file that is not a vault. By
+// default Seal replaces only a vault (a Fernet token, under any key) or an
+// empty file, and refuses, with an error wrapping fs.ErrExist, anything
+// else: a key file, a plaintext JSON document, a link to
+// ~/.ssh/authorized_keys. A directory, a named pipe or a device is never
+// replaced. WithNoClobber, if also given, wins. Rotate and Update ignore
+// it.
+func WithReplaceAny() WriteOption {
+	return writeOptionFunc(func(o *options) { o.replaceAny = true })
 }

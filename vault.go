@@ -69,7 +69,10 @@
 // temporary file (mode 0600) beside the vault, fsync, rename, fsync of the
 // directory. A failure or a kill at any moment leaves the previous vault
 // byte-identical. Writers of one directory are serialized by a lock; see
-// [WithLockTimeout].
+// [WithLockTimeout]. A write never replaces what is not a vault: Seal
+// refuses a key file, a JSON document or a link to either unless given
+// [WithReplaceAny], and a directory, a named pipe or a device always;
+// [WithNoClobber] makes it refuse any existing file.
 //
 // # Security considerations
 //
@@ -243,8 +246,14 @@ func keyringFails(keys []*Key) string {
 }
 
 // Seal encrypts secrets under key and writes them to path as a vault,
-// replacing any file there atomically (see the package documentation). The
-// Fernet timestamp is the current time, from [WithClock] if given.
+// atomically (see the package documentation). The Fernet timestamp is the
+// current time, from [WithClock] if given.
+//
+// Seal replaces an existing vault, whatever its key, and an empty file; it
+// refuses, with an error wrapping fs.ErrExist, to replace any other file (a
+// key file, a JSON document, the target of a link to such a file) unless
+// given [WithReplaceAny], and any file at all with [WithNoClobber]. It never
+// replaces a directory, a named pipe or a device.
 //
 // secrets may hold what Open produces and the usual Go types: strings,
 // booleans, integers, finite floats, json.Number, nil, []any, []string,
@@ -267,6 +276,9 @@ func Seal(path string, secrets map[string]any, key *Key, opts ...WriteOption) er
 	}
 	defer clear(plain)
 	err = withWriteLock(path, o, func(target string) error {
+		if err := checkReplaceable(path, target, o); err != nil {
+			return err
+		}
 		return sealAndReplace(target, plain, key, o, events, false)
 	})
 	return o.auditFailure(events, err)

@@ -64,7 +64,7 @@ func TestCLIBadInput(t *testing.T) {
 		{"keygen over a key", []string{"keygen", "-o", keyFile}, 1, []string{"already exists", "never overwritten"}},
 		{"rotate without a new key", []string{"rotate", "-vault", good}, 2, []string{"exactly one of -new-key-file FILE and -new-key-env NAME"}},
 		{"an audit log that cannot be opened", []string{"get", "-audit", path("no/such/dir/audit"), "-vault", good, "db.password"}, 1, []string{"cannot open the audit log"}},
-		{"an audit log that cannot be written", []string{"get", "-audit", "/dev/full", "-vault", good, "db.password"}, 1, []string{"the audit record of open could not be written", "nothing was released"}},
+		{"an audit log that is a device", []string{"get", "-audit", "/dev/full", "-vault", good, "db.password"}, 1, []string{"the audit log /dev/full is a device"}},
 		{"github without GITHUB_ENV", []string{"env", "-format", "github", "-vault", good}, 1, []string{"$GITHUB_ENV is not set"}},
 		{"azure and a multi-line secret", []string{"env", "-format", "azure", "-vault", good}, 1, []string{"DB_KEY holds a line break", "Azure Pipelines refuses multi-line secrets"}},
 		{"an unknown format", []string{"env", "-format", "yaml", "-vault", good}, 2, []string{`unknown -format "yaml"`}},

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/credvault/vault"
@@ -15,9 +17,11 @@ func sealCommand() *command {
 		args:    "[INPUT]",
 		summary: "encrypt a JSON object from INPUT (or stdin) into the vault",
 		example: `  credvault seal -vault credentials.enc secrets.json && shred -u secrets.json
-  echo '{"database": {"password": "..."}}' | credvault seal`,
-		setup: func(fs *flag.FlagSet, c *cli) func([]string) error {
-			vf := addVaultFlags(fs, c)
+  echo '{"database": {"password": "..."}}' | credvault seal -vault new.enc
+  credvault seal -force secrets.json           # replace an existing vault whole`,
+		setup: func(flags *flag.FlagSet, c *cli) func([]string) error {
+			vf := addVaultFlags(flags, c)
+			force := flags.Bool("force", false, "replace an existing vault, or a file that is not a vault, at -vault")
 			return func(args []string) error {
 				if len(args) > 1 {
 					return usagef("seal takes at most one INPUT file")
@@ -35,7 +39,14 @@ func sealCommand() *command {
 				if err != nil {
 					return within(input, err)
 				}
-				if err := vault.Seal(vf.vault, secrets, keys[0], opts); err != nil {
+				replace := vault.WithNoClobber()
+				if *force {
+					replace = vault.WithReplaceAny()
+				}
+				if err := vault.Seal(vf.vault, secrets, keys[0], opts, replace); err != nil {
+					if errors.Is(err, fs.ErrExist) {
+						return hinted(err, "seal makes a new vault: change the values of an existing one with \"credvault set\", \"unset\" or \"edit\"; to replace the whole file, add -force")
+					}
 					return err
 				}
 				fmt.Fprintf(c.stderr, "credvault: sealed %s into %s with key %s\n", input, vf.vault, keys[0].Fingerprint())

@@ -45,7 +45,7 @@ func (f *vaultFlags) options() (vault.Option, error) {
 	}
 	logger := slog.New(slog.NewTextHandler(f.c.stderr, nil))
 	if f.audit != "" {
-		file, err := openAuditFile(f.audit, f.c.stderr)
+		file, err := f.openAuditFile(f.audit, f.c.stderr)
 		if err != nil {
 			return nil, err
 		}
@@ -67,11 +67,30 @@ func (f *vaultFlags) maxAgeOption() vault.OpenOption {
 }
 
 // openAuditFile opens an audit log for appending, creating it with mode
-// 0600, and warns when others can read an existing one.
-func openAuditFile(path string, stderr io.Writer) (*os.File, error) {
-	file, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+// 0600, and warns when others can read an existing one. It refuses, without
+// waiting on it, anything but a regular file (a named pipe, a device), and
+// the vault or the key file given by mistake: appending to either would
+// destroy it.
+func (f *vaultFlags) openAuditFile(path string, stderr io.Writer) (*os.File, error) {
+	if info, err := os.Stat(path); err == nil {
+		if err := checkAuditFile(path, info); err != nil {
+			return nil, err
+		}
+	}
+	file, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|oNonblock, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the audit log: %w: check -audit", err)
+	}
+	info, err := file.Stat()
+	if err == nil {
+		err = checkAuditFile(path, info)
+	}
+	if err == nil {
+		err = f.notSameAs(info, "-audit", path)
+	}
+	if err != nil {
+		file.Close()
+		return nil, err
 	}
 	if info, err := file.Stat(); err == nil && info.Mode().IsRegular() && info.Mode().Perm()&0o077 != 0 {
 		fmt.Fprintf(stderr, "credvault: warning: audit log %s has mode %04o; chmod 600 %s\n", path, info.Mode().Perm(), path)
@@ -147,8 +166,50 @@ func readKeyFile(path string, stderr io.Writer) ([]*vault.Key, error) {
 	return keys, nil
 }
 
-// setup returns the keyring and the library options the flags name.
+// checkAuditFile refuses an audit log that is not a regular file, other
+// than the null device, which discards the records on purpose.
+func checkAuditFile(path string, info fs.FileInfo) error {
+	if info.Mode().IsRegular() {
+		return nil
+	}
+	if null, err := os.Stat(os.DevNull); err == nil && os.SameFile(info, null) {
+		return nil
+	}
+	kind := "not a regular file"
+	switch mode := info.Mode(); {
+	case mode&fs.ModeNamedPipe != 0:
+		kind = "a named pipe (FIFO)"
+	case mode&fs.ModeDevice != 0:
+		kind = "a device"
+	case mode.IsDir():
+		kind = "a directory"
+	}
+	return fmt.Errorf("the audit log %s is %s: give -audit the path of a regular file (or %s to discard the records), or leave it out to audit to stderr", path, kind, os.DevNull)
+}
+
+// notSameAs refuses a file (named by flag and path, with info from its
+// stat) that is the vault or the key file: a vault written over its own key
+// file, or an audit log appended to the vault, destroys it.
+func (f *vaultFlags) notSameAs(info fs.FileInfo, flag, path string) error {
+	for _, other := range []struct{ flag, path string }{{"-vault", f.vault}, {"-key-file", f.keyFile}} {
+		if other.path == "" || other.flag == flag {
+			continue
+		}
+		if o, err := os.Stat(other.path); err == nil && os.SameFile(info, o) {
+			return usagef("%s %s and %s %s are the same file: writing one would destroy the other", flag, path, other.flag, other.path)
+		}
+	}
+	return nil
+}
+
+// setup returns the keyring and the library options the flags name. It
+// refuses a vault that is the key file: a write would replace the key.
 func (f *vaultFlags) setup() ([]*vault.Key, vault.Option, error) {
+	if info, err := os.Stat(f.vault); err == nil {
+		if err := f.notSameAs(info, "-vault", f.vault); err != nil {
+			return nil, nil, err
+		}
+	}
 	keys, err := f.keyring()
 	if err != nil {
 		return nil, nil, err
@@ -197,10 +258,24 @@ type keyError struct {
 func (e keyError) Error() string { return e.err.Error() }
 func (e keyError) Unwrap() error { return e.err }
 
+// hinted returns err with advice that report prints after it.
+func hinted(err error, hint string) error { return hintError{err: err, hint: hint} }
+
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e hintError) Error() string { return e.err.Error() }
+func (e hintError) Unwrap() error { return e.err }
+
 // hint returns advice for the commonest mistakes, or "".
 func hint(err error) string {
 	var ke keyError
 	errors.As(err, &ke)
+	if he := (hintError{}); errors.As(err, &he) {
+		return he.hint
+	}
 	switch {
 	case errors.Is(err, vault.ErrWrongKey):
 		return fmt.Sprintf("the keyring came from %s; use the key the vault was sealed with, or \"new,old\" during a rotation", ke.source)
