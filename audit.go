@@ -13,10 +13,18 @@ import (
 )
 
 // An Auditor records every operation on a vault. It is set with
-// [WithAuditor]; without one, nothing is recorded.
+// [WithAuditor]; without one, nothing is recorded. [NewSlogAuditor] writes
+// to a *slog.Logger; [AuditorFunc] makes one of a function.
 //
 // The contract, in the manner of slog.Handler:
 //
+//   - ctx is the context of the call being audited: the one given to a
+//     Context function ([OpenContext], [Vault.GetContext], ...), or
+//     context.Background() for the others. It carries the caller's trace
+//     (for a handler that records trace ids) and deadline (for an Auditor
+//     that sends records over the network: it should give up when ctx is
+//     done, and return an error, which fails the operation). Audit must not
+//     retain ctx after it returns.
 //   - Audit is called synchronously, once per operation, after the
 //     operation's outcome is known and before its result is released: Open
 //     and [Vault.Get] do not return a vault or a value until Audit has
@@ -36,8 +44,15 @@ import (
 //   - An Event never holds a secret value or a key, only names, paths,
 //     fingerprints and errors, so an Auditor may write it anywhere.
 type Auditor interface {
-	Audit(Event) error
+	Audit(ctx context.Context, e Event) error
 }
+
+// AuditorFunc is an Auditor that calls itself, for a short Auditor written
+// as a function literal.
+type AuditorFunc func(ctx context.Context, e Event) error
+
+// Audit returns f(ctx, e).
+func (f AuditorFunc) Audit(ctx context.Context, e Event) error { return f(ctx, e) }
 
 // An Op names an operation in an [Event].
 type Op string
@@ -144,14 +159,17 @@ func WithAuditFailOpen() Option {
 // Auditor. It returns nil if there is no Auditor, if it succeeded, or if
 // the policy is fail-open; otherwise an error wrapping ErrAudit and the
 // Auditor's error.
-func (o *options) audit(e Event) error {
+func (o *options) audit(ctx context.Context, e Event) error {
 	if o.auditor == nil {
 		return nil
+	}
+	if ctx == nil {
+		ctx = context.Background()
 	}
 	e.Time = o.now()
 	e.Pipeline = o.pipeline
 	e.KeySource = o.keySource
-	err := o.auditor.Audit(e)
+	err := o.auditor.Audit(ctx, e)
 	if err == nil || o.auditFailOpen {
 		return nil
 	}
@@ -174,22 +192,22 @@ func (e *auditError) Unwrap() []error { return []error{ErrAudit, e.err} }
 // unless err is the Auditor's own refusal, and returns err with any error of
 // that record. A nil err needs no record: the write's events were audited
 // before it was committed.
-func (o *options) auditFailure(events []Event, err error) error {
+func (o *options) auditFailure(ctx context.Context, events []Event, err error) error {
 	if err == nil || errors.Is(err, ErrAudit) {
 		return err
 	}
 	var auditErr error
 	for _, e := range events {
 		e.Err = err
-		auditErr = errors.Join(auditErr, o.audit(e))
+		auditErr = errors.Join(auditErr, o.audit(ctx, e))
 	}
 	return withAudit(err, auditErr)
 }
 
 // auditAll records events, stopping at the first refusal.
-func (o *options) auditAll(events []Event) error {
+func (o *options) auditAll(ctx context.Context, events []Event) error {
 	for _, e := range events {
-		if err := o.audit(e); err != nil {
+		if err := o.audit(ctx, e); err != nil {
 			return err
 		}
 	}
@@ -235,6 +253,12 @@ func valueFingerprinter(key *Key) func(values ...string) string {
 // value_fp, pipeline (a group: platform, run_id, job, commit, actor, repo,
 // url), outcome ("ok" or "error") and error. The names are stable.
 //
+// The handler receives the context of the audited call, as
+// Logger.InfoContext gives it, so that a handler that adds trace and span ids
+// from the context (OpenTelemetry's, or one of the program's own) puts them
+// on the audit record: pass the request's context to [OpenContext],
+// [Vault.GetContext] and the other Context functions.
+//
 // Its Audit returns the handler's error, so a JSON handler that cannot
 // write its file fails the operation (fail-closed). A record the handler
 // does not enable at its level is not an error.
@@ -244,12 +268,11 @@ func NewSlogAuditor(l *slog.Logger) Auditor {
 
 type slogAuditor struct{ h slog.Handler }
 
-func (a slogAuditor) Audit(e Event) error {
+func (a slogAuditor) Audit(ctx context.Context, e Event) error {
 	level := slog.LevelInfo
 	if e.Err != nil {
 		level = slog.LevelWarn
 	}
-	ctx := context.Background()
 	if !a.h.Enabled(ctx, level) {
 		return nil
 	}

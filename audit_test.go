@@ -2,9 +2,11 @@ package vault
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -25,7 +27,7 @@ type recorder struct {
 	fail   error
 }
 
-func (r *recorder) Audit(e Event) error {
+func (r *recorder) Audit(_ context.Context, e Event) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e.Names = slices.Clone(e.Names)
@@ -298,5 +300,98 @@ func TestSlogAuditorWriteFailureFailsClosed(t *testing.T) {
 	v, err := Open(path, []*Key{key}, WithAuditor(a))
 	if v != nil || !errors.Is(err, ErrAudit) || !strings.Contains(err.Error(), "no space left on device") {
 		t.Errorf("Open with an audit log that cannot be written: %v, %v", v, err)
+	}
+}
+
+// traceKey is a context key, as a tracing library has one.
+type traceKey struct{}
+
+// traceHandler is a slog.Handler that adds the trace id from the context to
+// each record, as OpenTelemetry's bridge does.
+type traceHandler struct{ slog.Handler }
+
+func (h traceHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id, ok := ctx.Value(traceKey{}).(string); ok {
+		r.AddAttrs(slog.String("trace_id", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+// TestSlogAuditorKeepsTraceContext: the context of each Context call
+// reaches the slog handler, so its trace id is on the audit record. Before,
+// NewSlogAuditor passed context.Background() to Handle.
+func TestSlogAuditorKeepsTraceContext(t *testing.T) {
+	key := GenerateKey()
+	var buf bytes.Buffer
+	audit := WithAuditor(NewSlogAuditor(slog.New(traceHandler{slog.NewJSONHandler(&buf, nil)})))
+	ctx := context.WithValue(context.Background(), traceKey{}, "trace-4bf92f35")
+	path := sealSeed(t, key)
+	v, err := OpenContext(ctx, path, []*Key{key}, audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.GetContext(ctx, "database.password"); err != nil {
+		t.Fatal(err)
+	}
+	v.Get("database.username") // no context: no trace id
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d records, want 3:\n%s", len(lines), buf.String())
+	}
+	for i, want := range []bool{true, true, false} {
+		if got := strings.Contains(lines[i], `"trace_id":"trace-4bf92f35"`); got != want {
+			t.Errorf("record %d has the trace id: %v, want %v: %s", i, got, want, lines[i])
+		}
+	}
+}
+
+// TestContextReachesAuditor: every Context function gives its context to
+// the Auditor, for every event it records.
+func TestContextReachesAuditor(t *testing.T) {
+	key := GenerateKey()
+	path := sealSeed(t, key)
+	ctx := context.WithValue(context.Background(), traceKey{}, "t1")
+	var seen []string
+	audit := WithAuditor(AuditorFunc(func(ctx context.Context, e Event) error {
+		id, _ := ctx.Value(traceKey{}).(string)
+		seen = append(seen, string(e.Op)+" "+id)
+		return nil
+	}))
+	v, err := OpenContext(ctx, path, []*Key{key}, audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := []struct {
+		name string
+		call func() error
+		want []string
+	}{
+		{"OpenContext", func() error { _, err := OpenContext(ctx, path, []*Key{key}, audit); return err }, []string{"open t1"}},
+		{"OpenFSContext", func() error {
+			_, err := OpenFSContext(ctx, os.DirFS(filepath.Dir(path)), filepath.Base(path), []*Key{key}, audit)
+			return err
+		}, []string{"open t1"}},
+		{"GetContext", func() error { _, err := v.GetContext(ctx, "database.username"); return err }, []string{"get t1"}},
+		{"FlattenContext", func() error { _, err := v.FlattenContext(ctx, "APP_"); return err }, []string{"flatten t1"}},
+		{"EnvironContext", func() error { _, err := v.EnvironContext(ctx, "APP_"); return err }, []string{"flatten t1"}},
+		{"ExportContext", func() error { return v.ExportContext(ctx, io.Discard, ExportJSON, "APP_") }, []string{"export t1"}},
+		{"RevealJSONContext", func() error { _, err := v.RevealJSONContext(ctx); return err }, []string{"reveal t1"}},
+		{"SealContext", func() error { return SealContext(ctx, path, map[string]any{"a": "b"}, key, audit) }, []string{"seal t1"}},
+		{"SealContext refused", func() error {
+			SealContext(ctx, path, map[string]any{"a": make(chan int)}, key, audit)
+			return nil
+		}, []string{"seal t1"}},
+		{"RotateContext", func() error { return RotateContext(ctx, path, []*Key{key}, GenerateKey(), audit) }, []string{"rotate t1"}},
+	}
+	for _, c := range calls {
+		t.Run(c.name, func(t *testing.T) {
+			seen = nil
+			if err := c.call(); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(c.want, seen); diff != "" {
+				t.Errorf("events (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

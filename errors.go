@@ -31,6 +31,10 @@ var (
 	// ErrNotFound means a credential path leads nowhere. The error is a
 	// *NotFoundError that says where the path stopped.
 	ErrNotFound = errors.New("vault: credential not found")
+
+	// ErrNotOpened is the error of every method of a Vault that was not
+	// returned by Open or OpenFS, such as the zero Vault.
+	ErrNotOpened = errors.New("vault: the Vault was not opened: get one from Open or OpenFS")
 )
 
 // A NotFoundError reports a credential path that leads nowhere in a vault.

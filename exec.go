@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -37,6 +38,9 @@ type ExecSpec struct {
 // ExecEnv is audited as OpExec, with the variable names, a fingerprint of
 // the values and the program's name; if the audit fails, it returns nothing.
 func (v *Vault) ExecEnv(spec ExecSpec) ([]string, *Masker, error) {
+	if err := v.ready(); err != nil {
+		return nil, nil, err
+	}
 	vars, err := flatten(v.name, v.doc(), spec.Prefix, spec.Flatten)
 	var env []string
 	if err == nil {
@@ -53,7 +57,7 @@ func (v *Vault) ExecEnv(spec ExecSpec) ([]string, *Masker, error) {
 			event.ValueFingerprint = v.fingerprint(namesAndValues(vars, event.Names)...)
 		}
 	}
-	if err := withAudit(err, v.opts.audit(event)); err != nil {
+	if err := withAudit(err, v.opts.audit(context.Background(), event)); err != nil {
 		return nil, nil, err
 	}
 	values := make([]string, 0, len(vars)+1)

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -22,7 +23,13 @@ type Exporter func(w io.Writer, vars map[string]string) error
 // export, audited as OpExport with their names and a fingerprint of the
 // values. Nothing is written unless the audit record was.
 func (v *Vault) Export(w io.Writer, export Exporter, prefix string, opts ...FlattenOption) error {
-	vars, err := v.flatten(OpExport, prefix, opts)
+	return v.ExportContext(context.Background(), w, export, prefix, opts...)
+}
+
+// ExportContext is Export with a context, which the Auditor receives (see
+// [Auditor]).
+func (v *Vault) ExportContext(ctx context.Context, w io.Writer, export Exporter, prefix string, opts ...FlattenOption) error {
+	vars, err := v.flatten(ctx, OpExport, prefix, opts)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strconv"
@@ -352,19 +353,28 @@ func isEnvName(s string) bool {
 // OpFlatten with the variable names and a fingerprint of the values. If the
 // audit fails, it returns no map.
 func (v *Vault) Flatten(prefix string, opts ...FlattenOption) (map[string]string, error) {
-	return v.flatten(OpFlatten, prefix, opts)
+	return v.FlattenContext(context.Background(), prefix, opts...)
+}
+
+// FlattenContext is Flatten with a context, which the Auditor receives (see
+// [Auditor]).
+func (v *Vault) FlattenContext(ctx context.Context, prefix string, opts ...FlattenOption) (map[string]string, error) {
+	return v.flatten(ctx, OpFlatten, prefix, opts)
 }
 
 // flatten flattens and audits as op, releasing the map only if the audit
 // record was written.
-func (v *Vault) flatten(op Op, prefix string, opts []FlattenOption) (map[string]string, error) {
+func (v *Vault) flatten(ctx context.Context, op Op, prefix string, opts []FlattenOption) (map[string]string, error) {
+	if err := v.ready(); err != nil {
+		return nil, err
+	}
 	vars, err := flatten(v.name, v.doc(), prefix, opts)
 	event := v.event(op, err)
 	if err == nil && v.opts.auditor != nil {
 		event.Names = sortedNames(vars)
 		event.ValueFingerprint = v.fingerprint(namesAndValues(vars, event.Names)...)
 	}
-	if err := withAudit(err, v.opts.audit(event)); err != nil {
+	if err := withAudit(err, v.opts.audit(ctx, event)); err != nil {
 		return nil, err
 	}
 	return vars, nil
@@ -373,7 +383,13 @@ func (v *Vault) flatten(op Op, prefix string, opts []FlattenOption) (map[string]
 // Environ is Flatten as a sorted list of NAME=value strings, the form of
 // exec.Cmd.Env and os.Environ.
 func (v *Vault) Environ(prefix string, opts ...FlattenOption) ([]string, error) {
-	vars, err := v.Flatten(prefix, opts...)
+	return v.EnvironContext(context.Background(), prefix, opts...)
+}
+
+// EnvironContext is Environ with a context, which the Auditor receives (see
+// [Auditor]).
+func (v *Vault) EnvironContext(ctx context.Context, prefix string, opts ...FlattenOption) ([]string, error) {
+	vars, err := v.FlattenContext(ctx, prefix, opts...)
 	if err != nil {
 		return nil, err
 	}

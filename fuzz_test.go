@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -44,7 +45,7 @@ func FuzzOpen(f *testing.F) {
 	now := func() time.Time { return time.Unix(1_700_000_030, 0) }
 	f.Fuzz(func(t *testing.T, file []byte) {
 		original := bytes.Clone(file)
-		v, err := open("fuzz.enc", func() ([]byte, error) { return file, nil }, []*Key{key}, newOptions([]OpenOption{WithMaxAge(time.Hour), WithClock(now)}))
+		v, err := open(context.Background(), "fuzz.enc", func() ([]byte, error) { return file, nil }, []*Key{key}, newOptions([]OpenOption{WithMaxAge(time.Hour), WithClock(now)}))
 		if err != nil {
 			if v != nil {
 				t.Fatal("a vault and an error")

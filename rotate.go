@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"context"
 	"fmt"
 	"slices"
 )
@@ -33,6 +34,12 @@ import (
 //     wherever it is opened; "credvault status" shows it), drop the old key:
 //     MASTER_KEY="new".
 func Rotate(path string, oldKeys []*Key, newKey *Key, opts ...WriteOption) error {
+	return RotateContext(context.Background(), path, oldKeys, newKey, opts...)
+}
+
+// RotateContext is Rotate with a context, which the Auditor receives (see
+// [Auditor]) and which ends the wait for another writer when it is done.
+func RotateContext(ctx context.Context, path string, oldKeys []*Key, newKey *Key, opts ...WriteOption) error {
 	o := newOptions(opts)
 	if !newKey.valid() {
 		return fmt.Errorf("vault: cannot rotate %s to a nil key: make the new key with GenerateKey or ParseKey, and save it first", path)
@@ -56,7 +63,7 @@ func Rotate(path string, oldKeys []*Key, newKey *Key, opts ...WriteOption) error
 		if _, err := decodeDocument(plain); err != nil {
 			return notJSON(path, err)
 		}
-		return sealAndReplace(target, plain, newKey, o, events, true)
+		return sealAndReplace(ctx, target, plain, newKey, o, events, true)
 	})
-	return o.auditFailure(events, err)
+	return o.auditFailure(ctx, events, err)
 }

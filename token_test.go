@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
@@ -157,7 +158,7 @@ func TestBitFlips(t *testing.T) {
 		flipped := bytes.Clone(raw)
 		flipped[i/8] ^= 1 << (i % 8)
 		tok := []byte(base64.URLEncoding.EncodeToString(flipped))
-		v, err := open("v.enc", func() ([]byte, error) { return bytes.Clone(tok), nil }, []*Key{key}, newOptions[Option](nil))
+		v, err := open(context.Background(), "v.enc", func() ([]byte, error) { return bytes.Clone(tok), nil }, []*Key{key}, newOptions[Option](nil))
 		if v != nil {
 			t.Fatalf("bit %d: flipped token opened", i)
 		}

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,8 +30,9 @@ func Update(path string, keys []*Key, fn func(v *Vault) error, opts ...UpdateOpt
 		return err
 	}
 	var events []Event
+	ctx := context.Background()
 	err := withWriteLock(path, o, func(target string) error {
-		v, err := open(path, func() ([]byte, error) { return readVault(target) }, keys, o)
+		v, err := open(ctx, path, func() ([]byte, error) { return readVault(target) }, keys, o)
 		if err != nil {
 			return err
 		}
@@ -47,9 +49,9 @@ func Update(path string, keys []*Key, fn func(v *Vault) error, opts ...UpdateOpt
 			return err
 		}
 		defer clear(plain)
-		return sealAndReplace(target, plain, keys[0], o, events, true)
+		return sealAndReplace(ctx, target, plain, keys[0], o, events, true)
 	})
-	return o.auditFailure(events, err)
+	return o.auditFailure(ctx, events, err)
 }
 
 // Set sets the value at a credential path, creating the objects on the way

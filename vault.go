@@ -51,6 +51,12 @@
 // record an operation, the operation fails with [ErrAudit] and releases
 // nothing; [WithAuditFailOpen] chooses availability instead.
 //
+// Each operation has a Context form, as database/sql has Query and
+// QueryContext: [OpenContext], [Vault.GetContext], [SealContext] and the
+// others pass the caller's context to the Auditor, so that a slog handler
+// records the request's trace id and a remote Auditor honours its deadline.
+// The plain forms pass context.Background().
+//
 // # Exporting to CI
 //
 // [Vault.Flatten] turns the document into environment variables with one
@@ -97,6 +103,7 @@ package vault
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -140,24 +147,36 @@ type Vault struct {
 // older than [WithMaxAge] allows, and [ErrNotJSON] if its plaintext is not a
 // JSON object.
 func Open(path string, keys []*Key, opts ...OpenOption) (*Vault, error) {
-	return open(path, func() ([]byte, error) { return readVault(path) }, keys, newOptions(opts))
+	return OpenContext(context.Background(), path, keys, opts...)
+}
+
+// OpenContext is Open with a context, which the Auditor receives (see
+// [Auditor]).
+func OpenContext(ctx context.Context, path string, keys []*Key, opts ...OpenOption) (*Vault, error) {
+	return open(ctx, path, func() ([]byte, error) { return readVault(path) }, keys, newOptions(opts))
 }
 
 // OpenFS is Open for a file in fsys, such as a vault embedded with
 // //go:embed credentials.enc in an embed.FS.
 func OpenFS(fsys fs.FS, name string, keys []*Key, opts ...OpenOption) (*Vault, error) {
-	return open(name, func() ([]byte, error) { return readVaultFS(fsys, name) }, keys, newOptions(opts))
+	return OpenFSContext(context.Background(), fsys, name, keys, opts...)
+}
+
+// OpenFSContext is OpenFS with a context, which the Auditor receives (see
+// [Auditor]).
+func OpenFSContext(ctx context.Context, fsys fs.FS, name string, keys []*Key, opts ...OpenOption) (*Vault, error) {
+	return open(ctx, name, func() ([]byte, error) { return readVaultFS(fsys, name) }, keys, newOptions(opts))
 }
 
 // open reads a vault with read, opens it and audits the open, successful or
 // not; a refused audit record fails it.
-func open(name string, read func() ([]byte, error), keys []*Key, o *options) (*Vault, error) {
+func open(ctx context.Context, name string, read func() ([]byte, error), keys []*Key, o *options) (*Vault, error) {
 	v, err := openUnaudited(name, read, keys, o)
 	event := Event{Op: OpOpen, Vault: name, KeyIndex: -1, Err: err}
 	if v != nil {
 		event.Key, event.KeyIndex = v.key.Fingerprint(), v.keyIndex
 	}
-	if err := withAudit(err, o.audit(event)); err != nil {
+	if err := withAudit(err, o.audit(ctx, event)); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -262,6 +281,12 @@ func keyringFails(keys []*Key) string {
 // written in map order, as Python's json.dumps writes them; show and
 // RevealJSON sort them.
 func Seal(path string, secrets map[string]any, key *Key, opts ...WriteOption) error {
+	return SealContext(context.Background(), path, secrets, key, opts...)
+}
+
+// SealContext is Seal with a context, which the Auditor receives (see
+// [Auditor]) and which ends the wait for another writer when it is done.
+func SealContext(ctx context.Context, path string, secrets map[string]any, key *Key, opts ...WriteOption) error {
 	o := newOptions(opts)
 	if !key.valid() {
 		return fmt.Errorf("vault: cannot seal %s without a key: make one with GenerateKey or ParseKey", path)
@@ -272,16 +297,16 @@ func Seal(path string, secrets map[string]any, key *Key, opts ...WriteOption) er
 	}
 	plain, err := sealDocument(secrets)
 	if err != nil {
-		return o.auditFailure(events, err)
+		return o.auditFailure(ctx, events, err)
 	}
 	defer clear(plain)
 	err = withWriteLock(path, o, func(target string) error {
 		if err := checkReplaceable(path, target, o); err != nil {
 			return err
 		}
-		return sealAndReplace(target, plain, key, o, events, false)
+		return sealAndReplace(ctx, target, plain, key, o, events, false)
 	})
-	return o.auditFailure(events, err)
+	return o.auditFailure(ctx, events, err)
 }
 
 // sealAndReplace seals plain under key at the options' time, audits
@@ -291,7 +316,7 @@ func Seal(path string, secrets map[string]any, key *Key, opts ...WriteOption) er
 // fernet-go that sealed it: Rotate and Update verify, since the vault they
 // replace is the only copy of its data; Seal's caller holds the data. The
 // caller holds the write lock, and audits a failure with o.auditFailure.
-func sealAndReplace(target string, plain []byte, key *Key, o *options, events []Event, verify bool) error {
+func sealAndReplace(ctx context.Context, target string, plain []byte, key *Key, o *options, events []Event, verify bool) error {
 	tok, err := sealToken(plain, key, o.now())
 	if err != nil {
 		return err
@@ -304,7 +329,7 @@ func sealAndReplace(target string, plain []byte, key *Key, o *options, events []
 			return fmt.Errorf("vault: %s: the new token did not decrypt to what was sealed: the vault is unchanged", target)
 		}
 	}
-	return replaceFile(target, tok, o, func() error { return o.auditAll(events) })
+	return replaceFile(target, tok, o, func() error { return o.auditAll(ctx, events) })
 }
 
 // Get returns the value at a credential path such as "database.password"
@@ -317,16 +342,33 @@ func sealAndReplace(target string, plain []byte, key *Key, o *options, events []
 // inside a key ("servers.db\.example\.com.password"); below an array a
 // segment is an index ("hosts.0").
 func (v *Vault) Get(path string) (string, error) {
+	return v.GetContext(context.Background(), path)
+}
+
+// GetContext is Get with a context, which the Auditor receives (see
+// [Auditor]).
+func (v *Vault) GetContext(ctx context.Context, path string) (string, error) {
+	if err := v.ready(); err != nil {
+		return "", err
+	}
 	value, err := v.get(path)
 	event := v.event(OpGet, err)
 	event.Path = path
 	if err == nil && v.fingerprint != nil {
 		event.ValueFingerprint = v.fingerprint(value)
 	}
-	if err := withAudit(err, v.opts.audit(event)); err != nil {
+	if err := withAudit(err, v.opts.audit(ctx, event)); err != nil {
 		return "", err
 	}
 	return value, nil
+}
+
+// ready refuses a Vault that was not opened: the zero Vault or a nil one.
+func (v *Vault) ready() error {
+	if v == nil || v.doc == nil || v.opts == nil {
+		return ErrNotOpened
+	}
+	return nil
 }
 
 func (v *Vault) get(path string) (string, error) {
@@ -372,12 +414,21 @@ func firstKey(m map[string]any) string {
 // every value at once; the name says what it does to a reader of the code.
 // The caller should clear the slice when done with it.
 func (v *Vault) RevealJSON() ([]byte, error) {
+	return v.RevealJSONContext(context.Background())
+}
+
+// RevealJSONContext is RevealJSON with a context, which the Auditor
+// receives (see [Auditor]).
+func (v *Vault) RevealJSONContext(ctx context.Context) ([]byte, error) {
+	if err := v.ready(); err != nil {
+		return nil, err
+	}
 	compact, err := encodeDocument(v.doc())
 	event := v.event(OpReveal, err)
 	if err == nil && v.fingerprint != nil {
 		event.ValueFingerprint = v.fingerprint(string(compact))
 	}
-	if err := withAudit(err, v.opts.audit(event)); err != nil {
+	if err := withAudit(err, v.opts.audit(ctx, event)); err != nil {
 		clear(compact)
 		return nil, err
 	}
@@ -391,23 +442,52 @@ func (v *Vault) RevealJSON() ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// Name returns the vault's file name, as given to Open or OpenFS.
-func (v *Vault) Name() string { return v.name }
+// Name returns the vault's file name, as given to Open or OpenFS; "" for a
+// Vault that was not opened.
+func (v *Vault) Name() string {
+	if v == nil {
+		return ""
+	}
+	return v.name
+}
 
-// SealedAt returns when the vault was sealed: its Fernet timestamp, to the second.
-func (v *Vault) SealedAt() time.Time { return v.sealedAt }
+// SealedAt returns when the vault was sealed: its Fernet timestamp, to the
+// second; the zero time for a Vault that was not opened.
+func (v *Vault) SealedAt() time.Time {
+	if v == nil {
+		return time.Time{}
+	}
+	return v.sealedAt
+}
 
 // KeyIndex returns the position, from 0, of the key of the keyring that
 // opened the vault. During a rotation window ("new,old") it is 1 until the
-// vault has been rotated to the new key, and 0 after.
-func (v *Vault) KeyIndex() int { return v.keyIndex }
+// vault has been rotated to the new key, and 0 after. It is -1 for a Vault
+// that was not opened.
+func (v *Vault) KeyIndex() int {
+	if v.ready() != nil {
+		return -1
+	}
+	return v.keyIndex
+}
 
-// KeyFingerprint returns the fingerprint of the key that opened the vault.
-func (v *Vault) KeyFingerprint() string { return v.key.Fingerprint() }
+// KeyFingerprint returns the fingerprint of the key that opened the vault,
+// or "" for a Vault that was not opened.
+func (v *Vault) KeyFingerprint() string {
+	if v.ready() != nil {
+		return ""
+	}
+	return v.key.Fingerprint()
+}
 
 // Len returns the number of secrets in the vault: the scalar values (strings,
-// numbers, booleans, nulls) at any depth.
-func (v *Vault) Len() int { return countLeaves(v.doc()) }
+// numbers, booleans, nulls) at any depth; 0 for a Vault that was not opened.
+func (v *Vault) Len() int {
+	if v.ready() != nil {
+		return 0
+	}
+	return countLeaves(v.doc())
+}
 
 func countLeaves(node any) int {
 	switch n := node.(type) {

@@ -2,9 +2,11 @@ package vault
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -445,5 +447,41 @@ func TestRevealJSON(t *testing.T) {
 	want := "{\n  \"a\": 1.0,\n  \"b\": {\n    \"a\": \"x\",\n    \"z\": 1\n  }\n}\n"
 	if string(got) != want {
 		t.Errorf("RevealJSON() = %q, want %q", got, want)
+	}
+}
+
+// TestZeroVault: a Vault that Open did not return (the zero Vault, a nil
+// *Vault) answers every method with ErrNotOpened or a zero result, never
+// a panic. Before, v.Get on the zero Vault was a nil dereference.
+func TestZeroVault(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		v    *Vault
+	}{{"zero", &Vault{}}, {"nil", nil}} {
+		v := tt.v
+		calls := map[string]func() error{
+			"Get":        func() error { _, err := v.Get("a"); return err },
+			"GetContext": func() error { _, err := v.GetContext(context.Background(), "a"); return err },
+			"Flatten":    func() error { _, err := v.Flatten(""); return err },
+			"Environ":    func() error { _, err := v.Environ(""); return err },
+			"Export":     func() error { return v.Export(io.Discard, ExportJSON, "") },
+			"RevealJSON": func() error { _, err := v.RevealJSON(); return err },
+			"ExecEnv":    func() error { _, _, err := v.ExecEnv(ExecSpec{Args: []string{"true"}}); return err },
+		}
+		for name, call := range calls {
+			t.Run(tt.name+"/"+name, func(t *testing.T) {
+				if err := call(); !errors.Is(err, ErrNotOpened) {
+					t.Errorf("error %v, want ErrNotOpened", err)
+				}
+			})
+		}
+		t.Run(tt.name+"/accessors", func(t *testing.T) {
+			if v.Len() != 0 || v.KeyIndex() != -1 || v.KeyFingerprint() != "" || v.Name() != "" || !v.SealedAt().IsZero() {
+				t.Errorf("Len %d, KeyIndex %d, KeyFingerprint %q, Name %q, SealedAt %v", v.Len(), v.KeyIndex(), v.KeyFingerprint(), v.Name(), v.SealedAt())
+			}
+			if got := fmt.Sprint(v); got != "vault.Vault(invalid)" && got != "<nil>" {
+				t.Errorf("printed as %q", got)
+			}
+		})
 	}
 }

@@ -13,6 +13,7 @@
 package vaulttest
 
 import (
+	"context"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -83,7 +84,7 @@ type Recorder struct {
 }
 
 // Audit records e (with a copy of its Names) and returns r.Err.
-func (r *Recorder) Audit(e vault.Event) error {
+func (r *Recorder) Audit(_ context.Context, e vault.Event) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e.Names = slices.Clone(e.Names)
