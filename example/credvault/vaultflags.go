@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -32,29 +31,25 @@ func addVaultFlags(fs *flag.FlagSet, c *cli) *vaultFlags {
 	fs.StringVar(&f.keyEnv, "key-env", "MASTER_KEY", "the environment variable that holds the keyring")
 	fs.StringVar(&f.keyFile, "key-file", "", "read the keyring from `file` instead of the environment")
 	fs.DurationVar(&f.maxAge, "max-age", 0, "refuse a vault sealed longer ago than this (e.g. 720h); 0 accepts any age")
-	fs.StringVar(&f.audit, "audit", "", "append audit records as JSON lines to `file` (created 0600); default: text on stderr")
+	fs.StringVar(&f.audit, "audit", "", "append complete audit records as JSON lines to `file` (created 0600; default $CREDVAULT_AUDIT); without one: text on stderr, one line per command on a terminal outside CI")
 	return f
 }
 
 // options returns the library options every operation takes: an audit of
 // every operation, with the CI pipeline's identity and where the keyring
-// came from, as text on stderr or JSON lines in -audit FILE.
+// came from, written where its reader wants it (see auditor).
 func (f *vaultFlags) options() (vault.Option, error) {
 	if f.opts != nil {
 		return f.opts, nil
 	}
-	logger := slog.New(slog.NewTextHandler(f.c.stderr, nil))
-	if f.audit != "" {
-		file, err := f.openAuditFile(f.audit, f.c.stderr)
-		if err != nil {
-			return nil, err
-		}
-		f.c.atExit = append(f.c.atExit, func() { file.Close() })
-		logger = slog.New(slog.NewJSONHandler(file, nil))
+	pipeline := vault.DetectPipeline(f.c.getenv)
+	auditor, err := f.auditor(pipeline)
+	if err != nil {
+		return nil, err
 	}
 	f.opts = vault.Options(
-		vault.WithAuditor(vault.NewSlogAuditor(logger)),
-		vault.WithPipeline(vault.DetectPipeline(f.c.getenv)),
+		vault.WithAuditor(auditor),
+		vault.WithPipeline(pipeline),
 		vault.WithKeySource(f.keySource()),
 	)
 	return f.opts, nil
@@ -70,8 +65,8 @@ func (f *vaultFlags) maxAgeOption() vault.OpenOption {
 // 0600, and warns when others can read an existing one. It refuses, without
 // waiting on it, anything but a regular file (a named pipe, a device), and
 // the vault or the key file given by mistake: appending to either would
-// destroy it.
-func (f *vaultFlags) openAuditFile(path string, stderr io.Writer) (*os.File, error) {
+// destroy it. from says which setting named it: -audit or $CREDVAULT_AUDIT.
+func (f *vaultFlags) openAuditFile(path, from string, stderr io.Writer) (*os.File, error) {
 	if info, err := os.Stat(path); err == nil {
 		if err := checkAuditFile(path, info); err != nil {
 			return nil, err
@@ -79,14 +74,14 @@ func (f *vaultFlags) openAuditFile(path string, stderr io.Writer) (*os.File, err
 	}
 	file, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|oNonblock, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open the audit log: %w: check -audit", err)
+		return nil, fmt.Errorf("cannot open the audit log: %w: check %s", err, from)
 	}
 	info, err := file.Stat()
 	if err == nil {
 		err = checkAuditFile(path, info)
 	}
 	if err == nil {
-		err = f.notSameAs(info, "-audit", path)
+		err = f.notSameAs(info, from, path)
 	}
 	if err != nil {
 		file.Close()
