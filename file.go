@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -20,8 +21,8 @@ import (
 // wrong path (a disk image, a log) fails fast instead of filling memory.
 const MaxVaultSize = 64 << 20
 
-// ErrLocked means another writer held the vault's directory for longer than
-// the lock timeout (see [WithLockTimeout]); the vault is unchanged.
+// ErrLocked means another writer held the vault's write lock for longer
+// than the lock timeout (see [WithLockTimeout]); the vault is unchanged.
 var ErrLocked = errors.New("vault: locked by another writer")
 
 // readVault reads a vault file, following symbolic links, and refuses
@@ -218,18 +219,30 @@ func notVault(name, why string) error {
 	return &vaultError{msg: fmt.Sprintf("vault: %s exists and is not a vault (%s): sealing would destroy it; nothing was written: choose another path, or allow replacing it (WithReplaceAny, -force)", name, why), err: fs.ErrExist}
 }
 
-// withWriteLock runs fn with the lock that serializes writers of the vault at
-// path held, passing the file to replace (see writeTarget). The lock is an
-// exclusive flock(2) on the vault's directory: a directory cannot be
-// replaced by rename, unlike the vault, and locking it leaves no lock file
-// behind. Writers of other vaults in the same directory wait too; a write
-// takes milliseconds.
+// withWriteLock runs fn with the write lock of the vault at path held,
+// passing the file to replace (see writeTarget). It waits at most the
+// options' lock timeout for another writer of the same vault.
 func withWriteLock(path string, o *options, fn func(target string) error) error {
+	return withWriteLockContext(context.Background(), path, o, fn)
+}
+
+// withWriteLockContext is withWriteLock whose wait for the lock also ends
+// when ctx is done.
+//
+// The lock covers one vault file, not its directory, so writers of two
+// vaults in one directory do not wait for each other. How it is taken
+// depends on the system (lockVault): on Unix, an flock(2) of the vault file
+// itself, which leaves no lock file behind; on Windows, a LockFileEx lock of
+// a hidden sidecar file.
+func withWriteLockContext(ctx context.Context, path string, o *options, fn func(target string) error) error {
+	if err := ctx.Err(); err != nil {
+		return &vaultError{msg: fmt.Sprintf("vault: %s: not written (%v): the vault is unchanged", path, err), err: err}
+	}
 	target, err := writeTarget(path)
 	if err != nil {
 		return err
 	}
-	unlock, err := lockDir(filepath.Dir(target), o.lockTimeout)
+	unlock, err := lockVault(ctx, target, o)
 	if err != nil {
 		return err
 	}
@@ -237,30 +250,52 @@ func withWriteLock(path string, o *options, fn func(target string) error) error 
 	return fn(target)
 }
 
-func lockDir(dir string, timeout time.Duration) (unlock func(), err error) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return nil, writeError(dir, "open the vault's directory", err)
-	}
-	deadline := time.Now().Add(timeout)
-	wait := time.Millisecond
+// A lockWait waits, with backoff, for a lock held by another writer: until
+// the lock timeout of the options passes or its context is done. One
+// lockWait spans all the locks one write tries in turn, so the timeout
+// bounds the whole wait.
+type lockWait struct {
+	ctx      context.Context
+	o        *options
+	deadline time.Time
+	pause    time.Duration
+}
+
+func newLockWait(ctx context.Context, o *options) *lockWait {
+	return &lockWait{ctx: ctx, o: o, deadline: time.Now().Add(o.lockTimeout), pause: time.Millisecond}
+}
+
+// until calls try until it takes the lock (returns nil), fails (returns
+// another error than errBusy), or the wait ends. name is the vault, for
+// messages.
+func (w *lockWait) until(name string, try func() error) error {
 	for {
-		err := flock(d)
+		err := try()
 		if err == nil {
-			return func() { funlock(d); d.Close() }, nil
+			return nil
 		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			d.Close()
-			return nil, writeError(dir, "lock the vault's directory", err)
+		if !errors.Is(err, errBusy) {
+			return writeError(name, "take the write lock", err)
 		}
-		if !time.Now().Before(deadline) {
-			d.Close()
-			return nil, errorf(ErrLocked, "%s: another writer has held the lock on this directory for %s: the vault is unchanged; try again when it has finished", dir, timeout)
+		if err := w.o.fail("lock-wait"); err != nil {
+			return writeError(name, "wait for the write lock", err)
 		}
-		time.Sleep(wait)
-		wait = min(2*wait, 50*time.Millisecond)
+		if !time.Now().Before(w.deadline) {
+			return errorf(ErrLocked, "%s: another writer has held its write lock for %s: the vault is unchanged; try again when it has finished", name, w.o.lockTimeout)
+		}
+		timer := time.NewTimer(min(w.pause, time.Until(w.deadline)))
+		select {
+		case <-w.ctx.Done():
+			timer.Stop()
+			return &vaultError{msg: fmt.Sprintf("vault: %s: stopped waiting for the write lock (%v): the vault is unchanged", name, w.ctx.Err()), err: w.ctx.Err()}
+		case <-timer.C:
+		}
+		w.pause = min(2*w.pause, 50*time.Millisecond)
 	}
 }
+
+// errBusy is what a try at a lock returns when another writer holds it.
+var errBusy = errors.New("the lock is held by another writer")
 
 // tempPrefix returns the name prefix of temporary files for the vault file
 // base. The dot hides them; the prefix lets a later writer find the ones a

@@ -1,0 +1,186 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// vaultDirNames lists a directory's entries but for the lock files that
+// Windows leaves beside vaults (see lockVault).
+func vaultDirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	var names []string
+	for _, name := range dirNames(t, dir) {
+		if runtime.GOOS != "windows" || !strings.HasSuffix(name, ".lock") {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// holdLock takes the write lock of path in a goroutine and keeps it until
+// the returned release is called. It fails the test if the lock cannot be
+// taken.
+func holdLock(t *testing.T, path string) (release func()) {
+	t.Helper()
+	held := make(chan error, 1)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		err := withWriteLock(path, newOptions[Option](nil), func(string) error {
+			held <- nil
+			<-done
+			return nil
+		})
+		if err != nil {
+			held <- err
+		}
+	}()
+	if err := <-held; err != nil {
+		t.Fatalf("taking the lock of %s: %v", path, err)
+	}
+	var once sync.Once
+	release = func() { once.Do(func() { close(done); <-finished }) }
+	t.Cleanup(release)
+	return release
+}
+
+// TestWritesToTwoVaultsInOneDirectory holds the write lock of one vault and
+// writes another vault of the same directory without waiting at all (a lock
+// timeout of zero fails at once on a busy lock): one vault's lock does not
+// block another's writers. The held vault itself stays locked.
+func TestWritesToTwoVaultsInOneDirectory(t *testing.T) {
+	for _, held := range []string{"existing", "being created"} {
+		t.Run("held vault "+held, func(t *testing.T) {
+			key := GenerateKey()
+			dir := t.TempDir()
+			prod, staging := filepath.Join(dir, "prod.enc"), filepath.Join(dir, "staging.enc")
+			for _, p := range []string{prod, staging} {
+				if err := Seal(p, map[string]any{"a": "1"}, key); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if held == "being created" {
+				prod = filepath.Join(dir, "new.enc")
+			}
+			release := holdLock(t, prod)
+
+			noWait := WithLockTimeout(0)
+			if err := Seal(staging, map[string]any{"a": "2"}, key, noWait); err != nil {
+				t.Errorf("Seal of the other vault: %v", err)
+			}
+			err := Update(staging, []*Key{key}, func(v *Vault) error { return v.Set("b", "3") }, noWait)
+			if err != nil {
+				t.Errorf("Update of the other vault: %v", err)
+			}
+			if err := Rotate(staging, []*Key{key}, GenerateKey(), noWait); err != nil {
+				t.Errorf("Rotate of the other vault: %v", err)
+			}
+			if err := Seal(prod, map[string]any{"a": "4"}, key, noWait); !errors.Is(err, ErrLocked) {
+				t.Errorf("Seal of the held vault: %v, want ErrLocked", err)
+			}
+			release()
+			if err := Seal(prod, map[string]any{"a": "4"}, key, noWait); err != nil {
+				t.Errorf("Seal of the released vault: %v", err)
+			}
+			want := []string{"prod.enc", "staging.enc"}
+			if held == "being created" {
+				want = []string{"new.enc", "prod.enc", "staging.enc"}
+			}
+			if names := vaultDirNames(t, dir); !slices.Equal(names, want) {
+				t.Errorf("directory holds %q, want %q", names, want)
+			}
+		})
+	}
+}
+
+// TestCreationRacesUpdates starts updates of a vault that does not exist
+// yet, each retrying until it does, beside the Seal that creates it: the
+// creator locks the directory, the updaters then lock the new file, and
+// every update lands on top of the created vault.
+func TestCreationRacesUpdates(t *testing.T) {
+	key := GenerateKey()
+	path := filepath.Join(t.TempDir(), "v.enc")
+	const updaters = 6
+	var wg sync.WaitGroup
+	errs := make(chan error, updaters+1)
+	for i := range updaters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				err := Update(path, []*Key{key}, func(v *Vault) error {
+					return v.Set(fmt.Sprintf("w%02d", i), "written")
+				})
+				if !errors.Is(err, fs.ErrNotExist) {
+					errs <- err
+					return
+				}
+				runtime.Gosched()
+			}
+		}()
+	}
+	errs <- Seal(path, map[string]any{"seed": "x"}, key)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	v, err := Open(path, []*Key{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := v.Len(); got != updaters+1 {
+		t.Errorf("the vault holds %q, want the seed and %d updates", v.Paths(), updaters)
+	}
+	if names := vaultDirNames(t, filepath.Dir(path)); len(names) != 1 {
+		t.Errorf("directory holds %q, want only the vault", names)
+	}
+}
+
+// TestLockWaitCancelled cancels the context of a writer waiting for the
+// lock: it stops waiting with an error that wraps the context's, and never
+// runs its write.
+func TestLockWaitCancelled(t *testing.T) {
+	key := GenerateKey()
+	path := sealSeed(t, key)
+	holdLock(t, path)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var once sync.Once
+	o := newOptions([]Option{withFailpoint(func(stage string) error {
+		if stage == "lock-wait" {
+			once.Do(cancel) // cancel once the writer waits
+		}
+		return nil
+	})})
+	ran := false
+	err := withWriteLockContext(ctx, path, o, func(string) error { ran = true; return nil })
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want one wrapping context.Canceled", err)
+	}
+	if ran {
+		t.Error("the write ran without the lock")
+	}
+
+	// A context cancelled before the call never takes the lock.
+	err = withWriteLockContext(ctx, filepath.Join(t.TempDir(), "new.enc"), newOptions[Option](nil), func(string) error { ran = true; return nil })
+	if !errors.Is(err, context.Canceled) || ran {
+		t.Fatalf("with a cancelled context: error %v, ran %v", err, ran)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatal(err)
+	}
+}
