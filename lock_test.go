@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -182,5 +183,29 @@ func TestLockWaitCancelled(t *testing.T) {
 	}
 	if _, err := os.Stat(path); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSealContextStopsWaiting cancels SealContext and RotateContext while
+// another writer holds the vault's lock: they return the context's error
+// and the vault is unchanged.
+func TestSealContextStopsWaiting(t *testing.T) {
+	key := GenerateKey()
+	path := sealSeed(t, key)
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holdLock(t, path)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := SealContext(ctx, path, map[string]any{"a": "b"}, key); !errors.Is(err, context.Canceled) {
+		t.Errorf("SealContext: %v, want context.Canceled", err)
+	}
+	if err := RotateContext(ctx, path, []*Key{key}, GenerateKey()); !errors.Is(err, context.Canceled) {
+		t.Errorf("RotateContext: %v, want context.Canceled", err)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Error("the vault changed")
 	}
 }

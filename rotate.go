@@ -49,7 +49,7 @@ func RotateContext(ctx context.Context, path string, oldKeys []*Key, newKey *Key
 		return err
 	}
 	events := []Event{{Op: OpRotate, Vault: path, KeyIndex: -1, SealKey: newKey.Fingerprint()}}
-	err := withWriteLock(path, o, func(target string) error {
+	err := withWriteLockContext(ctx, path, o, func(target string) error {
 		raw, err := readVault(target)
 		if err != nil {
 			return err

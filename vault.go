@@ -302,7 +302,7 @@ func SealContext(ctx context.Context, path string, secrets map[string]any, key *
 		return o.auditFailure(ctx, events, err)
 	}
 	defer clear(plain)
-	err = withWriteLock(path, o, func(target string) error {
+	err = withWriteLockContext(ctx, path, o, func(target string) error {
 		if err := checkReplaceable(path, target, o); err != nil {
 			return err
 		}
