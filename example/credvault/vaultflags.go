@@ -19,6 +19,11 @@ type vaultFlags struct {
 	vault   string
 	keyEnv  string
 	keyFile string
+
+	env                     string // the environment selected (see environment.go), or ""
+	envErr                  error  // a bad $CREDVAULT_ENV, reported when the flags are used
+	vaultGiven, keyEnvGiven bool   // -vault, -key-env were on the command line
+
 	maxAge  time.Duration
 	audit   string
 
@@ -27,8 +32,7 @@ type vaultFlags struct {
 
 func addVaultFlags(fs *flag.FlagSet, c *cli) *vaultFlags {
 	f := &vaultFlags{c: c}
-	fs.StringVar(&f.vault, "vault", "credentials.enc", "the vault `file`")
-	fs.StringVar(&f.keyEnv, "key-env", "MASTER_KEY", "the environment variable that holds the keyring")
+	f.addEnvFlags(fs, true)
 	fs.StringVar(&f.keyFile, "key-file", "", "read the keyring from `file` instead of the environment")
 	fs.DurationVar(&f.maxAge, "max-age", 0, "refuse a vault sealed longer ago than this (e.g. 720h); 0 accepts any age")
 	fs.StringVar(&f.audit, "audit", "", "append complete audit records as JSON lines to `file` (created 0600; default $CREDVAULT_AUDIT); without one: text on stderr, one line per command on a terminal outside CI")
@@ -99,6 +103,9 @@ const maxKeyFileSize = 64 << 10
 // keyring reads the keyring from -key-file or the environment variable named
 // by -key-env. Its errors name where the keyring came from, never its text.
 func (f *vaultFlags) keyring() ([]*vault.Key, error) {
+	if f.envErr != nil {
+		return nil, f.envErr
+	}
 	if f.keyFile != "" {
 		return readKeyFile(f.keyFile, f.c.stderr)
 	}
@@ -107,7 +114,7 @@ func (f *vaultFlags) keyring() ([]*vault.Key, error) {
 	}
 	s := f.c.getenv(f.keyEnv)
 	if s == "" {
-		return nil, fmt.Errorf("$%s is not set: set it to the vault's key from your CI's secret store, or pass -key-file FILE (make a key with \"credvault keygen\")", f.keyEnv)
+		return nil, fmt.Errorf("$%s is not set%s: set it to the vault's key from your CI's secret store, or pass -key-file FILE (make a key with \"credvault keygen\")", f.keyEnv, f.envNote())
 	}
 	keys, err := vault.ParseKeyring(s)
 	if err != nil {
@@ -200,6 +207,9 @@ func (f *vaultFlags) notSameAs(info fs.FileInfo, flag, path string) error {
 // setup returns the keyring and the library options the flags name. It
 // refuses a vault that is the key file: a write would replace the key.
 func (f *vaultFlags) setup() ([]*vault.Key, vault.Option, error) {
+	if f.envErr != nil {
+		return nil, nil, f.envErr
+	}
 	if info, err := os.Stat(f.vault); err == nil {
 		if err := f.notSameAs(info, "-vault", f.vault); err != nil {
 			return nil, nil, err
