@@ -24,8 +24,8 @@ type vaultFlags struct {
 	envErr                  error  // a bad $CREDVAULT_ENV, reported when the flags are used
 	vaultGiven, keyEnvGiven bool   // -vault, -key-env were on the command line
 
-	maxAge  time.Duration
-	audit   string
+	maxAge time.Duration
+	audit  string
 
 	opts vault.Option // built once by options
 }
