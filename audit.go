@@ -68,6 +68,7 @@ const (
 	OpSet     Op = "set"     // Vault.Set inside Update
 	OpDelete  Op = "delete"  // Vault.Delete inside Update
 	OpReplace Op = "replace" // Vault.Replace inside Update: the whole document
+	OpUpdate  Op = "update"  // Update when fn made no Set, Delete or Replace, or failed before it could
 	OpExport  Op = "export"  // the exporters
 	OpExec    Op = "exec"    // Vault.ExecEnv: a command given the secrets in its environment
 )

@@ -122,7 +122,27 @@ func TestAuditEvents(t *testing.T) {
 		}, []string{`open "" 0 ok`, `set "x.y" 0 sealed error`}},
 		{"update with a wrong key", func() error {
 			return Update(path, []*Key{key}, func(v *Vault) error { return v.Set("x", "y") }, opts)
-		}, []string{`open "" -1 error wrong key`}},
+		}, []string{`open "" -1 error wrong key`, `update "" -1 sealed error wrong key`}},
+		{"a refused set", func() error {
+			return Update(path, []*Key{other}, func(v *Vault) error { return v.Set("x", "flat") }, opts)
+		}, []string{`open "" 0 ok`, `set "x" 0 sealed error`}},
+		{"a refused delete", func() error {
+			return Update(path, []*Key{other}, func(v *Vault) error { return v.Delete("nosuch") }, opts)
+		}, []string{`open "" 0 ok`, `delete "nosuch" 0 sealed error credential not found`}},
+		{"an update that changes nothing", func() error {
+			return Update(path, []*Key{other}, func(v *Vault) error { return nil }, opts)
+		}, []string{`open "" 0 ok`, `update "" 0 sealed ok`}},
+		{"an update whose vault is locked", func() error {
+			held, release := make(chan struct{}), make(chan struct{})
+			go withWriteLock(path, newOptions[Option](nil), func(string) error {
+				close(held)
+				<-release
+				return nil
+			})
+			<-held
+			defer close(release)
+			return Update(path, []*Key{other}, func(v *Vault) error { return v.Set("x", "y") }, opts, WithLockTimeout(0))
+		}, []string{`update "" -1 sealed error locked by another writer`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

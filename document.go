@@ -58,10 +58,12 @@ func encodeDocument(secrets map[string]any) ([]byte, error) {
 	return encode(secrets, true)
 }
 
-// sealDocument is encodeDocument without sorting the keys, as Python's
-// json.dumps writes them, for sealing: a third faster on a large vault.
+// sealDocument is encodeDocument, for sealing: every write of a document
+// gives its objects' keys sorted, so that two versions of a vault diff
+// cleanly (textconv, merge) and a vault's plaintext does not depend on map
+// order.
 func sealDocument(secrets map[string]any) ([]byte, error) {
-	return encode(secrets, false)
+	return encode(secrets, true)
 }
 
 func encode(secrets map[string]any, sorted bool) ([]byte, error) {
@@ -138,6 +140,9 @@ func (e *encoder) value(v any) error {
 	case float32:
 		return e.float(float64(v))
 	case map[string]any:
+		if err := e.checkDepth(); err != nil {
+			return err
+		}
 		base := len(e.keys)
 		for k := range v {
 			e.keys = append(e.keys, k)
@@ -172,6 +177,9 @@ func (e *encoder) value(v any) error {
 		}
 		return e.value(m)
 	case []any:
+		if err := e.checkDepth(); err != nil {
+			return err
+		}
 		e.buf = append(e.buf, '[')
 		for i, x := range v {
 			if i > 0 {
@@ -194,6 +202,30 @@ func (e *encoder) value(v any) error {
 		return fmt.Errorf("vault: the value at %q has Go type %T, which a vault cannot hold: use strings, numbers, booleans, nil, []any and map[string]any", formatPath(e.path), v)
 	}
 	return nil
+}
+
+// checkDepth refuses an object or array, about to be encoded at e.path,
+// that would nest deeper than Open decodes: the document is level 1, and
+// an object at a path of n keys is at level n+1.
+func (e *encoder) checkDepth() error {
+	if len(e.path)+1 > maxDepth {
+		return fmt.Errorf("vault: the value at %q would be nested %d levels deep, deeper than the %d levels a vault may hold: nothing was written; flatten the structure", shortPath(formatPath(e.path)), len(e.path)+1, maxDepth)
+	}
+	return nil
+}
+
+// shortPath shortens a credential path for a message: its first 60 bytes,
+// cut at a character boundary, and "..." when it is longer.
+func shortPath(p string) string {
+	const max = 60
+	if len(p) <= max {
+		return p
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(p[cut]) {
+		cut--
+	}
+	return p[:cut] + "..."
 }
 
 func (e *encoder) float(f float64) error {

@@ -172,47 +172,49 @@ func writeTarget(path string) (string, error) {
 // WithNoClobber, any file; without WithReplaceAny, a file that is not a
 // vault, such as a key file, a JSON document or a link to
 // ~/.ssh/authorized_keys. It reads the target without waiting (see
-// openRegular). The caller holds the write lock.
-func checkReplaceable(path, target string, o *options) error {
+// openRegular). When the target is a vault sealed with key, it returns
+// that vault's timestamp, which the new vault keeps: its key has not
+// changed. The caller holds the write lock.
+func checkReplaceable(path, target string, key *Key, o *options) (keep time.Time, err error) {
 	name := path
 	if target != path {
 		name = fmt.Sprintf("%s (a link to %s)", path, target)
 	}
 	if _, err := os.Lstat(target); errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return time.Time{}, nil
 	}
 	if info, err := os.Stat(target); err == nil {
 		if err := checkRegular(name, info); err != nil {
-			return err
+			return time.Time{}, err
 		}
-	}
-	if o.replaceAny && !o.noClobber {
-		return nil
 	}
 	f, err := openRegular(target)
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
 	defer f.Close()
 	data, err := readLimited(target, f)
-	if err != nil {
-		return notVault(name, "it is too large or unreadable")
+	if err != nil && !o.replaceAny {
+		return time.Time{}, notVault(name, "it is too large or unreadable")
 	}
 	defer clear(data)
 	data = bytes.TrimSpace(data)
-	switch _, _, _, err := openToken(data, nil); {
-	case len(data) == 0 && o.noClobber:
-		return &vaultError{msg: fmt.Sprintf("vault: %s already exists (empty): nothing was written", name), err: fs.ErrExist}
-	case len(data) == 0:
-		return nil // nothing to lose
-	case !errors.Is(err, errWrongKey) && o.noClobber:
-		return &vaultError{msg: fmt.Sprintf("vault: %s already exists and is not a vault (%v): nothing was written", name, err), err: fs.ErrExist}
-	case !errors.Is(err, errWrongKey):
-		return notVault(name, err.Error())
+	plain, keyIndex, sealedAt, err := openToken(data, []*Key{key})
+	clear(plain)
+	isVault := len(data) > 0 && (err == nil || keyIndex >= 0 || errors.Is(err, errWrongKey))
+	switch {
+	case o.noClobber && len(data) == 0:
+		return time.Time{}, &vaultError{msg: fmt.Sprintf("vault: %s already exists (empty): nothing was written", name), err: fs.ErrExist}
+	case o.noClobber && isVault:
+		return time.Time{}, &vaultError{msg: fmt.Sprintf("vault: %s already exists: sealing would replace all of it; nothing was written", name), err: fs.ErrExist}
 	case o.noClobber:
-		return &vaultError{msg: fmt.Sprintf("vault: %s already exists: sealing would replace all of it; nothing was written", name), err: fs.ErrExist}
+		return time.Time{}, &vaultError{msg: fmt.Sprintf("vault: %s already exists and is not a vault (%v): nothing was written", name, err), err: fs.ErrExist}
+	case len(data) > 0 && !isVault && !o.replaceAny:
+		return time.Time{}, notVault(name, err.Error())
+	case keyIndex == 0:
+		return sealedAt, nil
 	}
-	return nil
+	return time.Time{}, nil
 }
 
 func notVault(name, why string) error {

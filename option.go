@@ -115,8 +115,12 @@ func Options(opts ...Option) Option {
 // It applies to opening (Open, OpenFS, Update); Rotate does not
 // check it, so that rotating is how an expired vault is renewed.
 //
-// Sealing and rotation set the vault's timestamp to the time they run, so a
-// maximum age is a policy that a vault must be rotated at least that often.
+// A vault's timestamp says when its key last changed: a new vault and a
+// rotation set it to the time they run, while Update, and Seal over a vault
+// with the same key, keep it. A maximum age is therefore a policy that a
+// vault's key must change at least that often, which no change of a value
+// satisfies; Python's Fernet.decrypt(token, ttl) reads the same timestamp.
+// A negative d is an error.
 func WithMaxAge(d time.Duration) OpenOption {
 	return openOptionFunc(func(o *options) { o.maxAge = d })
 }

@@ -2,26 +2,31 @@ package vault
 
 import (
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"slices"
 )
 
 // Rotate re-seals the vault at path under newKey. It opens the vault with
-// any key of oldKeys (or with newKey itself, so that running a rotation
-// twice is harmless), encrypts the very same plaintext under newKey,
+// any key of oldKeys, encrypts the very same plaintext under newKey,
 // verifies that the new token opens with newKey alone to the same bytes, and
 // only then replaces the file, atomically, as [Seal] does. It holds the
 // write lock throughout, so no concurrent update is lost. On any failure the
 // vault is byte-identical to before.
 //
+// Rotate refuses a vault already sealed with newKey: rotating to the key in
+// use would renew the vault's age without changing its key. (A rotation
+// that is run twice therefore fails the second time, changing nothing.)
+//
 // The plaintext is not re-encoded: formatting, key order and number text of
 // a vault written by Python survive a rotation.
 //
 // The new token's timestamp is the time of the rotation (from [WithClock] if
-// given). Python's MultiFernet.rotate keeps the old timestamp instead; credvault
-// renews it so that a maximum age ([WithMaxAge]) means "rotated at least this
-// often", and so that rotating is how an expired vault is renewed. For the
-// same reason Rotate does not apply the maximum age to the vault it opens.
+// given). Python's MultiFernet.rotate keeps the old timestamp instead;
+// credvault renews it, and only a change of key renews it (see [Update]),
+// so that a maximum age ([WithMaxAge]) means "rotated at least this often",
+// and rotating is how an expired vault is renewed. For the same reason
+// Rotate does not apply the maximum age to the vault it opens.
 //
 // # Rotation without pipeline changes
 //
@@ -60,10 +65,18 @@ func RotateContext(ctx context.Context, path string, oldKeys []*Key, newKey *Key
 		}
 		defer clear(plain)
 		events[0].Key, events[0].KeyIndex = ring[idx].Fingerprint(), idx
+		if sameKey(ring[idx], newKey) {
+			return fmt.Errorf("vault: %s is already sealed with key %s: rotating to the key in use would renew the vault's age without changing its key; nothing was written: make a new key (GenerateKey, credvault keygen) and rotate to it", path, newKey.Fingerprint())
+		}
 		if _, err := decodeDocument(plain); err != nil {
 			return notJSON(path, err)
 		}
-		return sealAndReplace(ctx, target, plain, newKey, o, events, true)
+		return sealAndReplace(ctx, path, target, plain, newKey, o.now(), o, events, true)
 	})
 	return o.auditFailure(ctx, events, err)
+}
+
+// sameKey reports whether a and b are the same key, in constant time.
+func sameKey(a, b *Key) bool {
+	return subtle.ConstantTimeCompare(a.fernetKey()[:], b.fernetKey()[:]) == 1
 }

@@ -94,10 +94,12 @@ func TestRotateKeepsPlaintextAndRenewsTimestamp(t *testing.T) {
 	if _, err := Open(path, []*Key{key}, WithMaxAge(720*time.Hour), clock); !errors.Is(err, ErrExpired) {
 		t.Fatalf("before: %v, want ErrExpired", err)
 	}
-	// Rotating to the same key works too.
-	if err := Rotate(path, []*Key{key}, key, clock); err != nil {
+	// Rotating to another key renews it.
+	newKey := GenerateKey()
+	if err := Rotate(path, []*Key{key}, newKey, clock); err != nil {
 		t.Fatal(err)
 	}
+	key = newKey
 	raw, _ := os.ReadFile(path)
 	got, _, ts, err := unseal(path, raw, []*Key{key})
 	if err != nil {
@@ -114,18 +116,41 @@ func TestRotateKeepsPlaintextAndRenewsTimestamp(t *testing.T) {
 	}
 }
 
-func TestRotateTwiceIsHarmless(t *testing.T) {
+// TestRotateToTheKeyInUse checks that a rotation to the key that already
+// seals the vault is refused, the vault unchanged: it would renew the
+// vault's age without changing its key. A rotation run twice fails the
+// second time, harmlessly.
+func TestRotateToTheKeyInUse(t *testing.T) {
 	oldKey, newKey := GenerateKey(), GenerateKey()
 	path := sealSeed(t, oldKey)
-	for i := range 2 {
-		// The second run finds the vault already under newKey, which the
-		// old ring lacks: it opens with newKey itself.
-		if err := Rotate(path, []*Key{oldKey}, newKey); err != nil {
-			t.Fatalf("run %d: %v", i+1, err)
-		}
-	}
-	if _, err := Open(path, []*Key{newKey}); err != nil {
+	if err := Rotate(path, []*Key{oldKey}, newKey); err != nil {
 		t.Fatal(err)
+	}
+	reparsed, err := ParseKey(newKey.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		ring []*Key
+		to   *Key
+	}{
+		{"the only key", []*Key{newKey}, newKey},
+		{"the first key of a ring", []*Key{newKey, oldKey}, newKey},
+		{"the same key parsed again", []*Key{newKey}, reparsed},
+		{"the same rotation run again", []*Key{oldKey}, newKey},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := readOrFail(t, path)
+			err := Rotate(path, tt.ring, tt.to)
+			if err == nil || !strings.Contains(err.Error(), "is already sealed with key "+newKey.Fingerprint()+": rotating to the key in use would renew the vault's age without changing its key") {
+				t.Fatalf("Rotate: %v, want a refusal", err)
+			}
+			if after := readOrFail(t, path); !bytes.Equal(before, after) {
+				t.Error("the vault changed")
+			}
+		})
 	}
 }
 
@@ -147,11 +172,21 @@ func TestCrashChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	fmt.Println("ready")
-	for i := 0; ; i++ {
-		if err := Rotate(path, ring, ring[i%2]); err != nil {
+	for {
+		if err := rotateToOther(path, ring); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+// rotateToOther rotates the vault at path to the key of a two-key ring that
+// does not seal it now.
+func rotateToOther(path string, ring []*Key) error {
+	v, err := Open(path, ring)
+	if err != nil {
+		return err
+	}
+	return Rotate(path, ring, ring[1-v.KeyIndex()])
 }
 
 func TestKillDuringRotate(t *testing.T) {
@@ -228,7 +263,7 @@ func TestKillDuringRotate(t *testing.T) {
 		}
 	}
 	// The next write cleans up what the killed writers left.
-	if err := Rotate(path, ring, a); err != nil {
+	if err := rotateToOther(path, ring); err != nil {
 		t.Fatal(err)
 	}
 	if names := dirNames(t, dir); len(names) != 1 {

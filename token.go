@@ -215,9 +215,13 @@ func sealToken(plaintext []byte, key *Key, now time.Time) ([]byte, error) {
 
 // checkAge returns ErrExpired if a token sealed at sealed is older than
 // maxAge at now, or more than maxClockSkew in the future. A maxAge of 0
-// disables both checks, as Python's Fernet.decrypt without ttl does.
+// disables both checks, as Python's Fernet.decrypt without ttl does; a
+// negative one is an error (not ErrExpired): a mistake, not an old vault.
 func checkAge(name string, sealed, now time.Time, maxAge time.Duration) error {
-	if maxAge <= 0 {
+	if maxAge < 0 {
+		return fmt.Errorf("vault: %s: the maximum age %s is negative: give a positive duration, or 0 for no limit", name, maxAge)
+	}
+	if maxAge == 0 {
 		return nil
 	}
 	if sealed.Add(maxAge).Before(now) {

@@ -14,14 +14,26 @@ import (
 // the write lock, opens the vault with keys, calls fn to change it (with
 // [Vault.Set], [Vault.Delete] or [Vault.Replace]), and seals the result
 // under keys[0], the newest key, through the atomic write of [Seal], after
-// checking that the new token decrypts to what was sealed. If fn returns an error, the vault is unchanged and Update returns
-// that error.
+// checking that the new token opens, with keys[0] alone, to what was
+// sealed. If fn returns an error, the vault is unchanged and Update returns
+// that error. A result that Open would refuse (a vault over [MaxVaultSize],
+// JSON nested over 10,000 levels) is refused, the vault unchanged.
 //
 // Values fn does not touch keep their exact text: numbers stay as written.
+// Objects are written with their keys sorted.
+//
+// The new vault keeps the old one's timestamp when keys[0] opened it: the
+// timestamp says when the vault's key last changed, so that [WithMaxAge]
+// means "rotated at least this often" and no change of a value can satisfy
+// it (Python's Fernet.decrypt with ttl reads the same timestamp). When an
+// older key of the ring opened it, the vault changes key, and the timestamp
+// is the time of the update.
 //
 // With [WithAuditor], Update records the open, then one event per Set,
 // Delete or Replace that fn made (OpSet, OpDelete, OpReplace, with the path),
-// just before the new vault replaces the old one.
+// just before the new vault replaces the old one; if none, one OpUpdate
+// event. When the update fails, the same events record the failure, a
+// refused Set or Delete included.
 // The vault must exist; Seal creates one. Options apply as for Open (the
 // maximum age) and Seal (the clock, the lock timeout).
 func Update(path string, keys []*Key, fn func(v *Vault) error, opts ...UpdateOption) error {
@@ -38,6 +50,9 @@ func Update(path string, keys []*Key, fn func(v *Vault) error, opts ...UpdateOpt
 		}
 		err = fn(v)
 		events = v.changes
+		if len(events) == 0 {
+			events = []Event{v.event(OpUpdate, nil)}
+		}
 		for i := range events {
 			events[i].SealKey = keys[0].Fingerprint()
 		}
@@ -49,8 +64,15 @@ func Update(path string, keys []*Key, fn func(v *Vault) error, opts ...UpdateOpt
 			return err
 		}
 		defer clear(plain)
-		return sealAndReplace(ctx, target, plain, keys[0], o, events, true)
+		at := o.now()
+		if v.keyIndex == 0 {
+			at = v.sealedAt
+		}
+		return sealAndReplace(ctx, path, target, plain, keys[0], at, o, events, true)
 	})
+	if err != nil && len(events) == 0 {
+		events = []Event{{Op: OpUpdate, Vault: path, KeyIndex: -1, SealKey: keys[0].Fingerprint()}}
+	}
 	return o.auditFailure(ctx, events, err)
 }
 
@@ -60,11 +82,46 @@ func Update(path string, keys []*Key, fn func(v *Vault) error, opts ...UpdateOpt
 // back (an int becomes a number with the same text). An array element can
 // be replaced by its index, but arrays do not grow.
 //
-// Set changes the Vault in memory; [Update] saves the change.
-func (v *Vault) Set(path string, value any) error {
+// Set refuses to replace an object or array that holds values, since that
+// drops all of them (Set("database", "x") over the database's host, user
+// and password), unless given [ReplaceTree]. It refuses a path nested
+// deeper than a vault may be.
+//
+// Set changes the Vault in memory; [Update] saves the change. A refused Set
+// changes nothing, and Update audits it as a failure.
+func (v *Vault) Set(path string, value any, opts ...SetOption) error {
+	var so setOptions
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&so)
+		}
+	}
+	return v.recordChange(OpSet, path, v.set(path, value, so))
+}
+
+// A SetOption changes what [Vault.Set] accepts.
+type SetOption func(*setOptions)
+
+type setOptions struct {
+	replaceTree bool
+}
+
+// ReplaceTree lets [Vault.Set] replace an object or an array that holds
+// values, such as a whole "database" object, with the new value. The
+// credvault CLI's set -force gives it.
+func ReplaceTree() SetOption {
+	return func(o *setOptions) { o.replaceTree = true }
+}
+
+func (v *Vault) set(path string, value any, so setOptions) error {
 	segs, err := parsePath(path)
 	if err != nil {
 		return fmt.Errorf("vault: %s: %w", v.name, err)
+	}
+	// The document is level 1, so a value at n keys needs n levels of
+	// objects above it.
+	if len(segs) > maxDepth {
+		return fmt.Errorf("vault: %s: cannot set %q: a path of %d keys would nest deeper than the %d levels a vault may hold", v.name, shortPath(path), len(segs), maxDepth)
 	}
 	val, err := normalize(value, segs)
 	if err != nil {
@@ -76,8 +133,12 @@ func (v *Vault) Set(path string, value any) error {
 		switch n := node.(type) {
 		case map[string]any:
 			if last {
+				if old, ok := n[seg]; ok && !so.replaceTree {
+					if err := v.keepTree(path, old); err != nil {
+						return err
+					}
+				}
 				n[seg] = val
-				v.recordChange(OpSet, path)
 				return nil
 			}
 			child, ok := n[seg]
@@ -92,8 +153,12 @@ func (v *Vault) Set(path string, value any) error {
 				return fmt.Errorf("vault: %s: cannot set %q: %q is an array of %d elements and arrays do not grow; set the whole array instead", v.name, path, formatPath(segs[:i]), len(n))
 			}
 			if last {
+				if !so.replaceTree {
+					if err := v.keepTree(path, n[idx]); err != nil {
+						return err
+					}
+				}
 				n[idx] = val
-				v.recordChange(OpSet, path)
 				return nil
 			}
 			node = n[idx]
@@ -104,12 +169,36 @@ func (v *Vault) Set(path string, value any) error {
 	return nil // not reached: parsePath returns at least one segment
 }
 
+// keepTree refuses to replace old, the value at path, if it is an object or
+// an array that holds values.
+func (v *Vault) keepTree(path string, old any) error {
+	count := countLeaves(old)
+	switch n := old.(type) {
+	case map[string]any:
+		if count > 0 {
+			return fmt.Errorf("vault: %s: %q is an object holding %d values (keys %s): setting it would replace them all; set one of its keys, such as %q, or replace the whole object on purpose (ReplaceTree, set -force)",
+				v.name, path, count, listNames(sortedKeys(n)), path+"."+firstKey(n))
+		}
+	case []any:
+		if count > 0 {
+			return fmt.Errorf("vault: %s: %q is an array holding %d values: setting it would replace them all; set one element, such as %q, or replace the whole array on purpose (ReplaceTree, set -force)",
+				v.name, path, count, path+".0")
+		}
+	}
+	return nil
+}
+
 // Delete removes the value at a credential path, with everything below it.
 // It is a *NotFoundError if there is nothing there. Only object keys can be
 // deleted: to change an array, set the whole array.
 //
-// Delete changes the Vault in memory; [Update] saves the change.
+// Delete changes the Vault in memory; [Update] saves the change. A refused
+// Delete changes nothing, and Update audits it as a failure.
 func (v *Vault) Delete(path string) error {
+	return v.recordChange(OpDelete, path, v.delete(path))
+}
+
+func (v *Vault) delete(path string) error {
 	segs, err := parsePath(path)
 	if err != nil {
 		return fmt.Errorf("vault: %s: %w", v.name, err)
@@ -123,7 +212,6 @@ func (v *Vault) Delete(path string) error {
 		return fmt.Errorf("vault: %s: cannot unset %q: it is an element of an array; set the whole array instead", v.name, path)
 	}
 	delete(obj, segs[len(segs)-1])
-	v.recordChange(OpDelete, path)
 	return nil
 }
 
@@ -132,19 +220,20 @@ func (v *Vault) Delete(path string) error {
 func (v *Vault) Replace(secrets map[string]any) error {
 	val, err := normalize(secrets, nil)
 	if err != nil {
-		return err
+		return v.recordChange(OpReplace, "", err)
 	}
 	doc := val.(map[string]any)
 	v.doc = func() map[string]any { return doc }
-	v.recordChange(OpReplace, "")
-	return nil
+	return v.recordChange(OpReplace, "", nil)
 }
 
-// recordChange notes a change for Update to audit when it commits it.
-func (v *Vault) recordChange(op Op, path string) {
-	e := v.event(op, nil)
+// recordChange notes a change for Update to audit when it commits it, or
+// a refused change, with its error, for Update to audit as a failure.
+func (v *Vault) recordChange(op Op, path string, err error) error {
+	e := v.event(op, err)
 	e.Path = path
 	v.changes = append(v.changes, e)
+	return err
 }
 
 // normalize turns a value of any type Seal accepts into the types Open

@@ -37,8 +37,11 @@
 // [Rotate] re-seals a vault under a new key without touching pipeline code:
 // put the new key in front of the keyring ("new,old"), rotate, and drop the
 // old key once every vault opens with the first key. Rotate verifies the new
-// vault before it replaces the old one, and renews its timestamp, so that
-// [WithMaxAge] means "rotated at least this often".
+// vault before it replaces the old one, and renews its timestamp. A
+// vault's timestamp says when its key last changed: [Update], and [Seal]
+// over a vault with the same key, keep it, so that [WithMaxAge] means
+// "rotated at least this often" and no change of a value can satisfy it.
+// Rotate refuses a rotation to the key already in use.
 //
 // # Auditing
 //
@@ -106,11 +109,13 @@ package vault
 import (
 	"bytes"
 	"context"
+	"crypto/aes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -268,7 +273,9 @@ func keyringFails(keys []*Key) string {
 
 // Seal encrypts secrets under key and writes them to path as a vault,
 // atomically (see the package documentation). The Fernet timestamp is the
-// current time, from [WithClock] if given.
+// current time, from [WithClock] if given, except over a vault sealed with
+// the same key, whose timestamp the new vault keeps: the timestamp says when
+// the vault's key last changed (see [Update] and [WithMaxAge]).
 //
 // Seal replaces an existing vault, whatever its key, and an empty file; it
 // refuses, with an error wrapping fs.ErrExist, to replace any other file (a
@@ -280,8 +287,9 @@ func keyringFails(keys []*Key) string {
 // booleans, integers, finite floats, json.Number, nil, []any, []string,
 // map[string]any and map[string]string. Anything else, and a string that is
 // not valid UTF-8, is an error naming its credential path. Object keys are
-// written in map order, as Python's json.dumps writes them; show and
-// RevealJSON sort them.
+// written sorted. A document that Open would refuse (a vault over
+// [MaxVaultSize], JSON nested over 10,000 levels) is refused, and nothing
+// is written.
 func Seal(path string, secrets map[string]any, key *Key, opts ...WriteOption) error {
 	return SealContext(context.Background(), path, secrets, key, opts...)
 }
@@ -303,35 +311,76 @@ func SealContext(ctx context.Context, path string, secrets map[string]any, key *
 	}
 	defer clear(plain)
 	err = withWriteLockContext(ctx, path, o, func(target string) error {
-		if err := checkReplaceable(path, target, o); err != nil {
+		at, err := checkReplaceable(path, target, key, o)
+		if err != nil {
 			return err
 		}
-		return sealAndReplace(ctx, target, plain, key, o, events, false)
+		if at.IsZero() {
+			at = o.now()
+		}
+		return sealAndReplace(ctx, path, target, plain, key, at, o, events, false)
 	})
 	return o.auditFailure(ctx, events, err)
 }
 
-// sealAndReplace seals plain under key at the options' time, audits
-// events, and only then replaces target with the new token. With verify, it
-// first checks that the token opens with key alone to the same plaintext,
-// decrypting it with openToken, an implementation independent of the
-// fernet-go that sealed it: Rotate and Update verify, since the vault they
-// replace is the only copy of its data; Seal's caller holds the data. The
-// caller holds the write lock, and audits a failure with o.auditFailure.
-func sealAndReplace(ctx context.Context, target string, plain []byte, key *Key, o *options, events []Event, verify bool) error {
-	tok, err := sealToken(plain, key, o.now())
+// sealAndReplace seals plain under key with the timestamp at, audits
+// events, and only then replaces target with the new token. It first
+// checks that the new vault is one Open accepts: the token no larger than
+// MaxVaultSize (the plaintext's nesting and UTF-8 are checked as it is
+// encoded). With verify, it also checks that the token opens with key alone
+// to the same plaintext, and that the plaintext decodes as Open decodes it,
+// decrypting with openToken, an implementation independent of the fernet-go
+// that sealed it: Rotate and Update verify, since the vault they replace is
+// the only copy of its data; Seal's caller holds the data. name is the path
+// the caller was given, for errors. The caller holds the write lock, and
+// audits a failure with o.auditFailure.
+func sealAndReplace(ctx context.Context, name, target string, plain []byte, key *Key, at time.Time, o *options, events []Event, verify bool) error {
+	if n := tokenSize(len(plain)); n > MaxVaultSize {
+		return fmt.Errorf("vault: %s: the new vault would be %d bytes, more than the %d MiB Open accepts (MaxVaultSize)%s: nothing was written; keep large files outside the vault, and store their path or URL in it",
+			name, n, MaxVaultSize>>20, changedPaths(events))
+	}
+	tok, err := sealToken(plain, key, at)
 	if err != nil {
 		return err
 	}
 	if verify {
 		check, _, _, err := openToken(bytes.Clone(tok), []*Key{key})
 		same := err == nil && bytes.Equal(check, plain)
+		if same {
+			_, err = decodeDocument(check)
+		}
 		clear(check)
 		if !same {
-			return fmt.Errorf("vault: %s: the new token did not decrypt to what was sealed: the vault is unchanged", target)
+			return fmt.Errorf("vault: %s: the new token did not decrypt to what was sealed: the vault is unchanged", name)
+		}
+		if err != nil {
+			return fmt.Errorf("vault: %s: the new vault would not open: its plaintext would be %v: the vault is unchanged", name, err)
 		}
 	}
 	return replaceFile(target, tok, o, func() error { return o.auditAll(ctx, events) })
+}
+
+// tokenSize returns the length of the Fernet token of a plaintext of n
+// bytes: the plaintext padded to whole AES blocks, with the version,
+// timestamp, IV and HMAC, in padded base64.
+func tokenSize(n int) int {
+	raw := tokenOverhead + (n/aes.BlockSize+1)*aes.BlockSize
+	return (raw + 2) / 3 * 4
+}
+
+// changedPaths names the credential paths a write changes, for errors:
+// ` (after the change to "a.b")`, or "" for none.
+func changedPaths(events []Event) string {
+	var paths []string
+	for _, e := range events {
+		if e.Path != "" {
+			paths = append(paths, strconv.Quote(shortPath(e.Path)))
+		}
+	}
+	if len(paths) == 0 {
+		return ""
+	}
+	return " (after the change to " + strings.Join(paths, ", ") + ")"
 }
 
 // Get returns the value at a credential path such as "database.password"

@@ -34,7 +34,7 @@ func addVaultFlags(fs *flag.FlagSet, c *cli) *vaultFlags {
 	f := &vaultFlags{c: c}
 	f.addEnvFlags(fs, true)
 	fs.StringVar(&f.keyFile, "key-file", "", "read the keyring from `file` instead of the environment")
-	fs.DurationVar(&f.maxAge, "max-age", 0, "refuse a vault sealed longer ago than this (e.g. 720h); 0 accepts any age")
+	fs.DurationVar(&f.maxAge, "max-age", 0, "refuse a vault whose key last changed longer ago than this (e.g. 720h); 0 accepts any age")
 	fs.StringVar(&f.audit, "audit", "", "append complete audit records as JSON lines to `file` (created 0600; default $CREDVAULT_AUDIT); without one: text on stderr, one line per command on a terminal outside CI")
 	return f
 }
@@ -209,6 +209,9 @@ func (f *vaultFlags) notSameAs(info fs.FileInfo, flag, path string) error {
 func (f *vaultFlags) setup() ([]*vault.Key, vault.Option, error) {
 	if f.envErr != nil {
 		return nil, nil, f.envErr
+	}
+	if f.maxAge < 0 {
+		return nil, nil, usagef("-max-age %s is negative: give the longest time since the key last changed, such as 720h, or 0 for no limit", f.maxAge)
 	}
 	if info, err := os.Stat(f.vault); err == nil {
 		if err := f.notSameAs(info, "-vault", f.vault); err != nil {
