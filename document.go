@@ -2,6 +2,7 @@ package vault
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -25,6 +26,40 @@ func ParseJSON(data []byte) (map[string]any, error) {
 		return nil, fmt.Errorf("vault: the input is %w: a vault holds one JSON object, such as {\"database\": {\"password\": \"...\"}}", err)
 	}
 	return doc, nil
+}
+
+// ParseJSONValue parses one JSON value of any kind, an object, an array, a
+// string, a number, a boolean or null, by the rules of [ParseJSON]: numbers
+// keep their exact text (as json.Number), text must be valid UTF-8, and a
+// key may not appear twice in one object. Its result can be given to
+// [Vault.Set]. Its errors give byte offsets, never the text.
+func ParseJSONValue(data []byte) (any, error) {
+	v, err := decodeValue(data)
+	if err != nil {
+		return nil, fmt.Errorf("vault: the input is %w: give one JSON value, such as 5432, true, null, \"text\", [1, 2] or {\"a\": 1}", err)
+	}
+	return v, nil
+}
+
+// decodeValue is decode for a value of any kind; every string is a copy.
+func decodeValue(data []byte) (any, error) {
+	if !utf8.Valid(data) {
+		return nil, errors.New("not valid UTF-8")
+	}
+	d := decoder{data: data}
+	d.skipSpace()
+	if d.i == len(data) {
+		return nil, errors.New("empty")
+	}
+	v, err := d.value(0)
+	if err != nil {
+		return nil, err
+	}
+	d.skipSpace()
+	if d.i != len(data) {
+		return nil, fmt.Errorf("a JSON value followed by more data (at byte %d)", d.i+1)
+	}
+	return v, nil
 }
 
 // kindOf names the JSON kind of a document value, for messages.

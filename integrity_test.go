@@ -2,11 +2,14 @@ package vault
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestWritesOpenOnlyWhatOpenAccepts checks that no write produces a vault
@@ -241,6 +244,45 @@ func TestWritesSortKeys(t *testing.T) {
 		}
 		if got := plaintext(); !strings.HasPrefix(got, want) || !strings.Contains(got, `"mid":{"a":"5","b":"4","x":"3","y":"2","z":"1"},"new":"x","omega"`) {
 			t.Fatalf("Update %d wrote %.60s...", i, got)
+		}
+	}
+}
+
+func TestParseJSONValue(t *testing.T) {
+	tests := []struct {
+		in   string
+		want any
+		says string
+	}{
+		{"5432\n", json.Number("5432"), ""},
+		{"12345678901234567890", json.Number("12345678901234567890"), ""},
+		{"1.0", json.Number("1.0"), ""},
+		{" true ", true, ""},
+		{"null", nil, ""},
+		{`"text"`, "text", ""},
+		{`""`, "", ""},
+		{`["a", 1]`, []any{"a", json.Number("1")}, ""},
+		{`{"b": {"c": false}}`, map[string]any{"b": map[string]any{"c": false}}, ""},
+		{"", nil, "the input is empty"},
+		{"text", nil, "not valid JSON"},
+		{`{"a": 1, "a": 2}`, nil, `"a"`},
+		{"1 2", nil, "followed by more data"},
+		{"\"\xff\"", nil, "not valid UTF-8"},
+	}
+	for _, tt := range tests {
+		got, err := ParseJSONValue([]byte(tt.in))
+		if tt.says != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.says) {
+				t.Errorf("ParseJSONValue(%q): %v, want an error saying %q", tt.in, err, tt.says)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("ParseJSONValue(%q): %v", tt.in, err)
+			continue
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("ParseJSONValue(%q) (-want +got):\n%s", tt.in, diff)
 		}
 	}
 }

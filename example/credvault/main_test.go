@@ -108,3 +108,27 @@ func cmdGitHubEnv(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Setenv(name, value)
 	}
 }
+
+// TestTrimLineEnd: set drops the one line ending of a single-line value and
+// keeps everything else byte for byte.
+func TestTrimLineEnd(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"v\n", "v"},
+		{"v\r\n", "v"},
+		{"v", "v"},
+		{"v\r", "v\r"},
+		{"v\n\n", "v\n\n"},
+		{"\n", ""},
+		{"", ""},
+		{"a\nb", "a\nb"},
+		{"a\nb\n", "a\nb\n"},
+		{"-----BEGIN KEY-----\nMIIB\n-----END KEY-----\n", "-----BEGIN KEY-----\nMIIB\n-----END KEY-----\n"},
+		{"a\r\nb\r\n", "a\r\nb\r\n"},
+		{" v \n", " v "},
+	}
+	for _, tt := range tests {
+		if got := string(trimLineEnd([]byte(tt.in))); got != tt.want {
+			t.Errorf("trimLineEnd(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/credvault/vault"
+	"golang.org/x/term"
 )
 
 func setCommand() *command {
@@ -16,37 +18,53 @@ func setCommand() *command {
 		args:    "PATH",
 		summary: "set one value, read from stdin (never from the command line), and re-seal",
 		example: `  printf %s "$NEW_PASSWORD" | credvault set database.password
-  credvault set ssh.private_key < id_ed25519
-  credvault set -raw tls.chain < chain.pem     # keep the final newline`,
-		setup: func(fs *flag.FlagSet, c *cli) func([]string) error {
-			vf := addVaultFlags(fs, c)
-			raw := fs.Bool("raw", false, "keep a final newline; by default one is dropped, as echo adds it")
+  echo db.example.com | credvault set database.host      # the newline echo adds is dropped
+  credvault set ssh.private_key < id_ed25519             # kept byte for byte, final newline too
+  echo 5432 | credvault set -json database.port          # a number, not the string "5432"
+  credvault set database.password                        # at a terminal: typed, not echoed`,
+		setup: func(flags *flag.FlagSet, c *cli) func([]string) error {
+			vf := addVaultFlags(flags, c)
+			asJSON := flags.Bool("json", false, "read a JSON value (number, boolean, null, string, array or object) and store it typed")
+			allowEmpty := flags.Bool("allow-empty", false, "store an empty value; by default empty input is refused, as an unset variable gives it (-json \"\" needs no flag)")
+			force := flags.Bool("force", false, "replace an object or array that holds values")
+			raw := flags.Bool("raw", false, "keep even the final newline of a single-line value")
 			return func(args []string) error {
 				if len(args) != 1 {
 					return usagef("set takes one credential PATH; the value comes from stdin")
+				}
+				if *asJSON && *raw {
+					return usagef("-raw and -json do not go together: JSON ignores the newline around a value")
 				}
 				path := args[0]
 				keys, opts, err := vf.setup()
 				if err != nil {
 					return err
 				}
-				if f, ok := c.stdin.(*os.File); ok && isTerminal(f) {
-					fmt.Fprintf(c.stderr, "credvault: type the value for %s, then Ctrl-D:\n", path)
-				}
-				value, err := io.ReadAll(io.LimitReader(c.stdin, vault.MaxVaultSize+1))
+				input, typed, err := readValue(c, path)
 				if err != nil {
-					return fmt.Errorf("cannot read the value from stdin: %w", err)
+					return err
 				}
-				defer clear(value)
-				if len(value) > vault.MaxVaultSize {
-					return fmt.Errorf("the value on stdin is larger than the %d MiB a vault may hold", vault.MaxVaultSize>>20)
+				defer clear(input)
+				var value any
+				switch {
+				case *asJSON:
+					if value, err = vault.ParseJSONValue(input); err != nil {
+						return within("stdin", err)
+					}
+				case typed || *raw:
+					value = string(input)
+				default:
+					value = string(trimLineEnd(input))
 				}
-				if !*raw {
-					value = bytes.TrimSuffix(value, []byte("\n"))
-					value = bytes.TrimSuffix(value, []byte("\r"))
+				if value == "" && !*allowEmpty && !*asJSON {
+					return errors.New("the value on stdin is empty; nothing was stored: was the variable you piped in unset? To store an empty value on purpose, add -allow-empty")
+				}
+				var setOpts []vault.SetOption
+				if *force {
+					setOpts = append(setOpts, vault.ReplaceTree())
 				}
 				err = vault.Update(vf.vault, keys, func(v *vault.Vault) error {
-					return v.Set(path, string(value))
+					return v.Set(path, value, setOpts...)
 				}, opts, vf.maxAgeOption())
 				if err != nil {
 					return keyError{err: err, source: vf.keySource()}
@@ -56,6 +74,47 @@ func setCommand() *command {
 			}
 		},
 	}
+}
+
+// readValue reads the value for path from stdin: at a terminal, one line
+// typed without echo (typed is true); otherwise all of stdin, up to the
+// size a vault may be.
+func readValue(c *cli, path string) (value []byte, typed bool, err error) {
+	if f, ok := c.stdin.(*os.File); ok && isTerminal(f) {
+		fmt.Fprintf(c.stderr, "credvault: value for %s (not echoed; a multi-line value: redirect a file): ", path)
+		value, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(c.stderr)
+		if err != nil {
+			return nil, false, fmt.Errorf("cannot read the value from the terminal: %w", err)
+		}
+		return value, true, nil
+	}
+	value, err = io.ReadAll(io.LimitReader(c.stdin, vault.MaxVaultSize+1))
+	if err != nil {
+		return nil, false, fmt.Errorf("cannot read the value from stdin: %w", err)
+	}
+	if len(value) > vault.MaxVaultSize {
+		clear(value)
+		return nil, false, fmt.Errorf("the value on stdin is larger than the %d MiB a vault may hold", vault.MaxVaultSize>>20)
+	}
+	return value, false, nil
+}
+
+// trimLineEnd drops the line ending ("\n" or "\r\n") of a single-line
+// value, the one echo and a here-string add: "v\n" is stored as "v". A
+// value with a line break before its end, such as a PEM block or an SSH
+// key, is kept byte for byte, final newline included, as the programs that
+// read it back expect; so is a final "\r" with no "\n" after it.
+func trimLineEnd(b []byte) []byte {
+	line, ok := bytes.CutSuffix(b, []byte("\n"))
+	if !ok {
+		return b
+	}
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	if bytes.IndexByte(line, '\n') >= 0 {
+		return b
+	}
+	return line
 }
 
 func unsetCommand() *command {
@@ -87,8 +146,9 @@ func unsetCommand() *command {
 	}
 }
 
-// isTerminal reports whether f is a character device, such as a terminal.
+// isTerminal reports whether f is a terminal, as x/term's IsTerminal says
+// (an ioctl that only a terminal answers), not merely a character device:
+// /dev/null is one, and is no terminal.
 func isTerminal(f *os.File) bool {
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(int(f.Fd()))
 }
