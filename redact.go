@@ -1,120 +1,127 @@
 package vault
 
 import (
-	"encoding/base64"
+	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"io"
-	"net/url"
 	"slices"
-	"strings"
 	"sync"
 )
 
-// MinSecretLen is the length, in bytes, under which a value is not masked.
-// Masking "on", "1" or "abc" would garble ordinary output everywhere while
-// hiding nothing an attacker could not guess; CircleCI and Travis draw the
-// line at the same place. The booleans "true" and "false" (in any case) are
-// not masked for the same reason.
+// MinSecretLen is the length, in bytes, under which a value is not masked:
+// see [IsMaskable] for the whole rule.
 const MinSecretLen = 4
 
 // mask is what a secret becomes in redacted output.
 const mask = "***"
 
-// A Masker holds the compiled patterns of a set of secrets: every value,
-// every line of a multi-line value, and the encoded forms the GitHub runner
-// masks too (standard and URL-safe base64, including a secret that starts in
-// the middle of a longer base64 string, URL query escaping, and JSON string
-// escaping). It is immutable and safe for concurrent use: one Masker serves
-// the Redactors of a child's stdout and stderr.
+// A Masker masks a set of secrets: every value the masking rule
+// ([IsMaskable]) applies to, the value without surrounding whitespace,
+// every line of a multi-line value, and the forms that everyday tools print
+// them in: base64 in both alphabets, whole, inside a longer encoding at any
+// alignment, and wrapped at 76 or 64 columns; URL escaping as Go, Python,
+// JavaScript and jq write it; HTML and XML escaping; JSON string escaping as
+// Go, Python and JavaScript write it; and shell quoting (POSIX single
+// quotes, bash's printf %q and set -x). It is safe for concurrent use: one
+// Masker serves the Redactors of a child's stdout and stderr.
+//
+// A Masker compiles its patterns when one of its Redactors first has
+// output to scan, so that a program that prints nothing costs nothing;
+// compiling takes time and memory linear in the size of the forms, about a
+// dozen times the secrets' bytes. Then its cost per byte of output does not
+// grow with the number of secrets: a skip table lets the scan pass over most
+// of a text that holds no secret without looking at every byte, and where a
+// secret may start, one hash lookup finds the few patterns that could start
+// there.
 type Masker struct {
-	trie   trie
-	filter prefixFilter
-	skip   shiftTable
-	maxLen int // the longest pattern
+	secrets []string
+	once    sync.Once
+	t       *matcher
 }
 
-// NewMasker compiles secrets into a Masker. Values shorter than MinSecretLen
-// and booleans are left out, and so are derived forms shorter than
-// MinSecretLen.
+// A matcher holds a Masker's compiled patterns.
+type matcher struct {
+	text    []byte   // the patterns' bytes, end to end
+	pats    []span   // the patterns, as spans of text
+	buckets []uint32 // bucket b's patterns are order[buckets[b]:buckets[b+1]]
+	order   []uint32 // pattern indexes, by bucket, sorted by bytes within one
+	bits    uint     // log2 of the number of buckets
+	filter  prefixFilter
+	skip    skipTable
+	maxLen  int // the longest pattern
+}
+
+// NewMasker returns a Masker of secrets. Values that the masking rule
+// leaves out ([IsMaskable]) are not masked, and neither are derived forms
+// shorter than MinSecretLen.
 func NewMasker(secrets ...string) *Masker {
-	m := &Masker{trie: newTrie()}
-	seen := map[string]bool{}
-	var patterns []string
-	add := func(p string) {
-		if len(p) < MinSecretLen || seen[p] {
-			return
+	return &Masker{secrets: slices.Clone(secrets)}
+}
+
+// matcher compiles the Masker's patterns, once.
+func (m *Masker) matcher() *matcher {
+	m.once.Do(func() {
+		size := 0
+		for _, s := range m.secrets {
+			size += 10*len(s) + 32
 		}
-		seen[p] = true
-		patterns = append(patterns, p)
-		m.trie.insert(p)
-		m.filter.add(p)
-		m.maxLen = max(m.maxLen, len(p))
+		fs := formSet{text: make([]byte, 0, size), pats: make([]span, 0, 8*len(m.secrets))}
+		for _, s := range m.secrets {
+			fs.addSecret(s)
+		}
+		m.t = newMatcher(fs.text, fs.pats)
+		m.secrets = nil
+	})
+	return m.t
+}
+
+// newMatcher builds the tables over the patterns: the skip table and prefix
+// filter for the scan, and the buckets by the hash of a pattern's first four
+// bytes, each sorted, for the match. It is linear in the patterns' bytes,
+// except for sorting the patterns that share a bucket.
+func newMatcher(text []byte, pats []span) *matcher {
+	m := &matcher{text: text, pats: pats}
+	for _, p := range pats {
+		m.maxLen = max(m.maxLen, int(p.n))
 	}
-	for _, s := range secrets {
-		if len(s) < MinSecretLen || strings.EqualFold(s, "true") || strings.EqualFold(s, "false") {
-			continue
-		}
-		for _, unit := range secretUnits(s) {
-			for _, form := range encodedForms(unit) {
-				add(form)
-			}
+	m.filter = newPrefixFilter(text, pats)
+	m.skip = newSkipTable(text, pats)
+
+	m.bits = 4
+	for 1<<m.bits < len(pats) {
+		m.bits++
+	}
+	m.buckets = make([]uint32, 1<<m.bits+1)
+	for _, p := range pats {
+		m.buckets[m.bucket(text[p.off:])+1]++
+	}
+	for b := 1; b < len(m.buckets); b++ {
+		m.buckets[b] += m.buckets[b-1]
+	}
+	m.order = make([]uint32, len(pats))
+	next := slices.Clone(m.buckets[:len(m.buckets)-1])
+	for i, p := range pats {
+		b := m.bucket(text[p.off:])
+		m.order[next[b]] = uint32(i)
+		next[b]++
+	}
+	for b := 0; b+1 < len(m.buckets); b++ {
+		if lo, hi := m.buckets[b], m.buckets[b+1]; hi-lo > 1 {
+			slices.SortFunc(m.order[lo:hi], func(x, y uint32) int { return bytes.Compare(m.pattern(x), m.pattern(y)) })
 		}
 	}
-	m.trie.compress()
-	m.skip = newShiftTable(patterns)
 	return m
 }
 
-// secretUnits returns s and, for a multi-line value, each of its lines
-// without surrounding whitespace: output often reaches a log line by line.
-func secretUnits(s string) []string {
-	units := []string{s}
-	if strings.ContainsAny(s, "\r\n") {
-		for _, line := range strings.Split(s, "\n") {
-			if l := strings.TrimSpace(line); len(l) >= MinSecretLen {
-				units = append(units, l)
-			}
-		}
-	}
-	return units
+func (m *matcher) pattern(i uint32) []byte {
+	p := m.pats[i]
+	return m.text[p.off : p.off+p.n : p.off+p.n]
 }
 
-// encodedForms returns s and the forms an encoding step may give it.
-func encodedForms(s string) []string {
-	forms := []string{s}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
-		// The whole encoding, padded, as a value of its own; then the parts
-		// that stay the same inside a longer base64 string.
-		forms = append(forms, enc.EncodeToString([]byte(s)))
-		forms = append(forms, shiftedBase64(enc, s)...)
-	}
-	forms = append(forms, url.QueryEscape(s), strings.ReplaceAll(url.QueryEscape(s), "+", "%20"))
-	if j, err := json.Marshal(s); err == nil { // escapes <, > and & too, as Go does
-		forms = append(forms, string(j[1:len(j)-1]))
-	}
-	j := appendJSONString(nil, s) // escapes only what JSON requires
-	return append(forms, string(j[1:len(j)-1]))
-}
-
-// shiftedBase64 returns the base64 text that s becomes inside a longer
-// base64 string, for each of the three byte alignments it may start at:
-// only the characters that depend on s alone, not on its neighbours.
-func shiftedBase64(enc *base64.Encoding, s string) []string {
-	var forms []string
-	for shift := 0; shift < 3; shift++ {
-		padded := make([]byte, shift+len(s))
-		copy(padded[shift:], s)
-		text := enc.EncodeToString(padded)
-		// Characters before `skip` hold bits of the unknown bytes in front;
-		// characters from `end` on, bits of the unknown bytes behind.
-		skip := []int{0, 2, 3}[shift]
-		end := (8 * (shift + len(s))) / 6
-		if end > skip {
-			forms = append(forms, text[skip:end])
-		}
-	}
-	return forms
+// bucket returns the bucket of the patterns that may start data, which
+// holds at least four bytes.
+func (m *matcher) bucket(data []byte) uint32 {
+	return (binary.LittleEndian.Uint32(data) * 0x9E3779B1) >> (32 - m.bits)
 }
 
 // A Redactor is a streaming io.WriteCloser that writes what it is given to
@@ -164,12 +171,15 @@ func (r *Redactor) Write(p []byte) (int, error) {
 	if r.err != nil {
 		return 0, r.err
 	}
+	if len(p) == 0 {
+		return 0, nil
+	}
 	data := p
 	if len(r.held) > 0 {
 		r.buf = append(append(r.buf[:0], r.held...), p...)
 		data = r.buf
 	}
-	out, keep, owned := r.m.redact(r.out[:0], data, false)
+	out, keep, owned := r.m.matcher().redact(r.out[:0], data, false)
 	err := r.write(out, owned)
 	held := append(r.held[:0], data[keep:]...)
 	if len(r.held) > 0 {
@@ -186,10 +196,10 @@ func (r *Redactor) Write(p []byte) (int, error) {
 func (r *Redactor) Flush() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.err != nil {
+	if r.err != nil || len(r.held) == 0 {
 		return r.err
 	}
-	out, _, owned := r.m.redact(r.out[:0], r.held, true)
+	out, _, owned := r.m.matcher().redact(r.out[:0], r.held, true)
 	err := r.write(out, owned)
 	clear(r.held) // the start of a secret, perhaps
 	r.held = r.held[:0]
@@ -224,7 +234,7 @@ func (r *Redactor) write(out []byte, owned bool) error {
 // that could start a secret not yet complete. When nothing is masked the
 // result is a part of data, not a copy, and owned is false; otherwise it is
 // built in out.
-func (m *Masker) redact(out, data []byte, final bool) (result []byte, keep int, owned bool) {
+func (m *matcher) redact(out, data []byte, final bool) (result []byte, keep int, owned bool) {
 	emitted, masked := 0, false
 	done := func(keep int) ([]byte, int, bool) {
 		if !masked {
@@ -241,7 +251,7 @@ func (m *Masker) redact(out, data []byte, final bool) (result []byte, keep int, 
 		if i == len(data) {
 			break
 		}
-		n, open := m.trie.longest(data[i:])
+		n, open := m.longest(data[i:])
 		if open && !final {
 			return done(i)
 		}
@@ -252,7 +262,7 @@ func (m *Masker) redact(out, data []byte, final bool) (result []byte, keep int, 
 		// Extend over secrets that start inside this one and end later.
 		end := i + n
 		for j := m.filter.next(data[:end], i+1); j < end; j = m.filter.next(data[:end], j+1) {
-			nj, open := m.trie.longest(data[j:])
+			nj, open := m.longest(data[j:])
 			if open && !final {
 				return done(i)
 			}
@@ -265,16 +275,58 @@ func (m *Masker) redact(out, data []byte, final bool) (result []byte, keep int, 
 	return done(len(data))
 }
 
+// longest returns the length of the longest pattern that data starts with,
+// and whether data ended while a longer pattern could still follow.
+func (m *matcher) longest(data []byte) (n int, open bool) {
+	if len(data) < MinSecretLen {
+		return 0, m.filter.tail(data)
+	}
+	b := m.bucket(data)
+	order := m.order[m.buckets[b]:m.buckets[b+1]]
+	// The patterns in order all start with data[:k]. While there are many,
+	// narrow them down one byte at a time: they are sorted, so those with
+	// the next byte of data at k are a run, found by binary search, and one
+	// that ends at k sorts first.
+	k := 0
+	for len(order) > 4 {
+		for len(order) > 0 && int(m.pats[order[0]].n) == k {
+			n, order = k, order[1:]
+		}
+		if k == len(data) {
+			return n, len(order) > 0
+		}
+		c := data[k]
+		lo, _ := slices.BinarySearchFunc(order, c, func(p uint32, c byte) int { return int(m.text[m.pats[p].off+uint32(k)]) - int(c) })
+		hi, _ := slices.BinarySearchFunc(order[lo:], c+1, func(p uint32, c byte) int { return int(m.text[m.pats[p].off+uint32(k)]) - int(c) })
+		if c == 0xff {
+			hi = len(order) - lo
+		}
+		order = order[lo : lo+hi]
+		k++
+	}
+	for _, p := range order {
+		pat := m.pattern(p)
+		if len(pat) <= len(data) {
+			if len(pat) > n && string(data[k:len(pat)]) == string(pat[k:]) {
+				n = len(pat)
+			}
+		} else if string(data[k:]) == string(pat[k:len(data)]) {
+			open = true
+		}
+	}
+	return n, open
+}
+
 // next returns the first position from i on where a pattern may start, or
 // len(data). Where a whole window of the shortest pattern's length fits, it
 // skips ahead with the shift table; in the last window it checks each
 // position.
-func (m *Masker) next(data []byte, i int) int {
+func (m *matcher) next(data []byte, i int) int {
 	t := &m.skip
 	w := t.window
 	for pos := i + w - 1; pos < len(data); {
-		if s := t.shift[t.hash(data[pos-3:pos+1])]; s > 0 {
-			pos += int(s)
+		if !t.has(data[pos-3:]) {
+			pos += w - 3
 			continue
 		}
 		if start := pos - w + 1; m.filter.maybe(data[start:]) {
@@ -285,209 +337,116 @@ func (m *Masker) next(data []byte, i int) int {
 	return m.filter.next(data, max(i, len(data)-w+1))
 }
 
-// A shiftTable is the skip table of the Wu-Manber algorithm, over 4-byte
-// grams: for the gram that ends a window of `window` bytes (the shortest
-// pattern's length), how far the window can move without passing the start
-// of a pattern. A gram that occurs in no pattern's first `window` bytes
-// moves it window-3 bytes: in text without secrets the scan looks at one
-// position in a dozen or so.
-type shiftTable struct {
+// A skipTable lets the scan pass over text without secrets, in the manner
+// of the Wu-Manber algorithm: it holds the 4-byte grams of every pattern's
+// first `window` bytes, hashed into a bitmap of about 8 bits per gram. When
+// the gram that ends a window of `window` bytes is not among them, no
+// pattern can start in the window's first window-3 positions, and the
+// window moves that far: in text without secrets the scan looks at one
+// position in nine. The bitmap grows with the patterns, so that the share
+// of grams that stop the scan, and the cost per byte, stay the same
+// whatever their number.
+type skipTable struct {
 	window int
-	bits   uint
-	shift  []uint8
+	shift  uint
+	bits   []uint64
 }
 
-func newShiftTable(patterns []string) shiftTable {
-	t := shiftTable{window: MinSecretLen}
-	if len(patterns) == 0 {
-		return t
+// maxWindow bounds the window: a longer one skips further, but costs more
+// grams to build and to hold.
+const maxWindow = 12
+
+func newSkipTable(text []byte, pats []span) skipTable {
+	t := skipTable{window: maxWindow, shift: 32 - 12}
+	for _, p := range pats {
+		t.window = min(t.window, int(p.n))
 	}
-	t.window = len(patterns[0])
-	for _, p := range patterns {
-		t.window = min(t.window, len(p))
+	grams := len(pats) * (t.window - 3)
+	for 1<<(32-t.shift) < 8*grams && t.shift > 32-30 {
+		t.shift--
 	}
-	t.window = min(t.window, 255)
-	// Size the table at about 4 slots per gram, between 2^12 and 2^20.
-	grams := len(patterns) * (t.window - 3)
-	t.bits = 12
-	for t.bits < 20 && 1<<t.bits < 4*grams {
-		t.bits++
-	}
-	t.shift = make([]uint8, 1<<t.bits)
-	for i := range t.shift {
-		t.shift[i] = uint8(t.window - 3)
-	}
-	for _, p := range patterns {
+	t.bits = make([]uint64, 1<<(32-t.shift)/64)
+	for _, p := range pats {
+		pat := text[p.off : p.off+uint32(t.window)]
 		for end := 4; end <= t.window; end++ {
-			h := t.hash([]byte(p[end-4 : end]))
-			t.shift[h] = min(t.shift[h], uint8(t.window-end))
+			h := t.hash(pat[end-4:])
+			t.bits[h>>6] |= 1 << (h & 63)
 		}
 	}
 	return t
 }
 
-func (t *shiftTable) hash(gram []byte) uint32 {
-	return (binary.LittleEndian.Uint32(gram) * 0x9E3779B1) >> (32 - t.bits)
+func (t *skipTable) hash(gram []byte) uint32 {
+	return (binary.LittleEndian.Uint32(gram) * 0x9E3779B1) >> t.shift
 }
 
-// A trie holds the patterns for matching at a given position. It is built
-// as a plain byte trie and then compressed (compress): chains of single
-// children become one label, so that a walk over the unique rest of a long
-// secret is one comparison of contiguous bytes rather than a hop per byte.
-type trie struct {
-	root  [256]int32 // the root's child by the label's first byte; 0 for none
-	nodes []trieNode
-}
-
-type trieNode struct {
-	label    string     // the bytes leading into the node, first byte included
-	end      bool       // a pattern ends here
-	children []trieEdge // sorted by first byte
-}
-
-type trieEdge struct {
-	b    byte
-	next int32
-}
-
-func newTrie() trie { return trie{nodes: make([]trieNode, 1)} }
-
-// insert adds p byte by byte; compress must run after the last insert.
-func (t *trie) insert(p string) {
-	node := int32(0)
-	for i := 0; i < len(p); i++ {
-		next := t.child(node, p[i])
-		if next == 0 {
-			t.nodes = append(t.nodes, trieNode{label: p[i : i+1]})
-			next = int32(len(t.nodes) - 1)
-			t.addChild(node, p[i], next)
-		}
-		node = next
-	}
-	t.nodes[node].end = true
-}
-
-func (t *trie) addChild(node int32, b byte, next int32) {
-	if node == 0 {
-		t.root[b] = next
-		return
-	}
-	edges := t.nodes[node].children
-	k, _ := slices.BinarySearchFunc(edges, b, compareEdge)
-	t.nodes[node].children = slices.Insert(edges, k, trieEdge{b, next})
-}
-
-func compareEdge(e trieEdge, b byte) int { return int(e.b) - int(b) }
-
-// child returns node's child whose label starts with b, or 0.
-func (t *trie) child(node int32, b byte) int32 {
-	if node == 0 {
-		return t.root[b]
-	}
-	edges := t.nodes[node].children
-	if len(edges) == 1 {
-		if edges[0].b == b {
-			return edges[0].next
-		}
-		return 0
-	}
-	if k, found := slices.BinarySearchFunc(edges, b, compareEdge); found {
-		return edges[k].next
-	}
-	return 0
-}
-
-// compress merges every node that has one child and ends no pattern with
-// that child, and renumbers the nodes compactly.
-func (t *trie) compress() {
-	var nodes []trieNode
-	nodes = append(nodes, trieNode{})
-	var visit func(old int32) int32
-	visit = func(old int32) int32 {
-		n := t.nodes[old]
-		label := n.label
-		for !n.end && len(n.children) == 1 {
-			n = t.nodes[n.children[0].next]
-			label += n.label
-		}
-		nodes = append(nodes, trieNode{label: label, end: n.end})
-		idx := int32(len(nodes) - 1)
-		children := make([]trieEdge, 0, len(n.children))
-		for _, e := range n.children {
-			children = append(children, trieEdge{e.b, visit(e.next)})
-		}
-		nodes[idx].children = children
-		return idx
-	}
-	for b, old := range t.root {
-		if old != 0 {
-			t.root[b] = visit(old)
-		}
-	}
-	t.nodes = nodes
-}
-
-// longest returns the length of the longest pattern that data starts with,
-// and whether data ended while a longer pattern could still follow.
-func (t *trie) longest(data []byte) (n int, open bool) {
-	node, pos := int32(0), 0
-	for pos < len(data) {
-		node = t.child(node, data[pos])
-		if node == 0 {
-			return n, false
-		}
-		label := t.nodes[node].label
-		rest := data[pos:]
-		if len(rest) < len(label) {
-			return n, string(rest) == label[:len(rest)]
-		}
-		if string(rest[:len(label)]) != label {
-			return n, false
-		}
-		pos += len(label)
-		if t.nodes[node].end {
-			n = pos
-		}
-	}
-	return n, node != 0 && len(t.nodes[node].children) > 0
+// has reports whether the gram that starts at gram may be in a pattern.
+func (t *skipTable) has(gram []byte) bool {
+	h := t.hash(gram)
+	return t.bits[h>>6]&(1<<(h&63)) != 0
 }
 
 // A prefixFilter rules out, in one table lookup, most positions where no
 // pattern starts: a bitmap of hashes of every pattern's first four bytes
-// (every pattern has at least MinSecretLen = 4), and a table of first bytes
-// for the last three positions of the data.
+// (every pattern has at least MinSecretLen = 4), with about 16 bits per
+// pattern; and for the last three positions of the data, tables of every
+// pattern's first byte and first two bytes.
 type prefixFilter struct {
-	bits  [1 << (filterBits - 6)]uint64
-	first [256]bool
+	bits  []uint64
+	shift uint
+	two   [1 << 16 / 64]uint64
+	one   [256 / 64]uint64
 }
 
-const filterBits = 20 // 2^20 bits, 128 KiB
+func newPrefixFilter(text []byte, pats []span) prefixFilter {
+	f := prefixFilter{shift: 32 - 12}
+	for 1<<(32-f.shift) < 16*len(pats) && f.shift > 32-23 {
+		f.shift--
+	}
+	f.bits = make([]uint64, 1<<(32-f.shift)/64)
+	for _, p := range pats {
+		h := f.hash(text[p.off:])
+		f.bits[h>>6] |= 1 << (h & 63)
+		two := uint32(binary.LittleEndian.Uint16(text[p.off:]))
+		f.two[two>>6] |= 1 << (two & 63)
+		f.one[text[p.off]>>6] |= 1 << (text[p.off] & 63)
+	}
+	return f
+}
 
-func filterHash(w uint32) uint32 { return (w * 0x9E3779B1) >> (32 - filterBits) }
-
-func (f *prefixFilter) add(p string) {
-	h := filterHash(binary.LittleEndian.Uint32([]byte(p[:4])))
-	f.bits[h>>6] |= 1 << (h & 63)
-	f.first[p[0]] = true
+func (f *prefixFilter) hash(data []byte) uint32 {
+	return (binary.LittleEndian.Uint32(data) * 0x9E3779B1) >> f.shift
 }
 
 // maybe reports whether a pattern may start data, which holds at least four bytes.
 func (f *prefixFilter) maybe(data []byte) bool {
-	h := filterHash(binary.LittleEndian.Uint32(data))
+	h := f.hash(data)
 	return f.bits[h>>6]&(1<<(h&63)) != 0
+}
+
+// tail reports whether a pattern may start with data, which holds fewer than
+// four bytes.
+func (f *prefixFilter) tail(data []byte) bool {
+	switch len(data) {
+	case 0:
+		return false
+	case 1:
+		return f.one[data[0]>>6]&(1<<(data[0]&63)) != 0
+	}
+	two := uint32(binary.LittleEndian.Uint16(data))
+	return f.two[two>>6]&(1<<(two&63)) != 0
 }
 
 // next returns the first position from i on where a pattern may start, or
 // len(data).
 func (f *prefixFilter) next(data []byte, i int) int {
 	for ; i+4 <= len(data); i++ {
-		h := filterHash(binary.LittleEndian.Uint32(data[i:]))
-		if f.bits[h>>6]&(1<<(h&63)) != 0 {
+		if f.maybe(data[i:]) {
 			return i
 		}
 	}
 	for ; i < len(data); i++ {
-		if f.first[data[i]] {
+		if f.tail(data[i:]) {
 			return i
 		}
 	}

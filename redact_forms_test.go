@@ -1,0 +1,251 @@
+package vault
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/xml"
+	"html"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// The masked forms, each checked against the real tool that prints it where
+// the tool is on the machine: the tests skip a missing tool, except in CI
+// (CI set), where .ci/run installs them.
+
+// formSecrets hold the characters on which the tools differ: URL escapers on
+// "!*'()/+~" and space, HTML escapers on quotes, JSON encoders on "<>&",
+// control characters and non-ASCII, shell quoting on "'" and "$".
+var formSecrets = []string{
+	"p@ss w0rd!*'()/+~;:=$&?#",
+	`it's "quoted" <b>&amp;</b>`,
+	"tab\there\x01é✓😀\u2028end",
+	"~home#hash",
+}
+
+// tool returns the path of a program, or skips the test without it (fails
+// in CI).
+func tool(t *testing.T, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("CI is set but %s is not installed", name)
+	}
+	t.Skipf("%s is not installed", name)
+	return ""
+}
+
+// runTool runs a program with the secret on stdin and returns its output,
+// without the final newline if strip.
+func runTool(t *testing.T, secret string, strip bool, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(tool(t, name), args...)
+	cmd.Stdin = strings.NewReader(secret)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", name, err, stderr.Bytes())
+	}
+	if strip {
+		out = bytes.TrimSuffix(out, []byte("\n"))
+	}
+	return string(out)
+}
+
+// checkMasked checks that form, alone and between other text, is masked
+// whole.
+func checkMasked(t *testing.T, m *Masker, form string) {
+	t.Helper()
+	if got := redactAll(t, m, "before "+form+" after"); got != "before *** after" {
+		t.Errorf("%q: output %q, want %q", form, got, "before *** after")
+	}
+}
+
+func TestMaskURLForms(t *testing.T) {
+	m := NewMasker(formSecrets...)
+	py := `import sys, urllib.parse as u; s = sys.stdin.read(); print(u.quote(s)); print(u.quote_plus(s)); print(u.quote(s, safe=""))`
+	for _, secret := range formSecrets {
+		checkMasked(t, m, url.QueryEscape(secret))
+		checkMasked(t, m, url.PathEscape(secret))
+		t.Run("python", func(t *testing.T) {
+			for _, form := range strings.Split(runTool(t, secret, true, systemPython, "-c", py), "\n") {
+				checkMasked(t, m, form)
+			}
+		})
+		t.Run("node", func(t *testing.T) {
+			checkMasked(t, m, runTool(t, secret, false, "node", "-e", `process.stdout.write(encodeURIComponent(require("fs").readFileSync(0, "utf8")))`))
+		})
+		t.Run("jq", func(t *testing.T) {
+			checkMasked(t, m, runTool(t, secret, true, "jq", "-sRr", "@uri"))
+		})
+	}
+}
+
+func TestMaskHTMLForms(t *testing.T) {
+	m := NewMasker(formSecrets...)
+	py := `import sys, html; s = sys.stdin.read(); print(html.escape(s)); print(html.escape(s, quote=False))`
+	for _, secret := range formSecrets[:2] {
+		checkMasked(t, m, html.EscapeString(secret))
+		var b bytes.Buffer
+		xml.EscapeText(&b, []byte(secret))
+		checkMasked(t, m, b.String())
+		apos := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&apos;").Replace(secret)
+		checkMasked(t, m, apos)
+		t.Run("python", func(t *testing.T) {
+			for _, form := range strings.Split(runTool(t, secret, true, systemPython, "-c", py), "\n") {
+				checkMasked(t, m, form)
+			}
+		})
+	}
+}
+
+func TestMaskJSONForms(t *testing.T) {
+	m := NewMasker(formSecrets...)
+	inside := func(b []byte) string {
+		b = bytes.TrimSpace(b)
+		return string(b[1 : len(b)-1])
+	}
+	py := `import sys, json; s = sys.stdin.read(); print(json.dumps(s)); print(json.dumps(s, ensure_ascii=False))`
+	for _, secret := range formSecrets {
+		j, _ := json.Marshal(secret)
+		checkMasked(t, m, inside(j))
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		enc.Encode(secret)
+		checkMasked(t, m, inside(b.Bytes()))
+		checkMasked(t, m, inside(appendJSONString(nil, secret))) // this package's exporters
+		t.Run("python", func(t *testing.T) {
+			for _, form := range strings.Split(runTool(t, secret, true, systemPython, "-c", py), "\n") {
+				checkMasked(t, m, inside([]byte(form)))
+			}
+		})
+		t.Run("node", func(t *testing.T) {
+			checkMasked(t, m, inside([]byte(runTool(t, secret, false, "node", "-e", `process.stdout.write(JSON.stringify(require("fs").readFileSync(0, "utf8")))`))))
+		})
+	}
+}
+
+// TestMaskShellForms: bash's printf %q and its set -x trace of a value
+// with a single quote, and this package's shell export.
+func TestMaskShellForms(t *testing.T) {
+	m := NewMasker(formSecrets...)
+	for _, secret := range formSecrets {
+		for _, locale := range []string{"C.UTF-8", "C"} {
+			t.Run("printf %q in "+locale, func(t *testing.T) {
+				q := runTool(t, secret, false, "env", "LC_ALL="+locale, "bash", "-c", `v=$(cat; echo x); printf %q "${v%x}"`)
+				checkMasked(t, m, strings.TrimSuffix(strings.TrimPrefix(q, "$'"), "'"))
+			})
+		}
+		t.Run("set -x", func(t *testing.T) {
+			trace := runTool(t, secret, false, "bash", "-c", `v=$(cat; echo x); exec 2>&1; set -x; : "${v%x}"`)
+			trace = strings.TrimSuffix(strings.TrimPrefix(trace, "+ : "), "\n")
+			if got := redactAll(t, m, trace); !strings.HasPrefix(got, "'***'") && got != "***" && !strings.HasPrefix(got, "$'***'") {
+				t.Errorf("set -x trace %q: output %q", trace, got)
+			}
+		})
+		var b bytes.Buffer
+		if err := ExportShell(&b, map[string]string{"V": secret}); err != nil {
+			t.Fatal(err)
+		}
+		if got := redactAll(t, m, b.String()); got != "export V='***'\n" {
+			t.Errorf("export of %q: output %q", secret, got)
+		}
+	}
+}
+
+// TestMaskWrappedBase64: a long secret printed by base64 (76 columns) or
+// openssl base64 (64), alone or after 1 or 2 other bytes: every line that
+// holds only bits of the secret is masked whole, and the first and last line
+// lose their part of it.
+func TestMaskWrappedBase64(t *testing.T) {
+	secret := strings.Repeat("0123456789abcdefghijklmnopqrstuvwxyz-", 9) // 333 bytes: 5 lines or more
+	m := NewMasker(secret)
+	for shift := range 3 {
+		input := strings.Repeat("A", shift) + secret
+		for _, wrap := range []struct {
+			name  string
+			width int
+			cmd   []string
+		}{
+			{"base64", 76, []string{"base64"}},
+			{"openssl base64", 64, []string{"openssl", "base64"}},
+		} {
+			t.Run(wrap.name, func(t *testing.T) {
+				out := runTool(t, input, true, wrap.cmd[0], wrap.cmd[1:]...)
+				if want := wrapBase64(input, wrap.width); out != want {
+					t.Fatalf("%s wrote\n%s\nwant\n%s", wrap.name, out, want)
+				}
+				lines := strings.Split(redactAll(t, m, out), "\n")
+				for i, line := range lines {
+					switch {
+					case i == 0 && shift > 0:
+						if !strings.HasSuffix(line, "***") || len(line) > 3+3 {
+							t.Errorf("shift %d: first line %q", shift, line)
+						}
+					case i == len(lines)-1:
+						if !strings.HasPrefix(line, "***") {
+							t.Errorf("shift %d: last line %q", shift, line)
+						}
+					default:
+						if line != "***" {
+							t.Errorf("shift %d: line %d is %q", shift, i, line)
+						}
+					}
+				}
+			})
+		}
+	}
+	// Unwrapped, URL-safe and inside a longer encoding, at each alignment.
+	for shift := range 3 {
+		blob := strings.Repeat("A", shift) + secret + "tail"
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+			got := redactAll(t, m, enc.EncodeToString([]byte(blob)))
+			if len(got) > 3+3+8 || !strings.Contains(got, "***") {
+				t.Errorf("shift %d: unwrapped encoding became %q", shift, got)
+			}
+		}
+	}
+}
+
+func wrapBase64(s string, width int) string {
+	enc := base64.StdEncoding.EncodeToString([]byte(s))
+	var lines []string
+	for len(enc) > width {
+		lines = append(lines, enc[:width])
+		enc = enc[width:]
+	}
+	return strings.Join(append(lines, enc), "\n")
+}
+
+// TestMaskTrimmed: a value with surrounding whitespace is masked where it
+// is printed without it.
+func TestMaskTrimmed(t *testing.T) {
+	m := NewMasker("  padded-secret\n")
+	if got := redactAll(t, m, "token=padded-secret;"); got != "token=***;" {
+		t.Errorf("got %q", got)
+	}
+}
+
+// TestMaskingRule: one rule, IsMaskable, for every output: values under
+// MinSecretLen bytes without surrounding whitespace, booleans and blank
+// values are not masked; everything else is.
+func TestMaskingRule(t *testing.T) {
+	tests := map[string]bool{
+		"3": false, "abc": false, "true": false, "FALSE": false, "  ab  ": false, "    ": false, "": false,
+		"deploy": true, "5432": true, "truth": true, " abcd ": true,
+	}
+	for value, want := range tests {
+		if got := IsMaskable(value); got != want {
+			t.Errorf("IsMaskable(%q) = %v, want %v", value, got, want)
+		}
+	}
+}
