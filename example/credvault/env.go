@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/credvault/vault"
@@ -24,13 +23,10 @@ func envCommand() *command {
 		setup: func(fs *flag.FlagSet, c *cli) func([]string) error {
 			vf := addVaultFlags(fs, c)
 			ff := addFlattenFlags(fs)
-			format := fs.String("format", "shell", "the output `format`: "+strings.Join(exportFormats, ", "))
+			format := choiceFlag(fs, "format", "shell", "the output `format`: "+strings.Join(exportFormats, ", "), exportFormats...)
 			return func(args []string) error {
 				if len(args) > 0 {
 					return usagef("env takes no arguments")
-				}
-				if !slices.Contains(exportFormats, *format) {
-					return usagef("unknown -format %q: use one of %s", *format, strings.Join(exportFormats, ", "))
 				}
 				v, err := vf.open()
 				if err != nil {

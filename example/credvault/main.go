@@ -40,6 +40,8 @@ type cli struct {
 	environ        func() []string // the whole environment, for a child's
 
 	atExit []func() // run when the command ends, such as closing the audit log
+
+	vaultFlags *vaultFlags // the command's, once declared: completion reads them
 }
 
 // A command is one subcommand: its flags and arguments are parsed by setup,
@@ -70,6 +72,7 @@ func commands() []*command {
 		execCommand(),
 		textconvCommand(),
 		demoCommand(),
+		completionCommand(),
 		versionCommand(),
 		helpCommand(),
 	}
@@ -97,6 +100,9 @@ func run(args []string, c *cli) int {
 		name = "help"
 	case "-version", "--version":
 		name = "version"
+	}
+	if name == completeCommand {
+		return runComplete(args[1:], c)
 	}
 	if cmd := lookup(name); cmd != nil {
 		return runCommand(cmd, args[1:], c)

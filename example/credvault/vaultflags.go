@@ -32,6 +32,7 @@ type vaultFlags struct {
 
 func addVaultFlags(fs *flag.FlagSet, c *cli) *vaultFlags {
 	f := &vaultFlags{c: c}
+	c.vaultFlags = f
 	f.addEnvFlags(fs, true)
 	fs.StringVar(&f.keyFile, "key-file", "", "read the keyring from `file` instead of the environment")
 	fs.DurationVar(&f.maxAge, "max-age", 0, "refuse a vault whose key last changed longer ago than this (e.g. 720h); 0 accepts any age")
