@@ -33,9 +33,11 @@ func editCommand() *command {
 }
 
 // runEdit decrypts the vault into a 0600 file in a private 0700 directory,
-// runs the editor on it, and re-seals the result if it is a JSON object and
-// the vault did not change meanwhile. The directory is removed in every
-// case, on SIGTERM, SIGHUP and SIGQUIT too; SIGINT is left to the editor.
+// in memory where the system has a place for it (see editBase), runs the
+// editor on it, and re-seals the result if it is a JSON object and the
+// vault did not change meanwhile. The directory is removed in every case,
+// on SIGTERM, SIGHUP and SIGQUIT too; SIGINT is left to the editor. After a
+// kill -9, the next edit removes it (see removeStaleEditDirs).
 func runEdit(c *cli, vf *vaultFlags) error {
 	ring, opts, err := vf.setup()
 	if err != nil {
@@ -51,11 +53,13 @@ func runEdit(c *cli, vf *vaultFlags) error {
 	}
 	defer clear(original)
 
-	dir, err := os.MkdirTemp("", "credvault-edit-")
+	base := editBase(c.getenv)
+	removeStaleEditDirs(base, c.stderr)
+	dir, removeDir, err := makeEditDir(base)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer removeDir()
 	// A terminating signal is relayed to the editor and ends the command
 	// once the editor has exited, the directory removed by the defer above.
 	// SIGINT is the editor's own.
@@ -147,10 +151,43 @@ func editorCommand(c *cli, vf *vaultFlags, file string) *exec.Cmd {
 		spec = "vi"
 	}
 	words := strings.Fields(spec)
-	cmd := exec.Command(words[0], append(words[1:], file)...)
+	args := words[1:]
+	if isVim(words[0]) {
+		args = append(args, vimPrivate...)
+	}
+	cmd := exec.Command(words[0], append(args, file)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.stdin, c.stdout, c.stderr
 	cmd.Env = withoutVar(os.Environ(), vf.keyEnv)
 	return cmd
+}
+
+// vimPrivate are the arguments that keep vim and neovim from writing what
+// they edit anywhere but the file itself, whatever the user's vimrc says:
+// no swap file (-n), no viminfo or ShaDa file (-i NONE), which would keep
+// searched, yanked and deleted lines of the secrets in the home directory,
+// and, once the file is loaded, no backup and no undo file, which a vimrc
+// may send to a directory of its own.
+var vimPrivate = []string{"-n", "-i", "NONE", "-c", "set nobackup nowritebackup noswapfile | silent! set noundofile"}
+
+// isVim reports whether the editor command name is vim or neovim, by its
+// name or by the name of the program it links to (vi is often vim.basic or
+// vim.tiny).
+func isVim(name string) bool {
+	names := []string{filepath.Base(name)}
+	if path, err := exec.LookPath(name); err == nil {
+		if real, err := filepath.EvalSymlinks(path); err == nil {
+			names = append(names, filepath.Base(real))
+		}
+	}
+	for _, n := range names {
+		n = strings.TrimSuffix(strings.ToLower(n), ".exe")
+		switch {
+		case n == "vim", n == "nvim", n == "gvim", n == "vimx", n == "rvim", n == "view", n == "rview", n == "gview", n == "vimdiff", n == "nvim-qt",
+			strings.HasPrefix(n, "vim."):
+			return true
+		}
+	}
+	return false
 }
 
 // withoutVar returns env without the variable name.
@@ -165,10 +202,15 @@ func withoutVar(env []string, name string) []string {
 }
 
 // askAgain tells the user what is wrong with the edited text and asks
-// whether to edit it again.
+// whether to edit it again. Enter means yes; the end of input (Ctrl-D, or
+// a terminal that went away) means no.
 func askAgain(c *cli, problem string) bool {
 	fmt.Fprintf(c.stderr, "credvault edit: %s\nEdit again? [Y/n] ", problem)
-	line, _ := bufio.NewReader(c.stdin).ReadString('\n')
+	line, err := bufio.NewReader(c.stdin).ReadString('\n')
+	if err != nil && line == "" {
+		fmt.Fprintln(c.stderr)
+		return false
+	}
 	answer := strings.ToLower(strings.TrimSpace(line))
 	return answer == "" || answer == "y" || answer == "yes"
 }
