@@ -70,7 +70,7 @@ const (
 	OpReplace Op = "replace" // Vault.Replace inside Update: the whole document
 	OpUpdate  Op = "update"  // Update when fn made no Set, Delete or Replace, or failed before it could
 	OpExport  Op = "export"  // the exporters
-	OpExec    Op = "exec"    // Vault.ExecEnv: a command given the secrets in its environment
+	OpExec    Op = "exec"    // Vault.Run: a command given the secrets in its environment
 )
 
 // An Event is one audited operation. It holds names, paths and fingerprints,

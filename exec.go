@@ -2,62 +2,384 @@ package vault
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/term"
 )
 
-// An ExecSpec describes a child process that is to receive a vault's
-// secrets in its environment, for [Vault.ExecEnv].
-type ExecSpec struct {
-	// Args is the child's command line. Only the program's base name is
-	// audited; the whole line counts towards the kernel's size limit.
+// A Command is a program for [Vault.Run] to run with a vault's secrets in
+// its environment: the fields of an exec.Cmd that matter here, and how to
+// choose the secrets and mask the output.
+type Command struct {
+	// Args is the command line: Args[0] is the program, looked up in PATH
+	// as exec.Command looks it up when it has no slash. Only the program's
+	// base name is audited, never the arguments.
 	Args []string
-	// Base is the environment to start from, usually os.Environ(): the
-	// package never reads the process environment itself.
-	Base []string
-	// Remove names variables of Base to leave out, such as the one that
-	// held the key: a child has no business with the key.
-	Remove []string
-	// Prefix and Flatten choose the variables, as for Flatten.
+
+	// Dir is the command's working directory; "" is the caller's.
+	Dir string
+
+	// Env is the environment to start from, usually os.Environ(): the
+	// package never reads the process environment itself, so nil gives the
+	// command only the vault's variables. Variables the vault sets replace
+	// those of Env.
+	Env []string
+
+	// Strip names variables of Env to leave out: every variable that may
+	// hold key material (MASTER_KEY, an age identity), whichever of them
+	// gave this vault its key. The command has no business with the key.
+	// Whatever Strip says, a variable of Env whose value holds the key that
+	// opened the vault, in any form ParseKey reads, is left out too.
+	Strip []string
+
+	// Prefix and Flatten choose the variables, as for [Vault.Flatten].
 	Prefix  string
 	Flatten []FlattenOption
+
+	// Stdin, Stdout and Stderr are the command's, as in exec.Cmd: nil is
+	// the null device.
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+
+	// Unmasked passes the command's output through untouched, for
+	// full-screen programs that a Redactor would disturb. By default each
+	// of Stdout and Stderr goes through its own [Redactor], which masks the
+	// values given to the command and the key that opened the vault, and
+	// is flushed when the command ends.
+	Unmasked bool
+
+	// RelaySignals makes Run behave as a wrapper such as `credvault exec`
+	// must: while the command runs, this process catches SIGTERM, SIGHUP
+	// and SIGQUIT, relays them to the command and does not die of them, so
+	// that the command can end as it chooses and its output is flushed.
+	// SIGINT is caught too, and relayed only when Stdin is not a terminal:
+	// a terminal's Ctrl-C reaches the whole foreground process group, the
+	// command included, already. A signal caught before the command has
+	// started is relayed as soon as it has. On systems without these
+	// signals (Windows) nothing is caught. Leave it unset in a program that
+	// handles signals itself, such as a server.
+	RelaySignals bool
+
+	// WaitDelay is how long Run waits, once ctx is done and the command has
+	// been sent SIGTERM (killed, on Windows), before it kills the command
+	// and stops copying its output; zero means 10 seconds. It also bounds
+	// the wait for output after the command has exited, from processes it
+	// left running that still hold its stdout or stderr.
+	WaitDelay time.Duration
 }
 
-// ExecEnv returns the environment for a child process: Base without the
-// Remove variables and without any variable the vault sets, then the vault's
-// variables, sorted. It also returns a Masker of the values and of the key
-// that opened the vault, for Redactors over the child's output.
-//
-// It refuses, before anything starts, an environment the kernel would refuse
-// at exec (one NAME=value over [MaxEnvString] is already a Flatten error;
-// here the whole of arguments and environment, over a quarter of the stack
-// limit, 2 MiB by default on Linux), naming the largest variables.
-//
-// ExecEnv is audited as OpExec, with the variable names, a fingerprint of
-// the values and the program's name; if the audit fails, it returns nothing.
-func (v *Vault) ExecEnv(spec ExecSpec) ([]string, *Masker, error) {
-	if err := v.ready(); err != nil {
-		return nil, nil, err
+// defaultWaitDelay is the WaitDelay of a Command that sets none.
+const defaultWaitDelay = 10 * time.Second
+
+// An ExitError reports how a command run by [Vault.Run] or [RunCmd] ended
+// when it did not succeed, as the status a shell would give it: the command's
+// own exit status, 128+N if signal N ended it, 127 if the program was not
+// found, 126 if it could not be run.
+type ExitError struct {
+	// Command is the program, Args[0].
+	Command string
+	// Code is the exit status a shell would report, for a wrapper to exit
+	// with.
+	Code int
+	// Signal is the signal that ended the command, or nil.
+	Signal os.Signal
+	// Caught is the last signal this process caught and relayed to the
+	// command (see Command.RelaySignals), or nil. It may be set although
+	// the command exited with status 0, after handling the signal: a
+	// wrapper that must stop after a signal checks Caught.
+	Caught os.Signal
+	// Started is false when the program could not be started (Code 126 or
+	// 127): nothing ran.
+	Started bool
+	// Err is the cause: an *exec.ExitError, exec.ErrNotFound, an error of
+	// the system, joined with ctx's error if the end of the context stopped
+	// the command (errors.Is(err, context.DeadlineExceeded) tells a timeout).
+	Err error
+
+	stopped error // the context's error, if its end stopped the command
+}
+
+// Error says how the command ended, naming the program, never its
+// arguments or environment.
+func (e *ExitError) Error() string {
+	switch {
+	case e.Code == 127 && !e.Started:
+		return fmt.Sprintf("vault: %s: command not found: check its name and $PATH", e.Command)
+	case !e.Started:
+		return fmt.Sprintf("vault: %s: cannot run it: %v", e.Command, e.Err)
+	case e.stopped != nil && e.Signal != nil:
+		return fmt.Sprintf("vault: %s was stopped because %v: ended by signal %v (status %d)", e.Command, e.stopped, e.Signal, e.Code)
+	case e.stopped != nil:
+		return fmt.Sprintf("vault: %s was stopped because %v: it exited with status %d", e.Command, e.stopped, e.Code)
+	case e.Signal != nil:
+		return fmt.Sprintf("vault: %s was ended by signal %v (status %d)", e.Command, e.Signal, e.Code)
+	case e.Code == 0 && e.Caught != nil:
+		return fmt.Sprintf("vault: %s exited after this process caught signal %v", e.Command, e.Caught)
 	}
-	vars, err := flatten(v.name, v.doc(), spec.Prefix, spec.Flatten)
+	return fmt.Sprintf("vault: %s exited with status %d", e.Command, e.Code)
+}
+
+// Unwrap returns the cause.
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// Run runs a command with the vault's secrets in its environment and its
+// output masked, and waits for it:
+//
+//   - its environment is c.Env without the c.Strip variables, without any
+//     variable that holds the vault's key, and without the variables the
+//     vault sets, then the vault's variables ([Vault.Flatten] with c.Prefix
+//     and c.Flatten), sorted;
+//   - Stdout and Stderr each go through a Redactor of their own, closed
+//     (flushed) when the command ends, unless c.Unmasked;
+//   - when ctx is done, the command is sent SIGTERM, and killed WaitDelay
+//     later if it is still running (exec.CommandContext with Cmd.Cancel and
+//     Cmd.WaitDelay);
+//   - signals are relayed if c.RelaySignals says so.
+//
+// Run refuses, before anything starts, an environment the kernel would
+// refuse at exec (one NAME=value over [MaxEnvString] is already a Flatten
+// error; here the whole of arguments and environment, over a quarter of the
+// stack limit, 2 MiB by default on Linux), naming the largest variables.
+//
+// It is audited as OpExec, with the variable names, a fingerprint of the
+// values and the program's base name, before the command starts; if the
+// audit fails, nothing runs.
+//
+// Run returns nil if the command exited with status 0, an *ExitError if it
+// could not start or did not succeed (see [ExitError] for the statuses), and
+// another error if it never came to starting (a Flatten or audit error, ctx
+// done before the start) or if its output could not be written.
+func (v *Vault) Run(ctx context.Context, c *Command) error {
+	if err := v.ready(); err != nil {
+		return err
+	}
+	if c == nil || len(c.Args) == 0 || c.Args[0] == "" {
+		return fmt.Errorf("vault: %s: Run needs a command: set Command.Args", v.name)
+	}
+	env, masker, err := v.commandEnv(ctx, c)
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, c.Args[0], c.Args[1:]...)
+	cmd.Env, cmd.Dir, cmd.Stdin = env, c.Dir, c.Stdin
+	var stopped error
+	cmd.Cancel = func() error {
+		err := terminate(cmd.Process)
+		if err == nil {
+			stopped = ctx.Err()
+		}
+		return err
+	}
+	cmd.WaitDelay = c.WaitDelay
+	if cmd.WaitDelay <= 0 {
+		cmd.WaitDelay = defaultWaitDelay
+	}
+	cmd.Stdout, cmd.Stderr = c.Stdout, c.Stderr
+	var redactors []*Redactor
+	if !c.Unmasked {
+		if c.Stdout != nil {
+			r := masker.Redactor(c.Stdout)
+			redactors, cmd.Stdout = append(redactors, r), r
+		}
+		if c.Stderr != nil {
+			r := masker.Redactor(c.Stderr)
+			redactors, cmd.Stderr = append(redactors, r), r
+		}
+	}
+	err = runCmd(cmd, c.RelaySignals, func() error { return stopped })
+	for _, r := range redactors {
+		if cerr := r.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("vault: %s: writing its output: %w", c.Args[0], cerr)
+		}
+	}
+	return err
+}
+
+// RunCmd runs cmd, made by the caller with exec.Command or
+// exec.CommandContext, the way [Vault.Run] runs its command, for a child
+// that gets no secrets, such as an editor: it catches and relays signals
+// as Command.RelaySignals describes (SIGINT only when cmd.Stdin is not a
+// terminal) and reports an unsuccessful end as an *ExitError. It returns
+// an *ExitError, with Caught set, also when the command exited with status 0
+// after a relayed signal, so that the caller can stop as it was asked to.
+//
+// If cmd was made by exec.CommandContext, its Cancel and WaitDelay are the
+// caller's to set; the default Cancel kills it.
+func RunCmd(cmd *exec.Cmd) error {
+	return runCmd(cmd, true, func() error { return nil })
+}
+
+// runCmd runs cmd, relaying signals if relay is set. stopped returns the
+// context's error once Cancel has stopped cmd, or nil; it is read after
+// Wait, when Cancel can no longer run.
+func runCmd(cmd *exec.Cmd, relay bool, stopped func() error) error {
+	name := cmd.Path
+	if len(cmd.Args) > 0 {
+		name = cmd.Args[0]
+	}
+	var r *relayer
+	if relay {
+		r = startRelay(!isTerminal(cmd.Stdin))
+		defer r.stop()
+	}
+	if err := cmd.Start(); err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("vault: %s: not started: %w", name, err)
+		}
+		code := 126
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
+			code = 127
+		}
+		return &ExitError{Command: name, Code: code, Err: unwrapStart(err)}
+	}
+	r.setChild(cmd.Process)
+	err := cmd.Wait()
+	r.setChild(nil)
+	caught := r.caught()
+	state := cmd.ProcessState
+	if state != nil && state.Success() && caught == nil && (err == nil || errors.Is(err, exec.ErrWaitDelay)) {
+		// Output cut off WaitDelay after a successful exit came from
+		// processes the command left running: the command succeeded.
+		return nil
+	}
+	if state == nil {
+		return fmt.Errorf("vault: %s: %w", name, err)
+	}
+	e := &ExitError{Command: name, Code: state.ExitCode(), Caught: caught, Started: true, Err: err, stopped: stopped()}
+	if sig := exitSignal(state); sig != nil {
+		e.Signal, e.Code = sig, signalStatus(sig)
+	}
+	if e.stopped != nil && !errors.Is(err, e.stopped) {
+		e.Err = errors.Join(err, e.stopped)
+	}
+	if e.Code == 0 && caught == nil {
+		// Exited 0 after the context ended it: err is the context's.
+		return fmt.Errorf("vault: %s: %w", name, err)
+	}
+	return e
+}
+
+// isTerminal reports whether r is a terminal, as golang.org/x/term says:
+// a character device such as /dev/null is not one.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// unwrapStart returns the cause of a failed start without the path, which
+// Error names already.
+func unwrapStart(err error) error {
+	var ee *exec.Error
+	if errors.As(err, &ee) {
+		return ee.Err
+	}
+	return unwrapPath(err)
+}
+
+// A relayer catches terminating signals while a child runs, relays them to
+// it, and remembers the last one. A nil *relayer does nothing.
+type relayer struct {
+	interrupt bool // relay SIGINT too
+	signals   chan os.Signal
+	done      chan struct{}
+
+	mu       sync.Mutex
+	child    *os.Process
+	received os.Signal
+}
+
+func startRelay(interrupt bool) *relayer {
+	sigs := relayedSignals()
+	if len(sigs) == 0 {
+		return nil
+	}
+	r := &relayer{interrupt: interrupt, signals: make(chan os.Signal, 4), done: make(chan struct{})}
+	signal.Notify(r.signals, sigs...)
+	go func() {
+		for {
+			select {
+			case <-r.done:
+				return
+			case sig := <-r.signals:
+				if sig == os.Interrupt && !r.interrupt {
+					continue
+				}
+				r.mu.Lock()
+				r.received = sig
+				if r.child != nil {
+					r.child.Signal(sig)
+				}
+				r.mu.Unlock()
+			}
+		}
+	}()
+	return r
+}
+
+// setChild makes p the process to relay signals to, or none if nil; a
+// signal caught before p started is relayed at once.
+func (r *relayer) setChild(p *os.Process) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.child = p
+	if p != nil && r.received != nil {
+		p.Signal(r.received)
+	}
+}
+
+// caught returns the last signal caught, or nil.
+func (r *relayer) caught() os.Signal {
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.received
+}
+
+func (r *relayer) stop() {
+	if r == nil {
+		return
+	}
+	signal.Stop(r.signals)
+	close(r.done)
+}
+
+// commandEnv returns the environment for c's command and a Masker of the
+// values and of the key that opened the vault, after checking its size and
+// auditing it as OpExec.
+func (v *Vault) commandEnv(ctx context.Context, c *Command) ([]string, *Masker, error) {
+	vars, err := flatten(v.name, v.doc(), c.Prefix, c.Flatten)
 	var env []string
 	if err == nil {
-		env = childEnv(spec.Base, spec.Remove, vars)
-		err = checkExecSize(v.name, spec.Args, env, vars)
+		env = childEnv(c.Env, c.Strip, v.key, vars)
+		err = checkExecSize(v.name, c.Args, env, vars)
 	}
 	event := v.event(OpExec, err)
-	if len(spec.Args) > 0 {
-		event.Command = filepath.Base(spec.Args[0])
-	}
+	event.Command = filepath.Base(c.Args[0])
 	if err == nil {
 		event.Names = sortedNames(vars)
 		if v.fingerprint != nil {
 			event.ValueFingerprint = v.fingerprint(namesAndValues(vars, event.Names)...)
 		}
 	}
-	if err := withAudit(err, v.opts.audit(context.Background(), event)); err != nil {
+	if err := withAudit(err, v.opts.audit(ctx, event)); err != nil {
 		return nil, nil, err
 	}
 	values := make([]string, 0, len(vars)+1)
@@ -67,16 +389,36 @@ func (v *Vault) ExecEnv(spec ExecSpec) ([]string, *Masker, error) {
 	return env, NewMasker(append(values, v.key.Encode())...), nil
 }
 
-func childEnv(base, remove []string, vars map[string]string) []string {
+// childEnv returns base without the strip variables, the variables vars
+// sets and any variable holding key, then vars, sorted.
+func childEnv(base, strip []string, key *Key, vars map[string]string) []string {
+	forms := keyForms(key)
 	env := make([]string, 0, len(base)+len(vars))
 	for _, kv := range base {
-		name, _, _ := strings.Cut(kv, "=")
-		if _, set := vars[name]; set || slices.Contains(remove, name) {
+		name, value, _ := strings.Cut(kv, "=")
+		if _, set := vars[name]; set || slices.Contains(strip, name) || holdsAny(value, forms) {
 			continue
 		}
 		env = append(env, kv)
 	}
 	return append(env, environ(vars, sortedNames(vars))...)
+}
+
+// keyForms returns the forms of key that ParseKey reads: URL-safe and
+// standard base64, and hex in either case.
+func keyForms(key *Key) []string {
+	raw := key.fernetKey()[:]
+	h := hex.EncodeToString(raw)
+	return []string{key.Encode(), base64.StdEncoding.EncodeToString(raw), h, strings.ToUpper(h)}
+}
+
+func holdsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkExecSize refuses an argument list and environment larger than the

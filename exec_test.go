@@ -1,55 +1,13 @@
 package vault
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
-func TestExecEnv(t *testing.T) {
-	key := GenerateKey()
-	rec := &recorder{}
-	v, err := Open(sealSeed(t, key), []*Key{key}, WithAuditor(rec))
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, m, err := v.ExecEnv(ExecSpec{
-		Args:    []string{"/usr/local/bin/deploy", "--token", "not-audited"},
-		Base:    []string{"HOME=/home/ci", "MASTER_KEY=" + key.Encode(), "APP_PORT=stale", "PATH=/bin"},
-		Remove:  []string{"MASTER_KEY"},
-		Prefix:  "APP_",
-		Flatten: []FlattenOption{FromPath("database")},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"HOME=/home/ci", "PATH=/bin", "APP_HOST=db.example.com", "APP_PASSWORD=s3cret!P@ss", "APP_PORT=5432", "APP_USERNAME=app_user"}
-	if diff := cmp.Diff(want, env); diff != "" {
-		t.Errorf("env (-want +got):\n%s", diff)
-	}
-	e := rec.events[len(rec.events)-1]
-	if e.Op != OpExec || e.Command != "deploy" || len(e.Names) != 4 || e.ValueFingerprint == "" {
-		t.Errorf("exec event = %+v", e)
-	}
-	// The masker covers the values and the key.
-	var out strings.Builder
-	r := m.Redactor(&out)
-	fmt.Fprintf(r, "%s %s", "s3cret!P@ss", key.Encode())
-	r.Close()
-	if out.String() != "*** ***" {
-		t.Errorf("masked output %q", out.String())
-	}
-
-	rec.fail = errors.New("audit down")
-	if env, m, err := v.ExecEnv(ExecSpec{Args: []string{"x"}}); env != nil || m != nil || !errors.Is(err, ErrAudit) {
-		t.Errorf("ExecEnv with a failing auditor = %d variables, %v", len(env), err)
-	}
-}
-
-func TestExecEnvTooLarge(t *testing.T) {
+func TestRunTooLarge(t *testing.T) {
 	key := GenerateKey()
 	secrets := map[string]any{}
 	// Variables of 100 KiB, each under the per-variable limit, up to more
@@ -62,9 +20,9 @@ func TestExecEnvTooLarge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = v.ExecEnv(ExecSpec{Args: []string{"deploy"}})
+	err = v.Run(context.Background(), &Command{Args: []string{"deploy"}})
 	if err == nil {
-		t.Fatalf("ExecEnv accepted more than %d bytes of environment", execArgLimit())
+		t.Fatalf("Run accepted more than %d bytes of environment", execArgLimit())
 	}
 	for _, says := range []string{"more than the", "bytes the system passes to a program", "the largest are BLOB00 (102408 bytes), BLOB01 (102407 bytes), BLOB02", "-path"} {
 		if !strings.Contains(err.Error(), says) {

@@ -67,10 +67,17 @@
 // overwrites, two paths that give one name. [Vault.Export] writes them with
 // an [Exporter]: [ExportShell], [ExportDotenv], [ExportJSON], [GitHubExporter]
 // (masks first, then $GITHUB_ENV entries with random delimiters),
-// [ExportGitLab] and [ExportAzure]. [Vault.ExecEnv] builds a child process's
-// environment, checked against the kernel's limits, and a [Masker] whose
-// [Redactor] masks the secrets, and their encoded forms, in what the child
-// prints.
+// [ExportGitLab] and [ExportAzure].
+//
+// # Running a command with the secrets
+//
+// [Vault.Run] runs a [Command] with the secrets in its environment only:
+// the key variables left out, the environment checked against the kernel's
+// limits, each output stream through its own [Redactor] (which masks the
+// secrets, their encoded forms and the key), signals relayed, SIGTERM then
+// a kill when the context is done, and an [ExitError] with the status a
+// shell would give (128+N after signal N, 127 not found, 126 not runnable).
+// [RunCmd] does the same for a child without secrets, such as an editor.
 //
 // # Writing safely
 //
@@ -100,6 +107,17 @@
 // use. A vault's Fernet timestamp is visible without the key, so anyone who
 // can read the file can tell when it was sealed. A vault's size, about that
 // of its plaintext, is visible too.
+//
+// A key in an environment variable is visible beyond the process that reads
+// it. A process's initial environment stays readable in /proc/<pid>/environ
+// by every process of the same user, so a command started by [Vault.Run],
+// whose own environment lacks the key, could still read it from its
+// parent's. [HardenProcess] closes that on Linux for the calling process (it
+// becomes non-dumpable: its /proc files are root's, ptrace by the same user is
+// refused), but not for root, nor for the processes that handed the key
+// down: the shell or CI step with MASTER_KEY in its environment stays
+// readable to the command. A key read from a file, or from a command's
+// output, is in no environment at all.
 //
 // The limits: a vault file of at most [MaxVaultSize], JSON nested at most
 // 10,000 levels, one environment variable of at most [MaxEnvString], and a

@@ -466,7 +466,7 @@ func TestZeroVault(t *testing.T) {
 			"Environ":    func() error { _, err := v.Environ(""); return err },
 			"Export":     func() error { return v.Export(io.Discard, ExportJSON, "") },
 			"RevealJSON": func() error { _, err := v.RevealJSON(); return err },
-			"ExecEnv":    func() error { _, _, err := v.ExecEnv(ExecSpec{Args: []string{"true"}}); return err },
+			"Run":        func() error { return v.Run(context.Background(), &Command{Args: []string{"true"}}) },
 		}
 		for name, call := range calls {
 			t.Run(tt.name+"/"+name, func(t *testing.T) {

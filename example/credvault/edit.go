@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/credvault/vault"
@@ -60,17 +61,6 @@ func runEdit(c *cli, vf *vaultFlags) error {
 		return err
 	}
 	defer removeDir()
-	// A terminating signal is relayed to the editor and ends the command
-	// once the editor has exited, the directory removed by the defer above.
-	// SIGINT is the editor's own.
-	signals := forwardSignals(false)
-	defer signals.stop()
-	interrupted := func() error {
-		if sig := signals.signal(); sig != nil {
-			return exitStatus{code: signalStatus(sig), msg: fmt.Sprintf("%v: the vault is unchanged and the decrypted copy is removed", sig)}
-		}
-		return nil
-	}
 
 	file := filepath.Join(dir, strings.TrimSuffix(filepath.Base(vf.vault), filepath.Ext(vf.vault))+".json")
 	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -90,17 +80,20 @@ func runEdit(c *cli, vf *vaultFlags) error {
 		interactive = true
 	}
 	for {
+		// A terminating signal is relayed to the editor and ends the
+		// command once the editor has exited, the directory removed by the
+		// defer above.
 		cmd := editorCommand(c, vf, file)
-		if err := cmd.Start(); err != nil {
-			return fmt.Errorf("cannot start the editor %s (%v): set $EDITOR; the vault is unchanged", cmd.Args[0], err)
-		}
-		signals.setChild(cmd.Process)
-		err := cmd.Wait()
-		signals.setChild(nil)
-		if err := interrupted(); err != nil {
-			return err
-		}
-		if err != nil {
+		err := vault.RunCmd(cmd)
+		var exit *vault.ExitError
+		switch {
+		case errors.As(err, &exit) && !exit.Started:
+			return fmt.Errorf("cannot start the editor %s (%v): set $EDITOR; the vault is unchanged", cmd.Args[0], exit.Err)
+		case errors.As(err, &exit) && exit.Caught != nil:
+			return exitStatus{code: max(exit.Code, 1), msg: fmt.Sprintf("%v: the vault is unchanged and the decrypted copy is removed", exit.Caught)}
+		case errors.As(err, &exit):
+			return fmt.Errorf("the editor %s failed (exit status %d): the vault is unchanged", cmd.Args[0], exit.Code)
+		case err != nil:
 			return fmt.Errorf("the editor %s failed (%v): the vault is unchanged", cmd.Args[0], err)
 		}
 		edited, err := os.ReadFile(file)
@@ -141,7 +134,7 @@ func runEdit(c *cli, vf *vaultFlags) error {
 
 // editorCommand builds the editor's command from $VISUAL or $EDITOR (which
 // may hold arguments, "code --wait"), default vi. The editor gets the
-// terminal and an environment without the key variable.
+// terminal and an environment without the key variables.
 func editorCommand(c *cli, vf *vaultFlags, file string) *exec.Cmd {
 	spec := c.getenv("VISUAL")
 	if spec == "" {
@@ -157,7 +150,7 @@ func editorCommand(c *cli, vf *vaultFlags, file string) *exec.Cmd {
 	}
 	cmd := exec.Command(words[0], append(args, file)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.stdin, c.stdout, c.stderr
-	cmd.Env = withoutVar(os.Environ(), vf.keyEnv)
+	cmd.Env = withoutVars(os.Environ(), vf.keyVariables())
 	return cmd
 }
 
@@ -190,11 +183,12 @@ func isVim(name string) bool {
 	return false
 }
 
-// withoutVar returns env without the variable name.
-func withoutVar(env []string, name string) []string {
+// withoutVars returns env without the variables names.
+func withoutVars(env []string, names []string) []string {
 	out := make([]string, 0, len(env))
 	for _, kv := range env {
-		if !strings.HasPrefix(kv, name+"=") {
+		name, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(names, name) {
 			out = append(out, kv)
 		}
 	}

@@ -19,16 +19,29 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/credvault/vault"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], &cli{
+	os.Exit(realMain())
+}
+
+// realMain is main but for the exit, so that the tests can run it as the
+// credvault command.
+func realMain() int {
+	// The key may be in this process's environment: keep other processes
+	// of this user, such as the child of exec, out of /proc/<pid>/environ.
+	if err := vault.HardenProcess(); err != nil {
+		fmt.Fprintf(os.Stderr, "credvault: warning: %v\n", err)
+	}
+	return run(os.Args[1:], &cli{
 		stdin:   os.Stdin,
 		stdout:  os.Stdout,
 		stderr:  os.Stderr,
 		getenv:  os.Getenv,
 		environ: os.Environ,
-	}))
+	})
 }
 
 // A cli is what a command may touch of the outside world. Tests and the demo
@@ -52,6 +65,9 @@ type command struct {
 	summary string
 	example string
 	hidden  bool // left out of help, completion and the manual
+	// runs says that the arguments are a command to run: flags end at its
+	// name, as with env, sudo and nice, so that its own flags are its.
+	runs bool
 	// setup declares the command's flags on fs and returns the function that
 	// runs it with the positional arguments.
 	setup func(fs *flag.FlagSet, c *cli) func(args []string) error
@@ -184,7 +200,14 @@ func (cmd *command) flags(c *cli) (*flag.FlagSet, func([]string) error) {
 
 func runCommand(cmd *command, args []string, c *cli) int {
 	fs, do := cmd.flags(c)
-	positional, err := parseFlags(fs, args)
+	var positional []string
+	var err error
+	if cmd.runs {
+		err = fs.Parse(args)
+		positional = fs.Args()
+	} else {
+		positional, err = parseFlags(fs, args)
+	}
 	if errors.Is(err, flag.ErrHelp) {
 		commandUsage(c.stdout, cmd, fs)
 		return 0

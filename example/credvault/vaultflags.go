@@ -124,6 +124,22 @@ func (f *vaultFlags) keyring() ([]*vault.Key, error) {
 	return keys, nil
 }
 
+// keyVariables names the environment variables that may hold key
+// material, for exec to leave out of its child's environment whichever of
+// them gave the key: -key-env's, MASTER_KEY and every MASTER_KEY_<ENV>, and
+// the inline age identities. (The library also leaves out any variable that
+// holds the key that opened the vault.)
+func (f *vaultFlags) keyVariables() []string {
+	names := []string{f.keyEnv, "MASTER_KEY", "CREDVAULT_AGE_KEY"}
+	for _, kv := range f.c.environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "MASTER_KEY_") {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
 // keySource says where the keyring came from, for messages: "$MASTER_KEY"
 // or "key file master.key".
 func (f *vaultFlags) keySource() string {

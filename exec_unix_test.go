@@ -1,0 +1,333 @@
+//go:build unix
+
+package vault
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestHelperProcess is not a test: it is the child that the tests of Run
+// start, this test binary run again with VAULT_TEST_HELPER set. Its first
+// argument says what to do.
+func TestHelperProcess(t *testing.T) {
+	if os.Getenv("VAULT_TEST_HELPER") != "1" {
+		return
+	}
+	args := os.Args
+	for len(args) > 0 && args[0] != "--" {
+		args = args[1:]
+	}
+	os.Exit(helperMain(args[1:]))
+}
+
+func helperMain(args []string) int {
+	switch args[0] {
+	case "env": // print the environment, sorted
+		env := os.Environ()
+		slices.Sort(env)
+		for _, kv := range env {
+			fmt.Println(kv)
+		}
+	case "print": // print the arguments, to stdout and stderr, without a newline
+		fmt.Print(strings.Join(args[1:], " "))
+		fmt.Fprint(os.Stderr, strings.Join(args[1:], " "))
+	case "exit":
+		n, _ := strconv.Atoi(args[1])
+		return n
+	case "touch": // create a file
+		os.WriteFile(args[1], nil, 0o600)
+	case "wait": // wait for a signal, or for up to 10 s; "ignore" ignores SIGTERM
+		sigs := make(chan os.Signal, 1)
+		if len(args) > 1 && args[1] == "ignore" {
+			signal.Ignore(syscall.SIGTERM)
+		} else {
+			signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP)
+		}
+		fmt.Println("ready")
+		select {
+		case sig := <-sigs:
+			fmt.Println("got", sig)
+			return 3
+		case <-time.After(10 * time.Second):
+			return 4
+		}
+	}
+	return 0
+}
+
+// helperCommand is a Command that runs the helper with args.
+func helperCommand(t *testing.T, args ...string) *Command {
+	t.Helper()
+	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" || runtime.GOOS == "js" || runtime.GOOS == "wasip1" {
+		t.Skip("the helper relies on Unix signals and processes")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Skip(err)
+	}
+	return &Command{
+		Args: append([]string{exe, "-test.run=^TestHelperProcess$", "--"}, args...),
+		Env:  []string{"VAULT_TEST_HELPER=1"},
+	}
+}
+
+// TestRunEnvironment: the child has Env without the Strip variables and any
+// variable holding the key (in any form), and the vault's variables; the
+// run is audited with the program's base name.
+func TestRunEnvironment(t *testing.T) {
+	key := GenerateKey()
+	rec := &recorder{}
+	v, err := Open(sealSeed(t, key), []*Key{key}, WithAuditor(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := helperCommand(t, "env")
+	c.Env = append(c.Env, "HOME=/home/ci", "MASTER_KEY="+key.Encode(), "CREDVAULT_AGE_KEY=AGE-SECRET-KEY-1FAKE",
+		"OLD_KEY="+GenerateKey().Encode()+","+base64.StdEncoding.EncodeToString(key.fernetKey()[:]), "APP_PORT=stale")
+	c.Strip = []string{"CREDVAULT_AGE_KEY"}
+	c.Prefix, c.Flatten = "APP_", []FlattenOption{FromPath("database")}
+	var out bytes.Buffer
+	c.Stdout, c.Unmasked = &out, true
+	if err := v.Run(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	want := "APP_HOST=db.example.com\nAPP_PASSWORD=s3cret!P@ss\nAPP_PORT=5432\nAPP_USERNAME=app_user\nHOME=/home/ci\nVAULT_TEST_HELPER=1\n"
+	if diff := cmp.Diff(want, out.String()); diff != "" {
+		t.Errorf("environment (-want +got):\n%s", diff)
+	}
+	e := rec.events[len(rec.events)-1]
+	if e.Op != OpExec || e.Command != filepath.Base(c.Args[0]) || len(e.Names) != 4 || e.ValueFingerprint == "" || slices.Contains(e.Names, "-test.run=^TestHelperProcess$") {
+		t.Errorf("exec event = %+v", e)
+	}
+}
+
+// TestRunMasksAndFlushes: each stream goes through its own Redactor, which
+// masks the values and the key, and whose held bytes are flushed when the
+// command ends (a prefix of a secret printed last, without a newline).
+func TestRunMasksAndFlushes(t *testing.T) {
+	key := GenerateKey()
+	v, err := Open(sealSeed(t, key), []*Key{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ printed, want string }{
+		{"pw=s3cret!P@ss", "pw=***"},
+		{"key " + key.Encode(), "key ***"},
+		{"held s3cret", "held s3cret"},
+	} {
+		t.Run(tt.printed[:4], func(t *testing.T) {
+			c := helperCommand(t, "print", tt.printed)
+			var stdout, stderr bytes.Buffer
+			c.Stdout, c.Stderr = &stdout, &stderr
+			if err := v.Run(context.Background(), c); err != nil {
+				t.Fatal(err)
+			}
+			if stdout.String() != tt.want || stderr.String() != tt.want {
+				t.Errorf("stdout %q, stderr %q, want %q", stdout.String(), stderr.String(), tt.want)
+			}
+		})
+	}
+}
+
+// TestRunExitStatus: how a command ends is an *ExitError with the status a
+// shell would give: its own, 128+N after signal N, 127 when the program is
+// not found, 126 when it cannot be run.
+func TestRunExitStatus(t *testing.T) {
+	key := GenerateKey()
+	v, err := Open(sealSeed(t, key), []*Key{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notExecutable := filepath.Join(t.TempDir(), "deploy.sh")
+	os.WriteFile(notExecutable, []byte("#!/bin/sh\n"), 0o600)
+	helper := helperCommand(t).Args
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		started bool
+		signal  os.Signal
+		says    string
+	}{
+		{"success", append(helper, "exit", "0"), 0, true, nil, ""},
+		{"its own status", append(helper, "exit", "7"), 7, true, nil, "exited with status 7"},
+		{"not found", []string{"no-such-command-xyz"}, 127, false, nil, "no-such-command-xyz: command not found"},
+		{"not found by path", []string{filepath.Join(t.TempDir(), "nope")}, 127, false, nil, "command not found"},
+		{"not executable", []string{notExecutable}, 126, false, nil, "cannot run it: permission denied"},
+		{"a signal", []string{"/bin/sh", "-c", "kill -TERM $$"}, 143, true, syscall.SIGTERM, "ended by signal terminated (status 143)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Command{Args: tt.args, Env: []string{"VAULT_TEST_HELPER=1"}}
+			err := v.Run(context.Background(), c)
+			if tt.code == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var exit *ExitError
+			if !errors.As(err, &exit) {
+				t.Fatalf("error %v, want an *ExitError", err)
+			}
+			if exit.Code != tt.code || exit.Started != tt.started || exit.Signal != tt.signal || !strings.Contains(err.Error(), tt.says) {
+				t.Errorf("ExitError %+v (%q), want code %d, started %v, signal %v, saying %q", exit, err, tt.code, tt.started, tt.signal, tt.says)
+			}
+		})
+	}
+}
+
+// TestRunContext: when ctx is done, the command gets SIGTERM, and is killed
+// WaitDelay later if it ignores it; the error says the context ended it.
+func TestRunContext(t *testing.T) {
+	key := GenerateKey()
+	v, err := Open(sealSeed(t, key), []*Key{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		mode   string
+		code   int
+		signal os.Signal
+	}{
+		{"", 3, nil},                     // the helper handles SIGTERM: exit 3
+		{"ignore", 137, syscall.SIGKILL}, // it ignores SIGTERM: killed after WaitDelay
+	} {
+		t.Run("mode="+tt.mode, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			c := helperCommand(t, "wait", tt.mode)
+			c.WaitDelay = 100 * time.Millisecond
+			c.Stdout = writerFunc(func(p []byte) (int, error) {
+				if bytes.Contains(p, []byte("ready")) {
+					cancel()
+				}
+				return len(p), nil
+			})
+			err := v.Run(ctx, c)
+			var exit *ExitError
+			if !errors.As(err, &exit) || exit.Code != tt.code || exit.Signal != tt.signal || !errors.Is(err, context.Canceled) {
+				t.Errorf("error %v (%+v), want status %d and context.Canceled", err, exit, tt.code)
+			}
+		})
+	}
+	t.Run("done before the start", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		file := filepath.Join(t.TempDir(), "ran")
+		err := v.Run(ctx, helperCommand(t, "touch", file))
+		var exit *ExitError
+		if !errors.Is(err, context.Canceled) || errors.As(err, &exit) {
+			t.Errorf("error %v, want context.Canceled and no ExitError", err)
+		}
+		if _, err := os.Stat(file); err == nil {
+			t.Error("the command ran")
+		}
+	})
+}
+
+// TestRunRelaysSignals: with RelaySignals, a SIGTERM sent to this process
+// while the command runs reaches the command, and this process survives it.
+func TestRunRelaysSignals(t *testing.T) {
+	key := GenerateKey()
+	v, err := Open(sealSeed(t, key), []*Key{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := helperCommand(t, "wait")
+	c.RelaySignals = true
+	var out bytes.Buffer
+	c.Stdout = writerFunc(func(p []byte) (int, error) {
+		if bytes.Contains(p, []byte("ready")) {
+			syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		}
+		return out.Write(p)
+	})
+	err = v.Run(context.Background(), c)
+	var exit *ExitError
+	if !errors.As(err, &exit) || exit.Code != 3 || exit.Caught != syscall.SIGTERM || exit.Signal != nil {
+		t.Errorf("error %v (%+v), want the helper's status 3 and SIGTERM caught", err, exit)
+	}
+	if !strings.Contains(out.String(), "got terminated") {
+		t.Errorf("the helper did not get the signal: %q", out.String())
+	}
+}
+
+// TestRunRefuses: nothing runs when the command is missing, the audit
+// fails or the vault was not opened.
+func TestRunRefuses(t *testing.T) {
+	key := GenerateKey()
+	rec := &recorder{fail: errors.New("audit down")}
+	v, err := Open(sealSeed(t, key), []*Key{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failing, err := Open(sealSeed(t, key), []*Key{key}, WithAuditor(AuditorFunc(func(ctx context.Context, e Event) error {
+		if e.Op == OpExec {
+			return rec.fail
+		}
+		return nil
+	})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "ran")
+	for name, run := range map[string]func() error{
+		"no command":  func() error { return v.Run(context.Background(), &Command{}) },
+		"nil command": func() error { return v.Run(context.Background(), nil) },
+		"audit fails": func() error { return failing.Run(context.Background(), helperCommand(t, "touch", file)) },
+		"not opened":  func() error { return (&Vault{}).Run(context.Background(), helperCommand(t, "touch", file)) },
+		"reserved name": func() error {
+			reserved, err := Open(sealPath(t, map[string]any{"path": "/tmp/evil"}, key), []*Key{key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return reserved.Run(context.Background(), helperCommand(t, "touch", file))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := run(); err == nil {
+				t.Error("no error")
+			}
+			if _, err := os.Stat(file); err == nil {
+				t.Fatal("the command ran")
+			}
+		})
+	}
+}
+
+// TestRunCmd: RunCmd reports a command's end as Run does, for a child
+// without secrets.
+func TestRunCmd(t *testing.T) {
+	exe := helperCommand(t).Args
+	cmd := exec.Command(exe[0], append(exe[1:], "exit", "5")...)
+	cmd.Env = []string{"VAULT_TEST_HELPER=1"}
+	var exit *ExitError
+	if err := RunCmd(cmd); !errors.As(err, &exit) || exit.Code != 5 || !exit.Started {
+		t.Errorf("error %v, want status 5", err)
+	}
+	if err := RunCmd(exec.Command("no-such-command-xyz")); !errors.As(err, &exit) || exit.Code != 127 {
+		t.Errorf("error %v, want status 127", err)
+	}
+}
+
+type writerFunc func(p []byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
