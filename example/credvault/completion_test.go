@@ -35,9 +35,10 @@ func completionVault(t *testing.T) (dir string, env []string) {
 	return dir, env
 }
 
-// requireShell returns the path of a shell the test runs, or skips the test
-// without it; with CI set it fails instead: .ci/run installs the shells.
-func requireShell(t *testing.T, name string) string {
+// requireTool returns the path of a program the test runs (a shell, groff),
+// or skips the test without it; with CI set it fails instead: .ci/run
+// installs them.
+func requireTool(t *testing.T, name string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err != nil {
@@ -86,7 +87,7 @@ var completionCases = []struct {
 }
 
 func TestCompletionBash(t *testing.T) {
-	bash := requireShell(t, "bash")
+	bash := requireTool(t, "bash")
 	dir, env := completionVault(t)
 	script := `set -u
 source <(credvault completion bash)
@@ -130,7 +131,7 @@ try() {
 }
 
 func TestCompletionZsh(t *testing.T) {
-	zsh := requireShell(t, "zsh")
+	zsh := requireTool(t, "zsh")
 	dir, env := completionVault(t)
 	fpath := filepath.Join(dir, "zfunc")
 	if err := os.Mkdir(fpath, 0o700); err != nil {
@@ -185,7 +186,7 @@ zpty -d z
 }
 
 func TestCompletionFish(t *testing.T) {
-	fish := requireShell(t, "fish")
+	fish := requireTool(t, "fish")
 	dir, env := completionVault(t)
 	script := "credvault completion fish | source\n"
 	for _, tt := range completionCases {

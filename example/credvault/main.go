@@ -89,6 +89,7 @@ func commands() []*command {
 		textconvCommand(),
 		demoCommand(),
 		completionCommand(),
+		manCommand(),
 		versionCommand(),
 		helpCommand(),
 	}
@@ -293,14 +294,19 @@ func report(w io.Writer, cmd *command, fs *flag.FlagSet, err error) int {
 	return 1
 }
 
+// usageIntro and usageNotes frame the list of commands in the general
+// help; the manual says the same.
+const (
+	usageIntro = "credvault keeps a pipeline's credentials in one Fernet-encrypted file."
+	usageNotes = `The key is read from $MASTER_KEY (or -key-env NAME, or -key-file FILE), never
+from the command line. A keyring "new,old" opens vaults sealed with either key
+and seals with the first.
+
+Exit status: 0 success, 2 usage error, 1 any other failure.`
+)
+
 func printUsage(w io.Writer) {
-	fmt.Fprint(w, `credvault keeps a pipeline's credentials in one Fernet-encrypted file.
-
-Usage:
-  credvault COMMAND [flags] [args]
-
-Commands:
-`)
+	fmt.Fprintf(w, "%s\n\nUsage:\n  credvault COMMAND [flags] [args]\n\nCommands:\n", usageIntro)
 	width := 0
 	for _, cmd := range commands() {
 		if !cmd.hidden {
@@ -312,25 +318,55 @@ Commands:
 			fmt.Fprintf(w, "  %-*s  %s\n", width, cmd.name, cmd.summary)
 		}
 	}
-	fmt.Fprint(w, `
-The key is read from $MASTER_KEY (or -key-env NAME, or -key-file FILE), never
-from the command line. A keyring "new,old" opens vaults sealed with either key
-and seals with the first.
-
-Exit status: 0 success, 2 usage error, 1 any other failure.
-Run "credvault help COMMAND" (or "credvault COMMAND -h") for a command's
+	fmt.Fprintf(w, "\n%s\n", usageNotes)
+	fmt.Fprint(w, `Run "credvault help COMMAND" (or "credvault COMMAND -h") for a command's
 flags and an example.
 `)
 }
 
 func commandUsage(w io.Writer, cmd *command, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "Usage: credvault %s [flags] %s\n\n%s.\n", cmd.name, cmd.args, cmd.summary)
-	var flags strings.Builder
-	fs.SetOutput(&flags)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
-	if flags.Len() > 0 {
-		fmt.Fprintf(w, "\nFlags:\n%s", flags.String())
+	fmt.Fprintf(w, "Usage: %s\n\n%s.\n", synopsis(cmd), cmd.summary)
+	if flags := flagHelp(fs); len(flags) > 0 {
+		fmt.Fprintf(w, "\nFlags:\n")
+		for _, f := range flags {
+			fmt.Fprintf(w, "  %s\n    \t%s\n", f.synopsis, strings.ReplaceAll(f.text, "\n", "\n    \t"))
+		}
 	}
 	fmt.Fprintf(w, "\nExample:\n%s\n", cmd.example)
+}
+
+// synopsis is a command's usage line: "credvault get [flags] PATH".
+func synopsis(cmd *command) string {
+	return strings.TrimSpace("credvault " + cmd.name + " [flags] " + cmd.args)
+}
+
+// A flagEntry is one flag as help shows it: "-vault file", and its text
+// with the default.
+type flagEntry struct {
+	name, synopsis, text string
+}
+
+// flagHelp returns fs's flags as the flag package prints them, so that help
+// and the manual say the same as PrintDefaults would.
+func flagHelp(fs *flag.FlagSet) []flagEntry {
+	var b strings.Builder
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	var entries []flagEntry
+	for _, line := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+		if text, ok := strings.CutPrefix(line, "    \t"); ok && len(entries) > 0 {
+			e := &entries[len(entries)-1]
+			e.text = strings.TrimPrefix(e.text+"\n"+text, "\n")
+			continue
+		}
+		// "  -name arg", or "  -x\tusage" for a one-letter flag without one.
+		head, text, _ := strings.Cut(strings.TrimPrefix(line, "  "), "\t")
+		name, _, _ := strings.Cut(strings.TrimPrefix(head, "-"), " ")
+		entries = append(entries, flagEntry{name: name, synopsis: head, text: text})
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	return entries
 }
