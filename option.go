@@ -14,8 +14,11 @@ import "time"
 //   - an [OpenOption] is an Option or [WithMaxAge], which checks a vault
 //     being opened: Open, OpenFS;
 //   - a [WriteOption] is an Option or [WithLockTimeout], which bounds the
-//     wait for another writer: Seal, Rotate;
-//   - an [UpdateOption] is any of them: Update opens and writes.
+//     wait for another writer of a vault file: Rotate, and Seal and Update;
+//   - a [SealOption] is a WriteOption, [WithNoClobber] or [WithReplaceAny],
+//     which choose what Seal may replace: Seal;
+//   - an [UpdateOption] is an OpenOption or a WriteOption: Update opens and
+//     writes.
 //
 // When the same option is given twice, the last one wins.
 type Option interface {
@@ -30,16 +33,30 @@ type OpenOption interface {
 	openOption()
 }
 
-// A WriteOption changes how a vault file is written, by [Seal] and [Rotate]
-// (and [Update]): an [Option] or [WithLockTimeout].
+// A WriteOption changes how a vault file is written, by [Rotate], [Seal] and
+// [Update]: an [Option] or [WithLockTimeout].
 type WriteOption interface {
+	SealOption
 	UpdateOption
 	writeOption()
 }
 
-// An UpdateOption changes how [Update] opens and writes a vault: any
-// option of the package.
+// A SealOption changes how [Seal] writes a vault: a [WriteOption],
+// [WithNoClobber] or [WithReplaceAny].
+type SealOption interface {
+	option
+	sealOption()
+}
+
+// An UpdateOption changes how [Update] opens and writes a vault: an
+// [OpenOption] or a [WriteOption].
 type UpdateOption interface {
+	option
+	updateOption()
+}
+
+// option is what every option is: a change to the options.
+type option interface {
 	apply(*options)
 }
 
@@ -65,7 +82,7 @@ type options struct {
 const defaultLockTimeout = 10 * time.Second
 
 // newOptions applies opts, of any of the option types, over the defaults.
-func newOptions[O UpdateOption](opts []O) *options {
+func newOptions[O option](opts []O) *options {
 	o := &options{now: time.Now, lockTimeout: defaultLockTimeout}
 	for _, opt := range opts {
 		opt.apply(o)
@@ -79,18 +96,29 @@ type optionFunc func(*options)
 func (f optionFunc) apply(o *options) { f(o) }
 func (optionFunc) openOption()        {}
 func (optionFunc) writeOption()       {}
+func (optionFunc) sealOption()        {}
+func (optionFunc) updateOption()      {}
 
 // openOptionFunc applies to opening only.
 type openOptionFunc func(*options)
 
 func (f openOptionFunc) apply(o *options) { f(o) }
 func (openOptionFunc) openOption()        {}
+func (openOptionFunc) updateOption()      {}
 
 // writeOptionFunc applies to writing a file only.
 type writeOptionFunc func(*options)
 
 func (f writeOptionFunc) apply(o *options) { f(o) }
 func (writeOptionFunc) writeOption()       {}
+func (writeOptionFunc) sealOption()        {}
+func (writeOptionFunc) updateOption()      {}
+
+// sealOptionFunc applies to Seal only.
+type sealOptionFunc func(*options)
+
+func (f sealOptionFunc) apply(o *options) { f(o) }
+func (sealOptionFunc) sealOption()        {}
 
 // Options combines opts into one Option that applies them in order, so that
 // a program can build its auditing once and pass it to every call:
@@ -148,9 +176,9 @@ func WithLockTimeout(d time.Duration) WriteOption {
 // replace any existing file, even a vault: Seal then only creates. The
 // credvault CLI's seal uses it unless given -force, so that sealing a small
 // document over a full vault is never an accident. Rotate and Update, which
-// replace only a vault that opens with their keys, ignore it.
-func WithNoClobber() WriteOption {
-	return writeOptionFunc(func(o *options) { o.noClobber = true })
+// replace only a vault that opens with their keys, do not take it.
+func WithNoClobber() SealOption {
+	return sealOptionFunc(func(o *options) { o.noClobber = true })
 }
 
 // WithReplaceAny lets Seal replace a regular file that is not a vault. By
@@ -158,8 +186,8 @@ func WithNoClobber() WriteOption {
 // empty file, and refuses, with an error wrapping fs.ErrExist, anything
 // else: a key file, a plaintext JSON document, a link to
 // ~/.ssh/authorized_keys. A directory, a named pipe or a device is never
-// replaced. WithNoClobber, if also given, wins. Rotate and Update ignore
-// it.
-func WithReplaceAny() WriteOption {
-	return writeOptionFunc(func(o *options) { o.replaceAny = true })
+// replaced. WithNoClobber, if also given, wins. Rotate and Update, which
+// replace only a vault that opens with their keys, do not take it.
+func WithReplaceAny() SealOption {
+	return sealOptionFunc(func(o *options) { o.replaceAny = true })
 }

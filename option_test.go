@@ -10,27 +10,30 @@ import (
 // WithLockTimeout on Open were accepted and ignored before.
 func TestOptionsApplyWhereTheyMean(t *testing.T) {
 	tests := []struct {
-		name                string
-		opt                 any
-		open, write, update bool
+		name                      string
+		opt                       any
+		open, seal, write, update bool
 	}{
-		{"WithMaxAge", WithMaxAge(time.Hour), true, false, true},
-		{"WithLockTimeout", WithLockTimeout(time.Second), false, true, true},
-		{"WithClock", WithClock(time.Now), true, true, true},
-		{"WithAuditor", WithAuditor(nil), true, true, true},
-		{"WithPipeline", WithPipeline(Pipeline{}), true, true, true},
-		{"WithKeySource", WithKeySource("MASTER_KEY"), true, true, true},
-		{"WithAuditFailOpen", WithAuditFailOpen(), true, true, true},
-		{"Options", Options(WithClock(time.Now)), true, true, true},
+		{"WithMaxAge", WithMaxAge(time.Hour), true, false, false, true},
+		{"WithLockTimeout", WithLockTimeout(time.Second), false, true, true, true},
+		{"WithNoClobber", WithNoClobber(), false, true, false, false},
+		{"WithReplaceAny", WithReplaceAny(), false, true, false, false},
+		{"WithClock", WithClock(time.Now), true, true, true, true},
+		{"WithAuditor", WithAuditor(nil), true, true, true, true},
+		{"WithPipeline", WithPipeline(Pipeline{}), true, true, true, true},
+		{"WithKeySource", WithKeySource("MASTER_KEY"), true, true, true, true},
+		{"WithAuditFailOpen", WithAuditFailOpen(), true, true, true, true},
+		{"Options", Options(WithClock(time.Now)), true, true, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, open := tt.opt.(OpenOption)
+			_, seal := tt.opt.(SealOption)
 			_, write := tt.opt.(WriteOption)
 			_, update := tt.opt.(UpdateOption)
-			if open != tt.open || write != tt.write || update != tt.update {
-				t.Errorf("accepted by Open %v, Seal/Rotate %v, Update %v; want %v, %v, %v",
-					open, write, update, tt.open, tt.write, tt.update)
+			if open != tt.open || seal != tt.seal || write != tt.write || update != tt.update {
+				t.Errorf("accepted by Open %v, Seal %v, Rotate %v, Update %v; want %v, %v, %v, %v",
+					open, seal, write, update, tt.open, tt.seal, tt.write, tt.update)
 			}
 		})
 	}

@@ -21,7 +21,7 @@ func TestSealTargets(t *testing.T) {
 		// make creates what is at path in dir, and returns the file whose
 		// bytes must not change on refusal ("" for none).
 		make func(t *testing.T, dir, path string) string
-		opts []WriteOption
+		opts []SealOption
 		says string // "" if Seal succeeds
 	}{
 		{"nothing there", func(t *testing.T, dir, path string) string { return "" }, nil, ""},
@@ -37,23 +37,23 @@ func TestSealTargets(t *testing.T) {
 			}
 			return keys
 		}, nil, "(a link to "},
-		{"a key file with WithReplaceAny", writeFile(GenerateKey().Encode() + "\n"), []WriteOption{WithReplaceAny()}, ""},
-		{"a vault with WithNoClobber", sealedWith(key), []WriteOption{WithNoClobber()}, "already exists"},
-		{"an empty file with WithNoClobber", writeFile(""), []WriteOption{WithNoClobber()}, "already exists"},
-		{"both options", writeFile("x"), []WriteOption{WithReplaceAny(), WithNoClobber()}, "already exists"},
+		{"a key file with WithReplaceAny", writeFile(GenerateKey().Encode() + "\n"), []SealOption{WithReplaceAny()}, ""},
+		{"a vault with WithNoClobber", sealedWith(key), []SealOption{WithNoClobber()}, "already exists"},
+		{"an empty file with WithNoClobber", writeFile(""), []SealOption{WithNoClobber()}, "already exists"},
+		{"both options", writeFile("x"), []SealOption{WithReplaceAny(), WithNoClobber()}, "already exists"},
 		{"a directory, even with WithReplaceAny", func(t *testing.T, dir, path string) string {
 			if err := os.Mkdir(path, 0o700); err != nil {
 				t.Fatal(err)
 			}
 			return ""
-		}, []WriteOption{WithReplaceAny()}, "is a directory"},
-		{"a named pipe, even with WithReplaceAny", mkfifo, []WriteOption{WithReplaceAny()}, "is a named pipe (FIFO)"},
+		}, []SealOption{WithReplaceAny()}, "is a directory"},
+		{"a named pipe, even with WithReplaceAny", mkfifo, []SealOption{WithReplaceAny()}, "is a named pipe (FIFO)"},
 		{"a link to /dev/null", func(t *testing.T, dir, path string) string {
 			if err := os.Symlink(os.DevNull, path); err != nil {
 				t.Fatal(err)
 			}
 			return ""
-		}, []WriteOption{WithReplaceAny()}, "is a character device"},
+		}, []SealOption{WithReplaceAny()}, "is a character device"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -308,13 +308,13 @@ func keyringFails(keys []*Key) string {
 // written sorted. A document that Open would refuse (a vault over
 // [MaxVaultSize], JSON nested over 10,000 levels) is refused, and nothing
 // is written.
-func Seal(path string, secrets map[string]any, key *Key, opts ...WriteOption) error {
+func Seal(path string, secrets map[string]any, key *Key, opts ...SealOption) error {
 	return SealContext(context.Background(), path, secrets, key, opts...)
 }
 
 // SealContext is Seal with a context, which the Auditor receives (see
 // [Auditor]) and which ends the wait for another writer when it is done.
-func SealContext(ctx context.Context, path string, secrets map[string]any, key *Key, opts ...WriteOption) error {
+func SealContext(ctx context.Context, path string, secrets map[string]any, key *Key, opts ...SealOption) error {
 	o := newOptions(opts)
 	if !key.valid() {
 		return fmt.Errorf("vault: cannot seal %s without a key: make one with GenerateKey or ParseKey", path)

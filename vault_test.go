@@ -36,7 +36,7 @@ const seedJSON = `{
 var seedValues = []string{"s3cret!P@ss", "sk_live_xxxxx", "AKIAIOSFODNN7EXAMPLE", "MIIEpA", "dotted-key-secret", "backslash-secret", "app_user", "alpha.example"}
 
 // sealSeed seals seedJSON with key into a new file and returns its path.
-func sealSeed(t *testing.T, key *Key, opts ...WriteOption) string {
+func sealSeed(t *testing.T, key *Key, opts ...SealOption) string {
 	t.Helper()
 	doc, err := ParseJSON([]byte(seedJSON))
 	if err != nil {
