@@ -362,10 +362,15 @@ func (r *relayer) stop() {
 }
 
 // commandEnv returns the environment for c's command and a Masker of the
-// values and of the key that opened the vault, after checking its size and
-// auditing it as OpExec.
+// values (those the masking rule, [IsMaskable], applies to and not declared
+// [NotSecret]) and of the key that opened the vault, after checking its size
+// and auditing it as OpExec.
 func (v *Vault) commandEnv(ctx context.Context, c *Command) ([]string, *Masker, error) {
 	vars, err := flatten(v.name, v.doc(), c.Prefix, c.Flatten)
+	var public map[string]bool
+	if err == nil {
+		public, err = notSecret(v.name, v.doc(), c.Flatten)
+	}
 	var env []string
 	if err == nil {
 		env = childEnv(c.Env, c.Strip, v.key, vars)
@@ -382,11 +387,7 @@ func (v *Vault) commandEnv(ctx context.Context, c *Command) ([]string, *Masker, 
 	if err := withAudit(err, v.opts.audit(ctx, event)); err != nil {
 		return nil, nil, err
 	}
-	values := make([]string, 0, len(vars)+1)
-	for _, n := range sortedNames(vars) {
-		values = append(values, vars[n])
-	}
-	return env, NewMasker(append(values, v.key.Encode())...), nil
+	return env, NewMasker(append(maskedValues(vars, public), v.key.Encode())...), nil
 }
 
 // childEnv returns base without the strip variables, the variables vars

@@ -33,7 +33,29 @@ func (v *Vault) ExportContext(ctx context.Context, w io.Writer, export Exporter,
 	if err != nil {
 		return err
 	}
+	public, err := notSecret(v.name, v.doc(), opts)
+	if err != nil {
+		return err
+	}
+	if len(public) > 0 {
+		w = exportWriter{Writer: w, notSecret: public}
+	}
 	return export(w, vars)
+}
+
+// An exportWriter is the writer Export gives an Exporter when values are
+// declared [NotSecret]: the exporters that ask a CI system to mask values
+// ([GitHubExporter], [ExportAzure]) leave those values out.
+type exportWriter struct {
+	io.Writer
+	notSecret map[string]bool
+}
+
+// masked reports whether an exporter writing to w asks to mask value: the
+// masking rule, less the values Export was told are not secret.
+func masked(w io.Writer, value string) bool {
+	ew, ok := w.(exportWriter)
+	return IsMaskable(value) && !(ok && ew.notSecret[value])
 }
 
 // checkVars refuses names that are not shell variable names and values that
@@ -183,11 +205,15 @@ func ExportJSON(w io.Writer, vars map[string]string) error {
 
 // ExportAzure writes one Azure Pipelines logging command per variable,
 // ##vso[task.setvariable variable=NAME;issecret=true]value, which makes the
-// agent mask the value in the rest of the job's logs. The agent's escapes are
-// applied ("%" as %AZP25). Azure refuses a secret with a line break, so such
-// a value is an error that names the variable: store it base64-encoded, or
-// write it to a file and export the path. A secret variable reaches later
-// steps' scripts only through an env: mapping in the pipeline YAML.
+// agent mask the value in the rest of the job's logs. A value the masking
+// rule leaves out ([IsMaskable]: short values, booleans) or declared
+// [NotSecret] is set without issecret: Azure would otherwise mask every "3"
+// in the log. The agent's escapes are applied ("%" as %AZP25). Azure refuses
+// a secret with a line break, so such a value is an error that names the
+// variable: store it base64-encoded, or write it to a file and export the
+// path. A secret variable reaches later steps' scripts only through an env:
+// mapping in the pipeline YAML; the others are environment variables of
+// later steps as they are.
 func ExportAzure(w io.Writer, vars map[string]string) error {
 	names, err := checkVars(vars)
 	if err != nil {
@@ -199,16 +225,24 @@ func ExportAzure(w io.Writer, vars map[string]string) error {
 		if strings.ContainsAny(v, "\r\n") {
 			return fmt.Errorf("vault: export: %s holds a line break, and Azure Pipelines refuses multi-line secrets: store it base64-encoded, or write it to a file and export the file's path", n)
 		}
-		fmt.Fprintf(&b, "##vso[task.setvariable variable=%s;issecret=true]%s\n", n, strings.ReplaceAll(v, "%", "%AZP25"))
+		secret := ";issecret=true"
+		if !masked(w, v) {
+			secret = ""
+		}
+		fmt.Fprintf(&b, "##vso[task.setvariable variable=%s%s]%s\n", n, secret, strings.ReplaceAll(v, "%", "%AZP25"))
 	}
 	return writeAll(w, &b)
 }
 
 // GitHubExporter returns an Exporter for GitHub Actions. It writes to w (the
-// step's stdout) a ::add-mask:: command for every non-empty value and for
-// every non-empty line of a multi-line value, before anything else, so that
-// the runner masks them in the rest of the job (including the env: header it
-// prints for later steps). Then it appends every variable to envFile (the
+// step's stdout), before anything else, a ::add-mask:: command for every
+// value the masking rule applies to ([IsMaskable]) and that is not declared
+// [NotSecret], for each line of a multi-line value, for the value without
+// surrounding whitespace, and for each form of it that a [Masker] masks and
+// the runner does not derive by itself (it derives standard base64, URL
+// data escaping, JSON and XML escaping), so that the runner masks them in
+// the rest of the job (including the env: header it prints for later
+// steps). Then it appends every variable to envFile (the
 // file named by $GITHUB_ENV) as
 //
 //	NAME<<ghadelimiter_RANDOM
@@ -225,23 +259,23 @@ func GitHubExporter(envFile io.Writer) Exporter {
 			return err
 		}
 		var masks, entries bytes.Buffer
-		masked := map[string]bool{}
-		mask := func(s string) {
-			if strings.TrimSpace(s) == "" || masked[s] {
-				return
-			}
-			masked[s] = true
-			masks.WriteString("::add-mask::")
-			masks.WriteString(escapeGitHubData(s))
-			masks.WriteByte('\n')
-		}
+		registered := map[string]bool{}
 		for _, n := range names {
 			v := vars[n]
-			mask(v)
-			if strings.ContainsAny(v, "\r\n") {
-				for _, line := range strings.Split(v, "\n") {
-					mask(strings.TrimSpace(line))
+			if masked(w, v) {
+				fs := formSet{derived: []bool{}}
+				fs.addSecret(v)
+				for i, p := range fs.pats {
+					form := string(fs.text[p.off : p.off+p.n])
+					if fs.derived[i] || registered[form] {
+						continue
+					}
+					registered[form] = true
+					masks.WriteString("::add-mask::")
+					masks.WriteString(escapeGitHubData(form))
+					masks.WriteByte('\n')
 				}
+				clear(fs.text)
 			}
 			delim, err := githubDelimiter()
 			if err != nil {

@@ -133,6 +133,7 @@ type FlattenOption func(*flattenOptions)
 type flattenOptions struct {
 	subtree       string
 	allowReserved bool
+	notSecret     []string // credential paths, see NotSecret
 }
 
 // FromPath flattens only the object at the credential path p, as the CLI's
@@ -146,6 +147,18 @@ func FromPath(p string) FlattenOption {
 // PATH or GITHUB_TOKEN. Use it only when the vault is meant to set them.
 func AllowReserved() FlattenOption {
 	return func(o *flattenOptions) { o.allowReserved = true }
+}
+
+// NotSecret declares the values at the credential paths (a value, or every
+// value below an object or array) as not secret: host names, ports, user
+// names. They are flattened and exported as usual, but not masked: exec's
+// Redactors leave them in the output, [GitHubExporter] registers no mask for
+// them and [ExportAzure] sets them without issecret, so that a log line
+// "deploying to db.example.com" keeps its words. A value that is also found
+// at a path not declared stays masked. A path that does not exist is an
+// error. Flatten itself gives the same variables with or without it.
+func NotSecret(paths ...string) FlattenOption {
+	return func(o *flattenOptions) { o.notSecret = append(o.notSecret, paths...) }
 }
 
 // MaxEnvString is the longest NAME=value string, with its terminating NUL,

@@ -3,8 +3,10 @@ package vault
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"sync"
 )
 
@@ -122,6 +124,72 @@ func (m *matcher) pattern(i uint32) []byte {
 // holds at least four bytes.
 func (m *matcher) bucket(data []byte) uint32 {
 	return (binary.LittleEndian.Uint32(data) * 0x9E3779B1) >> (32 - m.bits)
+}
+
+// notSecret returns the values that opts declare not secret ([NotSecret]):
+// every value at or below one of the paths, unless the same value is also
+// found elsewhere in doc. It is nil when no path is declared.
+func notSecret(name string, doc map[string]any, opts []FlattenOption) (map[string]bool, error) {
+	var o flattenOptions
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	if len(o.notSecret) == 0 {
+		return nil, nil
+	}
+	var declared [][]string
+	for _, p := range o.notSecret {
+		segs, err := parsePath(p)
+		if err != nil {
+			return nil, fmt.Errorf("vault: not secret: %w", err)
+		}
+		if _, err := lookup(name, p, doc, segs); err != nil {
+			return nil, err
+		}
+		declared = append(declared, segs)
+	}
+	public, secret := map[string]bool{}, map[string]bool{}
+	var walk func(node any, segs []string, under bool)
+	walk = func(node any, segs []string, under bool) {
+		for _, d := range declared {
+			under = under || slices.Equal(d, segs)
+		}
+		switch n := node.(type) {
+		case map[string]any:
+			for k, x := range n {
+				walk(x, append(segs, k), under)
+			}
+		case []any:
+			for i, x := range n {
+				walk(x, append(segs, strconv.Itoa(i)), under)
+			}
+		default:
+			if v, _ := scalarText(n); under {
+				public[v] = true
+			} else {
+				secret[v] = true
+			}
+		}
+	}
+	walk(doc, nil, false)
+	for v := range secret {
+		delete(public, v)
+	}
+	return public, nil
+}
+
+// maskedValues returns the values of vars that are to be masked: those the
+// masking rule applies to, less the ones declared not secret.
+func maskedValues(vars map[string]string, public map[string]bool) []string {
+	values := make([]string, 0, len(vars))
+	for _, v := range vars {
+		if IsMaskable(v) && !public[v] {
+			values = append(values, v)
+		}
+	}
+	return values
 }
 
 // A Redactor is a streaming io.WriteCloser that writes what it is given to

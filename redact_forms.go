@@ -32,13 +32,13 @@ func IsMaskable(value string) bool {
 type span struct{ off, n uint32 }
 
 // A formSet collects the forms of secrets as spans of one text, with no
-// string or slice per form: what a Masker is built from. When runner is
-// non-nil, it records for each form whether the GitHub runner derives it
-// from the value by itself.
+// string or slice per form: what a Masker is built from. When derived is
+// non-nil, it records for each form whether the GitHub runner derives it by
+// itself from a value registered with ::add-mask::.
 type formSet struct {
 	text    []byte
 	pats    []span
-	runner  []bool
+	derived []bool
 	scratch []byte
 	unit    int // the index in pats of the first form of the current unit
 }
@@ -57,7 +57,7 @@ func (fs *formSet) addSecret(s string) {
 	}
 	if strings.ContainsAny(s, "\r\n") {
 		for _, line := range strings.Split(s, "\n") {
-			if l := strings.TrimSpace(line); len(l) >= MinSecretLen {
+			if l := strings.TrimSpace(line); IsMaskable(l) {
 				fs.addUnit(l)
 			}
 		}
@@ -71,7 +71,7 @@ func (fs *formSet) addUnit(u string) {
 	fs.unit = len(fs.pats)
 	start := len(fs.text)
 	fs.text = append(fs.text, u...)
-	fs.add(start, len(u), true)
+	fs.add(start, len(u), false)
 
 	fs.addBase64(u)
 
@@ -175,9 +175,9 @@ var byteClasses = func() (t [256]byteClass) {
 }()
 
 // add records text[off:off+n] as a form, unless it is too short or the
-// current unit already has it; runner says whether the GitHub runner derives
-// it by itself.
-func (fs *formSet) add(off, n int, runner bool) bool {
+// current unit already has it; derived says whether the GitHub runner
+// derives it by itself.
+func (fs *formSet) add(off, n int, derived bool) bool {
 	if n < MinSecretLen {
 		return false
 	}
@@ -188,15 +188,15 @@ func (fs *formSet) add(off, n int, runner bool) bool {
 		}
 	}
 	fs.pats = append(fs.pats, span{uint32(off), uint32(n)})
-	if fs.runner != nil {
-		fs.runner = append(fs.runner, runner)
+	if fs.derived != nil {
+		fs.derived = append(fs.derived, derived)
 	}
 	return true
 }
 
 // addText records fs.text[start:] as a form, or drops it.
-func (fs *formSet) addText(start int, runner bool) {
-	if !fs.add(start, len(fs.text)-start, runner) {
+func (fs *formSet) addText(start int, derived bool) {
+	if !fs.add(start, len(fs.text)-start, derived) {
 		fs.text = fs.text[:start]
 	}
 }
@@ -302,7 +302,7 @@ func (fs *formSet) addURL(u string, keep *[256]bool, space byte) {
 }
 
 // addHTML adds u with &, < and > escaped, and quotes as given.
-func (fs *formSet) addHTML(u, quot, apos string, runner bool) {
+func (fs *formSet) addHTML(u, quot, apos string, derived bool) {
 	start := len(fs.text)
 	for i := 0; i < len(u); i++ {
 		switch c := u[i]; c {
@@ -320,7 +320,7 @@ func (fs *formSet) addHTML(u, quot, apos string, runner bool) {
 			fs.text = append(fs.text, c)
 		}
 	}
-	fs.addText(start, runner)
+	fs.addText(start, derived)
 }
 
 // addXMLText adds u as Go's xml.EscapeText writes it: HTML's escapes with
@@ -363,7 +363,7 @@ const (
 )
 
 // addJSON adds u as the inside of a JSON string.
-func (fs *formSet) addJSON(u string, flags int, runner bool) {
+func (fs *formSet) addJSON(u string, flags int, derived bool) {
 	const hex = "0123456789abcdef"
 	start := len(fs.text)
 	u4 := func(r rune) {
@@ -406,7 +406,7 @@ func (fs *formSet) addJSON(u string, flags int, runner bool) {
 		}
 		i++
 	}
-	fs.addText(start, runner)
+	fs.addText(start, derived)
 }
 
 // addShell adds the shell-quoted forms of u: the inside of single quotes,

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -247,5 +249,90 @@ func TestMaskingRule(t *testing.T) {
 		if got := IsMaskable(value); got != want {
 			t.Errorf("IsMaskable(%q) = %v, want %v", value, got, want)
 		}
+	}
+}
+
+// TestOneMaskingRule: exec's Masker, the GitHub exporter and the Azure
+// exporter mask the same values: not "3", "false" or a blank value; values
+// declared NotSecret neither, unless the same value is also a secret.
+func TestOneMaskingRule(t *testing.T) {
+	key := GenerateKey()
+	doc := map[string]any{
+		"step": "3", "flag": "false", "blank": "    ", "mode": "deploy",
+		"db":       map[string]any{"host": "db.example.com", "user": "app_user", "password": "hunter2-secret"},
+		"hosts":    []any{"api.example.com", "hunter2-secret"},
+		"password": "hunter2-secret",
+	}
+	v, err := Open(sealPath(t, doc, key), []*Key{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const line = "step 3 of 5, false alarm, deploying to db.example.com and api.example.com as app_user with hunter2-secret"
+	tests := []struct {
+		name      string
+		notSecret []string
+		want      string
+		masked    []string // the values the exporters mask
+	}{
+		{"the rule alone", nil,
+			"step 3 of 5, false alarm, ***ing to *** and *** as *** with ***",
+			[]string{"deploy", "db.example.com", "app_user", "hunter2-secret", "api.example.com"}},
+		{"names declared not secret", []string{"mode", "db.host", "db.user", "hosts"},
+			"step 3 of 5, false alarm, deploying to db.example.com and api.example.com as app_user with ***",
+			[]string{"hunter2-secret"}},
+		{"a whole object declared not secret", []string{"db", "mode"},
+			"step 3 of 5, false alarm, deploying to db.example.com and *** as app_user with ***",
+			[]string{"api.example.com", "hunter2-secret"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := []FlattenOption{NotSecret(tt.notSecret...)}
+			var out bytes.Buffer
+			if err := v.Run(context.Background(), &Command{Args: []string{"printf", "%s", line}, Flatten: opts, Stdout: &out}); err != nil {
+				t.Fatal(err)
+			}
+			if got := out.String(); got != tt.want {
+				t.Errorf("exec output\n got %q\nwant %q", got, tt.want)
+			}
+
+			var stdout, envFile bytes.Buffer
+			if err := v.Export(&stdout, GitHubExporter(&envFile), "", opts...); err != nil {
+				t.Fatal(err)
+			}
+			var masks []string
+			for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+				if form, ok := strings.CutPrefix(l, "::add-mask::"); ok && !strings.Contains(form, "=") && form == strings.TrimSpace(form) {
+					masks = append(masks, form)
+				}
+			}
+			for _, s := range tt.masked {
+				if !slices.Contains(masks, s) {
+					t.Errorf("GitHub: %q is not masked", s)
+				}
+			}
+			for _, s := range []string{"3", "false", "    ", "deploy", "db.example.com", "app_user", "api.example.com"} {
+				if !slices.Contains(tt.masked, s) && slices.Contains(masks, s) {
+					t.Errorf("GitHub: %q is masked", s)
+				}
+			}
+
+			var azure bytes.Buffer
+			if err := v.Export(&azure, ExportAzure, "", opts...); err != nil {
+				t.Fatal(err)
+			}
+			secretVars := 0
+			for _, l := range strings.Split(strings.TrimSpace(azure.String()), "\n") {
+				if strings.Contains(l, "issecret=true") {
+					secretVars++
+				}
+			}
+			// hunter2-secret is the value of three variables.
+			if want := len(tt.masked) + 2; secretVars != want {
+				t.Errorf("Azure: %d secret variables, want %d:\n%s", secretVars, want, azure.String())
+			}
+		})
+	}
+	if err := v.Run(context.Background(), &Command{Args: []string{"true"}, Flatten: []FlattenOption{NotSecret("db.port")}}); err == nil || !strings.Contains(err.Error(), "port") {
+		t.Errorf("a NotSecret path that does not exist: %v", err)
 	}
 }
