@@ -67,6 +67,7 @@ type flattenFlags struct {
 	prefix        string
 	path          string
 	allowReserved bool
+	notSecret     []string
 }
 
 func addFlattenFlags(fs *flag.FlagSet) *flattenFlags {
@@ -74,6 +75,10 @@ func addFlattenFlags(fs *flag.FlagSet) *flattenFlags {
 	fs.StringVar(&f.prefix, "prefix", "", "put `P` in front of every variable name, e.g. APP_")
 	fs.StringVar(&f.path, "path", "", "only the secrets below the credential `path`, named from there")
 	fs.BoolVar(&f.allowReserved, "allow-reserved", false, "allow names such as PATH, LD_PRELOAD or GITHUB_* (refused by default)")
+	fs.Func("not-secret", "the values at the credential `path` (or below it) are not secret: exported, never masked; repeatable", func(p string) error {
+		f.notSecret = append(f.notSecret, p)
+		return nil
+	})
 	return f
 }
 
@@ -84,6 +89,9 @@ func (f *flattenFlags) options() []vault.FlattenOption {
 	}
 	if f.allowReserved {
 		opts = append(opts, vault.AllowReserved())
+	}
+	if len(f.notSecret) > 0 {
+		opts = append(opts, vault.NotSecret(f.notSecret...))
 	}
 	return opts
 }
