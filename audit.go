@@ -71,6 +71,7 @@ const (
 	OpUpdate  Op = "update"  // Update when fn made no Set, Delete or Replace, or failed before it could
 	OpExport  Op = "export"  // the exporters
 	OpExec    Op = "exec"    // Vault.Run: a command given the secrets in its environment
+	OpMerge   Op = "merge"   // Merge: a three-way merge written over our version
 )
 
 // An Event is one audited operation. It holds names, paths and fingerprints,

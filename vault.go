@@ -242,6 +242,9 @@ func unseal(name string, raw []byte, keys []*Key) (plain []byte, keyIndex int, s
 	if err := checkKeyring(name, keys); err != nil {
 		return nil, -1, time.Time{}, err
 	}
+	if hasConflictMarkers(raw) {
+		return nil, -1, time.Time{}, conflictMarkersError(name)
+	}
 	plain, keyIndex, sealedAt, err = openToken(bytes.TrimSpace(raw), keys)
 	switch {
 	case errors.Is(err, errWrongKey):
