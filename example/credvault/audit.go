@@ -44,6 +44,9 @@ func (f *vaultFlags) auditor(p vault.Pipeline) (vault.Auditor, error) {
 		return vault.NewSlogAuditor(slog.New(slog.NewJSONHandler(file, nil))), nil
 	}
 	if p.Platform == "local" && isTerminalWriter(f.c.stderr) {
+		if f.quiet {
+			return vault.AuditorFunc(func(context.Context, vault.Event) error { return nil }), nil
+		}
 		s := &auditSummary{}
 		f.c.atExit = append(f.c.atExit, func() { s.print(f.c.stderr) })
 		return s, nil

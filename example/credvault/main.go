@@ -87,6 +87,8 @@ func commands() []*command {
 		envCommand(),
 		execCommand(),
 		textconvCommand(),
+		mergeCommand(),
+		gitSetupCommand(),
 		demoCommand(),
 		completionCommand(),
 		manCommand(),

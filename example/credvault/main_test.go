@@ -28,6 +28,7 @@ func TestScripts(t *testing.T) {
 			"mode":       cmdMode,
 			"files":      cmdFiles,
 			"github-env": cmdGitHubEnv,
+			"noplain":    cmdNoPlain,
 		},
 	})
 }

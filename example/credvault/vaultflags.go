@@ -24,18 +24,31 @@ type vaultFlags struct {
 	envErr                  error  // a bad $CREDVAULT_ENV, reported when the flags are used
 	vaultGiven, keyEnvGiven bool   // -vault, -key-env were on the command line
 
+	// quiet is for textconv, which git diff runs for each version: no
+	// audit line on a terminal, one record per file elsewhere.
+	quiet bool
+
 	maxAge time.Duration
 	audit  string
 
 	opts vault.Option // built once by options
 }
 
-func addVaultFlags(fs *flag.FlagSet, c *cli) *vaultFlags {
+func addVaultFlags(fs *flag.FlagSet, c *cli) *vaultFlags { return addFlags(fs, c, true) }
+
+// addKeyFlags declares the flags of a command that git gives vault files as
+// arguments (textconv, merge): those of addVaultFlags but -vault and
+// -max-age.
+func addKeyFlags(fs *flag.FlagSet, c *cli) *vaultFlags { return addFlags(fs, c, false) }
+
+func addFlags(fs *flag.FlagSet, c *cli, withVault bool) *vaultFlags {
 	f := &vaultFlags{c: c}
 	c.vaultFlags = f
-	f.addEnvFlags(fs, true)
+	f.addEnvFlags(fs, withVault)
 	fs.StringVar(&f.keyFile, "key-file", "", "read the keyring from `file` instead of the environment")
-	fs.DurationVar(&f.maxAge, "max-age", 0, "refuse a vault whose key last changed longer ago than this (e.g. 720h); 0 accepts any age")
+	if withVault {
+		fs.DurationVar(&f.maxAge, "max-age", 0, "refuse a vault whose key last changed longer ago than this (e.g. 720h); 0 accepts any age")
+	}
 	fs.StringVar(&f.audit, "audit", "", "append complete audit records as JSON lines to `file` (created 0600; default $CREDVAULT_AUDIT); without one: text on stderr, one line per command on a terminal outside CI")
 	return f
 }
@@ -51,6 +64,9 @@ func (f *vaultFlags) options() (vault.Option, error) {
 	auditor, err := f.auditor(pipeline)
 	if err != nil {
 		return nil, err
+	}
+	if f.quiet {
+		auditor = onePerFile{auditor}
 	}
 	f.opts = vault.Options(
 		vault.WithAuditor(auditor),
@@ -306,6 +322,8 @@ func hint(err error) string {
 		return fmt.Sprintf("the keyring came from %s; use the key the vault was sealed with, or \"new,old\" during a rotation", ke.source)
 	case errors.Is(err, fs.ErrNotExist) && ke.source != "":
 		return "pass -vault FILE, or create a vault with \"credvault seal secrets.json\""
+	case errors.Is(err, vault.ErrConflict):
+		return "" // the message says how to merge
 	case errors.Is(err, vault.ErrMalformed):
 		return "if this is the plaintext JSON, seal it with \"credvault seal FILE\""
 	}
