@@ -89,6 +89,7 @@ func commands() []*command {
 		textconvCommand(),
 		mergeCommand(),
 		gitSetupCommand(),
+		initCommand(),
 		demoCommand(),
 		completionCommand(),
 		manCommand(),

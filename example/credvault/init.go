@@ -1,0 +1,110 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/credvault/vault"
+)
+
+func initCommand() *command {
+	return &command{
+		name:    "init",
+		summary: "create an empty vault and its key, keep keys and plaintext out of git, and run git-setup",
+		example: `  credvault init                 # credentials.enc and credentials.key
+  credvault init -env prod       # credentials.prod.enc and credentials.prod.key, for $MASTER_KEY_PROD
+  gh secret set MASTER_KEY_PROD < credentials.prod.key`,
+		setup: func(fs *flag.FlagSet, c *cli) func([]string) error {
+			vf := &vaultFlags{c: c}
+			vf.addEnvFlags(fs, true)
+			fs.StringVar(&vf.audit, "audit", "", "append complete audit records as JSON lines to `file` (created 0600; default $CREDVAULT_AUDIT)")
+			keyFile := fs.String("key-file", "", "write the new key to `file` (created 0600, never overwritten); default: the vault's name with .key, such as credentials.key")
+			return func(args []string) error {
+				if len(args) > 0 {
+					return usagef("init takes no arguments")
+				}
+				if vf.envErr != nil {
+					return vf.envErr
+				}
+				keyPath := *keyFile
+				if keyPath == "" {
+					keyPath = strings.TrimSuffix(vf.vault, ".enc") + ".key"
+				}
+				return initVault(c, vf, keyPath)
+			}
+		},
+	}
+}
+
+// initVault creates an empty vault and a new key beside it, both new files
+// (it refuses to replace anything), makes git ignore keys and plaintext,
+// and sets up git's diff and merge drivers when in a git repository.
+func initVault(c *cli, vf *vaultFlags, keyPath string) error {
+	for _, path := range []string{vf.vault, keyPath} {
+		if _, err := os.Lstat(path); err == nil {
+			return fmt.Errorf("%s already exists: init creates a new vault and a new key, and replaces nothing; nothing was written (pass -vault or -env for another vault, -key-file for another key file)", path)
+		}
+	}
+	opts, err := vf.options()
+	if err != nil {
+		return err
+	}
+	key := vault.GenerateKey()
+	if err := vault.SaveKey(keyPath, key); err != nil {
+		return err
+	}
+	if err := vault.Seal(vf.vault, map[string]any{}, key, opts, vault.WithNoClobber()); err != nil {
+		os.Remove(keyPath) // ours, and of no use without its vault
+		return err
+	}
+	fmt.Fprintf(c.stderr, "credvault: created %s, an empty vault, and its key %s (mode 0600, fingerprint %s)\n", vf.vault, keyPath, key.Fingerprint())
+
+	if err := ignoreSecrets(c, vf.vault, keyPath); err != nil {
+		return err
+	}
+	if _, err := git("rev-parse", "--show-toplevel"); err != nil {
+		fmt.Fprintf(c.stderr, "credvault: not in a git repository (%v): after git init, run \"credvault git-setup\"\n", err)
+	} else {
+		var envs []string
+		if vf.env != "" {
+			envs = append(envs, vf.env)
+		}
+		if err := gitSetup(c, envs); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(c.stderr, "credvault: give the key to CI as the secret %s (gh secret set %s < %s); here, pass -key-file %s or export %s=\"$(cat %s)\", then delete %s once it is stored safely\n",
+		vf.keyEnv, vf.keyEnv, keyPath, keyPath, vf.keyEnv, keyPath, keyPath)
+	return nil
+}
+
+// ignoreLines are what init adds to .gitignore: keys, the plaintext files
+// the README's recipes read, and the lock and temporary files a write may
+// leave beside a vault.
+var ignoreLines = []string{"*.key", "secrets.json", "secrets.*.json", "*.enc.lock", ".*.enc.tmp-*"}
+
+// ignoreSecrets adds ignoreLines to the .gitignore beside the vault, and
+// the key file's name to the .gitignore beside it if no line covers it.
+func ignoreSecrets(c *cli, vaultPath, keyPath string) error {
+	const header = "# credvault: keys and plaintext secrets never belong in git (credvault init)"
+	report := func(file string, added []string, err error) error {
+		for _, line := range added {
+			fmt.Fprintf(c.stderr, "credvault: %s: added %s\n", file, line)
+		}
+		return err
+	}
+	ignore := filepath.Join(filepath.Dir(vaultPath), ".gitignore")
+	added, err := addLines(ignore, header, ignoreLines)
+	if err := report(ignore, added, err); err != nil {
+		return err
+	}
+	if !strings.HasSuffix(keyPath, ".key") {
+		ignore := filepath.Join(filepath.Dir(keyPath), ".gitignore")
+		added, err := addLines(ignore, header, []string{"/" + filepath.Base(keyPath)})
+		return report(ignore, added, err)
+	}
+	return nil
+}
