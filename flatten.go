@@ -28,13 +28,39 @@ import (
 //   - two paths give one name ({"a_b": 1, "a": {"b": 2}} both give A_B);
 //   - a name is not a shell variable name, [A-Za-z_][A-Za-z0-9_]* (a path
 //     starting with a digit needs a prefix);
-//   - a name is one that must not be overwritten: PATH, HOME, SHELL, IFS,
-//     ENV, BASH_ENV, LD_PRELOAD, LD_LIBRARY_PATH, LD_AUDIT, NODE_OPTIONS,
-//     PYTHONPATH, PERL5OPT, RUBYOPT, JAVA_TOOL_OPTIONS, GIT_SSH_COMMAND, or
-//     one starting GITHUB_, RUNNER_, CI_, BUILDKITE_ or DYLD_, unless
-//     [AllowReserved] is given (a prefix avoids them all);
+//   - a name is reserved (see below), unless [AllowReserved] is given (a
+//     prefix avoids them all);
 //   - a value holds a NUL byte, which no environment can carry;
 //   - one NAME=value is longer than 128 KiB, which Linux refuses to exec.
+//
+// Reserved names make common programs run or load other code, or change
+// whom they trust; the error names the category:
+//
+//   - shell: PATH, HOME, SHELL, USER, LOGNAME, TMPDIR, PWD, OLDPWD, ENV,
+//     BASH_ENV, PS1, PS2, PS3, PS4 (bash -x runs it), PROMPT_COMMAND, SHELLOPTS,
+//     BASHOPTS, IFS, CDPATH, GLOBIGNORE, EXECIGNORE, FPATH, ZDOTDIR,
+//     HISTFILE, INPUTRC, BASH_XTRACEFD, BASH_COMPAT, BASH_LOADABLES_PATH,
+//     POSIXLY_CORRECT, BASH_FUNC_*;
+//   - dynamic linker and libc: LD_*, DYLD_*, GCONV_PATH, GLIBC_TUNABLES,
+//     LOCPATH, NLSPATH, HOSTALIASES, RES_OPTIONS, LOCALDOMAIN, TZDIR,
+//     MALLOC_CHECK_, MALLOC_TRACE;
+//   - language runtime: PYTHON*, PERL5*, PERL_*, PERLLIB, PERLDB_OPTS,
+//     RUBY*, GEM_HOME, GEM_PATH, BUNDLE_GEMFILE, NODE_*, NPM_CONFIG_*,
+//     JAVA_TOOL_OPTIONS, JDK_JAVA_OPTIONS, _JAVA_OPTIONS, JAVA_HOME,
+//     CLASSPATH, MAVEN_OPTS, GRADLE_OPTS, Go's GOFLAGS, GOPATH, GOROOT,
+//     GOBIN, GOENV, GOTOOLCHAIN, GOPROXY, GONOPROXY, GOPRIVATE, GOSUMDB,
+//     GONOSUMDB, GOINSECURE, GOEXPERIMENT, GODEBUG, GOCACHE, GOMODCACHE,
+//     GOWORK, CGO_*, CC, CXX, PHPRC, PHP_INI_SCAN_DIR, LUA_INIT, LUA_PATH,
+//     LUA_CPATH, TCLLIBPATH, DOTNET_STARTUP_HOOKS, CORECLR_PROFILER_PATH,
+//     CORECLR_ENABLE_PROFILING;
+//   - git and ssh helpers: GIT_*, SSH_ASKPASS, SSH_ASKPASS_REQUIRE,
+//     SSH_AUTH_SOCK, SUDO_ASKPASS, EDITOR, VISUAL, PAGER, MANPAGER, BROWSER,
+//     LESSOPEN, LESSCLOSE;
+//   - TLS trust and proxies: SSL_CERT_FILE, SSL_CERT_DIR, CURL_CA_BUNDLE,
+//     REQUESTS_CA_BUNDLE, AWS_CA_BUNDLE, PIP_CERT, NODE_EXTRA_CA_CERTS,
+//     SSLKEYLOGFILE, HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY, FTP_PROXY;
+//   - CI platform: GITHUB_*, RUNNER_*, ACTIONS_*, CI_*, GITLAB_*,
+//     BUILDKITE_*, CIRCLE_*.
 //
 // Where the seed's Python inject_env differs: it keeps characters such as
 // "-" in names (API-KEY is no shell variable); it writes lists and nested
@@ -165,39 +191,6 @@ func NotSecret(paths ...string) FlattenOption {
 // that Linux passes to a new program: MAX_ARG_STRLEN, 32 pages of 4 KiB.
 const MaxEnvString = 128 << 10
 
-var (
-	reservedNames = []string{
-		"PATH", "HOME", "SHELL", "IFS", "ENV", "BASH_ENV", "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT",
-		"NODE_OPTIONS", "PYTHONPATH", "PERL5OPT", "RUBYOPT", "JAVA_TOOL_OPTIONS", "GIT_SSH_COMMAND",
-	}
-	reservedPrefixes = []string{"GITHUB_", "RUNNER_", "CI_", "BUILDKITE_", "DYLD_"}
-
-	// reservedFirst marks the first bytes of reserved names and prefixes,
-	// so that most names are cleared by one lookup.
-	reservedFirst = func() (t [256]bool) {
-		for _, n := range append(slices.Clone(reservedNames), reservedPrefixes...) {
-			t[n[0]] = true
-		}
-		return t
-	}()
-)
-
-// isReserved reports whether name is one Flatten refuses by default.
-func isReserved(name string) bool {
-	if name == "" || !reservedFirst[name[0]] {
-		return false
-	}
-	if slices.Contains(reservedNames, name) {
-		return true
-	}
-	for _, p := range reservedPrefixes {
-		if strings.HasPrefix(name, p) {
-			return true
-		}
-	}
-	return false
-}
-
 type flattener struct {
 	arena  []byte // the bytes of the names made so far, see intern
 	name   string // the vault file, or ""
@@ -290,8 +283,8 @@ func (f *flattener) add(segs []string, value string) error {
 	if other, dup := f.from[name]; dup {
 		return f.errorf("%q and %q both become the variable %s: rename one of the keys, or flatten below one of them (FromPath, -path)", other, path, name)
 	}
-	if !f.opts.allowReserved && isReserved(name) {
-		return f.errorf("%q would set %s, which must not be overwritten: give a prefix, such as APP_, or allow it explicitly (AllowReserved, -allow-reserved)", path, name)
+	if c := reservedAs(name); c != nil && !f.opts.allowReserved {
+		return f.errorf("%q would set %s, a reserved name (%s: %s): give a prefix, such as APP_, or allow it explicitly (AllowReserved, -allow-reserved)", path, name, c.name, c.why)
 	}
 	if strings.IndexByte(value, 0) >= 0 {
 		return f.errorf("the value at %q holds a NUL byte, which no environment variable can carry: encode it (base64) in the vault", path)

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -75,7 +76,7 @@ func TestFlattenErrors(t *testing.T) {
 		{"a leading digit", mustParse(t, `{"1password": "v1-secret"}`), "", nil, `"1password" would be the variable "1PASSWORD", which is not a shell variable name ([A-Za-z_][A-Za-z0-9_]*): give a prefix`},
 		{"a bad prefix", mustParse(t, `{"a": "v1-secret"}`), "MY-APP_", nil, "not a shell variable name"},
 		{"an empty key", mustParse(t, `{"": "v1-secret"}`), "", nil, "not a shell variable name"},
-		{"PATH", mustParse(t, `{"path": "v1-secret"}`), "", nil, `"path" would set PATH, which must not be overwritten`},
+		{"PATH", mustParse(t, `{"path": "v1-secret"}`), "", nil, `"path" would set PATH, a reserved name (shell: shells read it to run code`},
 		{"LD_PRELOAD", mustParse(t, `{"ld": {"preload": "v1-secret"}}`), "", nil, "would set LD_PRELOAD"},
 		{"a GITHUB_ name", mustParse(t, `{"github": {"token": "v1-secret"}}`), "", nil, "would set GITHUB_TOKEN"},
 		{"a CI_ name", mustParse(t, `{"ci": {"job": "v1-secret"}}`), "", nil, "would set CI_JOB"},
@@ -160,5 +161,112 @@ func TestFlattenGoTypes(t *testing.T) {
 	}
 	if _, err := Flatten(map[string]any{"c": make(chan int)}, ""); err == nil {
 		t.Error("Flatten accepted a channel")
+	}
+}
+
+// TestReservedNames checks names of every category: refused unprefixed,
+// with the category in the error, allowed behind a prefix or with
+// AllowReserved; and names that only look alike are allowed.
+func TestReservedNames(t *testing.T) {
+	tests := []struct {
+		name     string
+		category string // "" if allowed
+	}{
+		{"PS4", "shell"},
+		{"PROMPT_COMMAND", "shell"},
+		{"ENV", "shell"},
+		{"BASH_ENV", "shell"},
+		{"SHELLOPTS", "shell"},
+		{"BASHOPTS", "shell"},
+		{"IFS", "shell"},
+		{"PATH", "shell"},
+		{"BASH_FUNC_X", "shell"},
+		{"LD_PRELOAD", "dynamic linker and libc"},
+		{"LD_ANYTHING", "dynamic linker and libc"},
+		{"GCONV_PATH", "dynamic linker and libc"},
+		{"GLIBC_TUNABLES", "dynamic linker and libc"},
+		{"DYLD_INSERT_LIBRARIES", "dynamic linker and libc"},
+		{"PYTHONPATH", "language runtime"},
+		{"PYTHONSTARTUP", "language runtime"},
+		{"PERL5OPT", "language runtime"},
+		{"PERL5LIB", "language runtime"},
+		{"RUBYOPT", "language runtime"},
+		{"NODE_OPTIONS", "language runtime"},
+		{"NODE_PATH", "language runtime"},
+		{"JAVA_TOOL_OPTIONS", "language runtime"},
+		{"JDK_JAVA_OPTIONS", "language runtime"},
+		{"_JAVA_OPTIONS", "language runtime"},
+		{"GOFLAGS", "language runtime"},
+		{"GOPROXY", "language runtime"},
+		{"GOPATH", "language runtime"},
+		{"CGO_LDFLAGS", "language runtime"},
+		{"GIT_SSH_COMMAND", "git and ssh helpers"},
+		{"GIT_ASKPASS", "git and ssh helpers"},
+		{"GIT_CONFIG_GLOBAL", "git and ssh helpers"},
+		{"SSH_ASKPASS", "git and ssh helpers"},
+		{"PAGER", "git and ssh helpers"},
+		{"SSL_CERT_FILE", "TLS trust and proxies"},
+		{"SSL_CERT_DIR", "TLS trust and proxies"},
+		{"CURL_CA_BUNDLE", "TLS trust and proxies"},
+		{"REQUESTS_CA_BUNDLE", "TLS trust and proxies"},
+		{"NODE_EXTRA_CA_CERTS", "TLS trust and proxies"},
+		{"HTTPS_PROXY", "TLS trust and proxies"},
+		{"GITHUB_TOKEN", "CI platform"},
+		{"ACTIONS_RUNTIME_TOKEN", "CI platform"},
+		{"CI_JOB_TOKEN", "CI platform"},
+		{"DATABASE_PASSWORD", ""},
+		{"GOOGLE_API_KEY", ""},
+		{"LDAP_PASSWORD", ""},
+		{"GITEA_TOKEN", ""},
+		{"PS5", ""},
+		{"ENVIRONMENT", ""},
+		{"SSL_KEY", ""},
+		{"PATHS", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			secrets := map[string]any{strings.ToLower(tt.name): "v"}
+			_, err := Flatten(secrets, "")
+			if tt.category == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			want := "would set " + tt.name + ", a reserved name (" + tt.category + ": "
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("error %v, want one saying %q", err, want)
+			}
+			if _, err := Flatten(secrets, "APP_"); err != nil {
+				t.Errorf("with a prefix: %v", err)
+			}
+			if vars, err := Flatten(secrets, "", AllowReserved()); err != nil || vars[tt.name] != "v" {
+				t.Errorf("with AllowReserved: %v, %v", vars, err)
+			}
+		})
+	}
+}
+
+// TestReservedNamesDocumented checks that Flatten's doc comment and the
+// README list every reserved name and prefix, so the lists cannot drift.
+func TestReservedNamesDocumented(t *testing.T) {
+	for _, file := range []string{"flatten.go", "README.md"} {
+		text, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc := strings.Join(strings.Fields(string(text)), " ")
+		for _, c := range reservedCategories {
+			for _, n := range c.names {
+				if !strings.Contains(doc, n) {
+					t.Errorf("%s does not list %s (%s)", file, n, c.name)
+				}
+			}
+			for _, p := range c.prefixes {
+				if !strings.Contains(doc, p+"*") {
+					t.Errorf("%s does not list %s* (%s)", file, p, c.name)
+				}
+			}
+		}
 	}
 }

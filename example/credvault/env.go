@@ -74,7 +74,7 @@ func addFlattenFlags(fs *flag.FlagSet) *flattenFlags {
 	f := &flattenFlags{}
 	fs.StringVar(&f.prefix, "prefix", "", "put `P` in front of every variable name, e.g. APP_")
 	fs.StringVar(&f.path, "path", "", "only the secrets below the credential `path`, named from there")
-	fs.BoolVar(&f.allowReserved, "allow-reserved", false, "allow names such as PATH, LD_PRELOAD or GITHUB_* (refused by default)")
+	fs.BoolVar(&f.allowReserved, "allow-reserved", false, "allow reserved names, such as PATH, PS4, LD_PRELOAD, PYTHONPATH, GIT_SSH_COMMAND, SSL_CERT_FILE or GITHUB_* (refused by default; see the README)")
 	fs.Func("not-secret", "the values at the credential `path` (or below it) are not secret: exported, never masked; repeatable", func(p string) error {
 		f.notSecret = append(f.notSecret, p)
 		return nil
