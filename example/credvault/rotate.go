@@ -16,7 +16,7 @@ func rotateCommand() *command {
   credvault rotate -new-key-file new.key        # 2. rotate (opens with $MASTER_KEY)
   credvault status                              # 3. "opened by the first key": drop the old key`,
 		setup: func(fs *flag.FlagSet, c *cli) func([]string) error {
-			vf := addVaultFlags(fs, c)
+			vf := addSealFlags(fs, c)
 			newFile := fs.String("new-key-file", "", "seal under the first key in `file`")
 			newEnv := fs.String("new-key-env", "", "seal under the first key in the environment variable `name`")
 			return func(args []string) error {

@@ -20,7 +20,7 @@ func sealCommand() *command {
   echo '{"database": {"password": "..."}}' | credvault seal -vault new.enc
   credvault seal -force secrets.json           # replace an existing vault whole`,
 		setup: func(flags *flag.FlagSet, c *cli) func([]string) error {
-			vf := addVaultFlags(flags, c)
+			vf := addSealFlags(flags, c)
 			force := flags.Bool("force", false, "replace an existing vault, or a file that is not a vault, at -vault")
 			return func(args []string) error {
 				if len(args) > 1 {

@@ -34,19 +34,31 @@ type vaultFlags struct {
 	opts vault.Option // built once by options
 }
 
-func addVaultFlags(fs *flag.FlagSet, c *cli) *vaultFlags { return addFlags(fs, c, true) }
+// addVaultFlags declares the flags of a command that opens the vault named
+// by -vault: -vault, -env, -key-env, -key-file, -max-age and -audit.
+func addVaultFlags(fs *flag.FlagSet, c *cli) *vaultFlags {
+	return declareVaultFlags(fs, c, true, true)
+}
+
+// addSealFlags declares the same flags but -max-age, for the commands that
+// replace a vault whatever its age (seal, rotate).
+func addSealFlags(fs *flag.FlagSet, c *cli) *vaultFlags {
+	return declareVaultFlags(fs, c, true, false)
+}
 
 // addKeyFlags declares the flags of a command that git gives vault files as
 // arguments (textconv, merge): those of addVaultFlags but -vault and
 // -max-age.
-func addKeyFlags(fs *flag.FlagSet, c *cli) *vaultFlags { return addFlags(fs, c, false) }
+func addKeyFlags(fs *flag.FlagSet, c *cli) *vaultFlags {
+	return declareVaultFlags(fs, c, false, false)
+}
 
-func addFlags(fs *flag.FlagSet, c *cli, withVault bool) *vaultFlags {
+func declareVaultFlags(fs *flag.FlagSet, c *cli, withVault, withMaxAge bool) *vaultFlags {
 	f := &vaultFlags{c: c}
 	c.vaultFlags = f
 	f.addEnvFlags(fs, withVault)
 	fs.StringVar(&f.keyFile, "key-file", "", "read the keyring from `file` instead of the environment")
-	if withVault {
+	if withMaxAge {
 		fs.DurationVar(&f.maxAge, "max-age", 0, "refuse a vault whose key last changed longer ago than this (e.g. 720h); 0 accepts any age")
 	}
 	fs.StringVar(&f.audit, "audit", "", "append complete audit records as JSON lines to `file` (created 0600; default $CREDVAULT_AUDIT); without one: text on stderr, one line per command on a terminal outside CI")
