@@ -22,6 +22,7 @@ type flagProbe struct {
 	env   []string
 	then  []string // a command whose output is checked instead, after the first
 	git   bool     // run in a git repository
+	fresh bool     // run where there is no vault yet
 	// want is "exit N", "file NAME" (NAME exists afterwards), "grep FILE
 	// REGEXP", or a regexp that the output (stdout and stderr) matches; or,
 	// after a "!", that it does not match.
@@ -44,6 +45,7 @@ var baseLines = map[string]flagProbe{
 	"exec":     {args: []string{"exec", "env"}},
 	"textconv": {args: []string{"textconv", "credentials.enc"}},
 	"merge":    {args: []string{"merge", "credentials.enc", "credentials.enc", "credentials.enc"}},
+	"init":     {args: []string{"init"}, git: true, fresh: true},
 }
 
 // commonProbes show the use of the flags many commands share.
@@ -109,6 +111,7 @@ func TestHelpFlagsUsed(t *testing.T) {
 						t.Fatalf("no base command line for %s: add one to baseLines", cmd.name)
 					}
 					p.args, p.env = base.args, append(base.env, p.env...)
+					p.git, p.fresh = p.git || base.git, p.fresh || base.fresh
 					if p.stdin == "" {
 						p.stdin = base.stdin
 					}
@@ -146,6 +149,9 @@ func (p flagProbe) matches(t *testing.T, args []string) bool {
 		if out, err := exec.Command("git", "init", "-q", dir).CombinedOutput(); err != nil {
 			t.Fatalf("git init: %v\n%s", err, out)
 		}
+	}
+	if p.fresh {
+		delete(files, "credentials.enc")
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
