@@ -36,3 +36,35 @@ func TestREADMEPipelines(t *testing.T) {
 		t.Errorf("%d snippets install credvault, want 6", n)
 	}
 }
+
+// TestREADMEGitAndEnvironments checks that the command lines of the
+// README's environment and git sections are run by the scripts named.
+func TestREADMEGitAndEnvironments(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ line, script string }{
+		{`printf %s "$DB_PASSWORD" | credvault set -env prod database.password`, "environments_ci.txtar"},
+		{`CREDVAULT_ENV=prod credvault get database.password`, "environments_ci.txtar"},
+		{`export MASTER_KEY_PROD="$(cat credentials.prod.key)"`, "environments_ci.txtar"},
+		{`credvault env -prefix DEPLOY_ -format github`, "environments_ci.txtar"},
+		{`eval "$(credvault env -prefix DEPLOY_ -format gitlab)"`, "environments_ci.txtar"},
+		{`credvault init -env prod`, "init.txtar"},
+		{`credvault git-setup`, "git_merge.txtar"},
+		{`git diff HEAD~1 -- credentials.enc`, "git_diff.txtar"},
+		{`git checkout -m credentials.enc`, "git_markers.txtar"},
+		{`credvault merge: CONFLICT in credentials.enc at database.password: ours changed, theirs changed`, "git_merge.txtar"},
+	} {
+		script, err := os.ReadFile("testdata/script/" + tt.script)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(readme), tt.line) {
+			t.Errorf("the README lacks %q", tt.line)
+		}
+		if !strings.Contains(string(script), tt.line) {
+			t.Errorf("%s does not run %q", tt.script, tt.line)
+		}
+	}
+}
