@@ -61,6 +61,8 @@ type Op string
 const (
 	OpOpen    Op = "open"    // Open, OpenFS
 	OpGet     Op = "get"     // Vault.Get
+	OpLookup  Op = "lookup"  // Vault.Lookup: Absent says when nothing was there
+	OpDecode  Op = "decode"  // Vault.Decode: a value or a subtree into a Go value
 	OpReveal  Op = "reveal"  // Vault.RevealJSON: every value at once
 	OpFlatten Op = "flatten" // Vault.Flatten, Vault.Environ
 	OpSeal    Op = "seal"    // Seal
@@ -81,10 +83,14 @@ type Event struct {
 	Op    Op
 	Vault string // the vault file
 
-	// Path is the credential path of a get, set or delete; Names the
-	// variable names of a flatten, export or exec.
+	// Path is the credential path of a get, lookup, decode, set or delete;
+	// Names the variable names of a flatten, export or exec.
 	Path  string
 	Names []string
+
+	// Absent is true when a lookup found nothing at Path: an answer, not a
+	// failure, so Err is nil.
+	Absent bool
 
 	// Key is the fingerprint of the key that opened the vault and KeyIndex
 	// its position in the keyring, from 0; -1 and "" when no key opened it.
@@ -251,7 +257,7 @@ func valueFingerprinter(key *Key) func(values ...string) string {
 // NewSlogAuditor returns an Auditor that writes one log record per event to
 // l, at level Info for a success and Warn for a failure, with the message
 // "credvault audit", the event's time, and these attributes (empty ones
-// left out): op, vault, path, names, key, key_index, seal_key, command, key_source,
+// left out): op, vault, path, absent, names, key, key_index, seal_key, command, key_source,
 // value_fp, pipeline (a group: platform, run_id, job, commit, actor, repo,
 // url), outcome ("ok" or "error") and error. The names are stable.
 //
@@ -282,6 +288,9 @@ func (a slogAuditor) Audit(ctx context.Context, e Event) error {
 	r.AddAttrs(slog.String("op", string(e.Op)), slog.String("vault", e.Vault))
 	if e.Path != "" {
 		r.AddAttrs(slog.String("path", e.Path))
+	}
+	if e.Absent {
+		r.AddAttrs(slog.Bool("absent", true))
 	}
 	if e.Names != nil {
 		// A copy: a handler may keep the record, and the Auditor must not

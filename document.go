@@ -97,11 +97,29 @@ func encodeDocument(secrets map[string]any) ([]byte, error) {
 // gives its objects' keys sorted, so that two versions of a vault diff
 // cleanly (textconv, merge) and a vault's plaintext does not depend on map
 // order.
-func sealDocument(secrets map[string]any) ([]byte, error) {
-	return encode(secrets, true)
+//
+// secrets may be of any type that encodes as a JSON object.
+func sealDocument(secrets any) ([]byte, error) {
+	b, err := encode(secrets, true)
+	if err != nil || b[0] == '{' {
+		return b, err
+	}
+	kind := "a number"
+	switch b[0] {
+	case '[':
+		kind = "an array"
+	case '"':
+		kind = "a string"
+	case 't', 'f':
+		kind = "a boolean"
+	case 'n':
+		kind = "null"
+	}
+	clear(b)
+	return nil, fmt.Errorf("vault: the secrets (Go type %T) encode as %s, not as a JSON object: a vault holds one object, such as {\"database\": {\"password\": \"...\"}}", secrets, kind)
 }
 
-func encode(secrets map[string]any, sorted bool) ([]byte, error) {
+func encode(secrets any, sorted bool) ([]byte, error) {
 	e := encoder{buf: make([]byte, 0, encodedSizeHint(secrets)), sorted: sorted}
 	if err := e.value(secrets); err != nil {
 		clear(e.buf)
@@ -234,7 +252,7 @@ func (e *encoder) value(v any) error {
 		}
 		return e.value(a)
 	default:
-		return fmt.Errorf("vault: the value at %q has Go type %T, which a vault cannot hold: use strings, numbers, booleans, nil, []any and map[string]any", formatPath(e.path), v)
+		return e.marshal(v)
 	}
 	return nil
 }

@@ -32,6 +32,11 @@ var (
 	// *NotFoundError that says where the path stopped.
 	ErrNotFound = errors.New("vault: credential not found")
 
+	// ErrNotScalar means a credential path leads to an object or an
+	// array where a single value was asked for ([Vault.Get],
+	// [Vault.Lookup]); [Vault.Decode] reads those.
+	ErrNotScalar = errors.New("vault: not a single value")
+
 	// ErrNotOpened is the error of every method of a Vault that was not
 	// returned by Open or OpenFS, such as the zero Vault.
 	ErrNotOpened = errors.New("vault: the Vault was not opened: get one from Open or OpenFS")

@@ -32,7 +32,7 @@ func TestRunTooLarge(t *testing.T) {
 	assertNoLeak(t, "error", err.Error(), strings.Repeat("y", 10))
 }
 
-func sealPath(t *testing.T, secrets map[string]any, key *Key) string {
+func sealPath(t *testing.T, secrets any, key *Key) string {
 	t.Helper()
 	path := t.TempDir() + "/v.enc"
 	if err := Seal(path, secrets, key); err != nil {

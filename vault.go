@@ -304,20 +304,23 @@ func keyringFails(keys []*Key) string {
 // given [WithReplaceAny], and any file at all with [WithNoClobber]. It never
 // replaces a directory, a named pipe or a device.
 //
-// secrets may hold what Open produces and the usual Go types: strings,
-// booleans, integers, finite floats, json.Number, nil, []any, []string,
-// map[string]any and map[string]string. Anything else, and a string that is
-// not valid UTF-8, is an error naming its credential path. Object keys are
-// written sorted. A document that Open would refuse (a vault over
+// secrets is anything encoding/json encodes as a JSON object: a
+// map[string]any such as ParseJSON returns, a map[string]string, a struct
+// with json tags. Its values may be of any type encoding/json encodes
+// (integers of any size, []int, map[string]int, structs, json.RawMessage,
+// json.Number), and numbers keep the exact text encoding/json gives them.
+// Unlike encoding/json, a string that is not valid UTF-8 is refused rather
+// than altered, and so is a NaN or an infinity, by an error that names its
+// credential path. Object keys are written sorted. A document that Open would refuse (a vault over
 // [MaxVaultSize], JSON nested over 10,000 levels) is refused, and nothing
 // is written.
-func Seal(path string, secrets map[string]any, key *Key, opts ...SealOption) error {
+func Seal(path string, secrets any, key *Key, opts ...SealOption) error {
 	return SealContext(context.Background(), path, secrets, key, opts...)
 }
 
 // SealContext is Seal with a context, which the Auditor receives (see
 // [Auditor]) and which ends the wait for another writer when it is done.
-func SealContext(ctx context.Context, path string, secrets map[string]any, key *Key, opts ...SealOption) error {
+func SealContext(ctx context.Context, path string, secrets any, key *Key, opts ...SealOption) error {
 	o := newOptions(opts)
 	if !key.valid() {
 		return fmt.Errorf("vault: cannot seal %s without a key: make one with GenerateKey or ParseKey", path)
@@ -435,6 +438,39 @@ func (v *Vault) GetContext(ctx context.Context, path string) (string, error) {
 	return value, nil
 }
 
+// Lookup returns the value at a credential path, as Get does, and whether
+// there is one: like os.LookupEnv, it reports absence as absence, "" and
+// false, and not as an error. A path that leads to an object or an array
+// is an error wrapping [ErrNotScalar]; a malformed path is an error.
+//
+// It is audited as OpLookup, with Absent set when nothing was there, and
+// outcome ok: asking whether an optional value is set is not a failure.
+func (v *Vault) Lookup(path string) (value string, ok bool, err error) {
+	return v.LookupContext(context.Background(), path)
+}
+
+// LookupContext is Lookup with a context, which the Auditor receives (see
+// [Auditor]).
+func (v *Vault) LookupContext(ctx context.Context, path string) (value string, ok bool, err error) {
+	if err := v.ready(); err != nil {
+		return "", false, err
+	}
+	value, err = v.get(path)
+	absent := errors.Is(err, ErrNotFound)
+	if absent {
+		err = nil
+	}
+	event := v.event(OpLookup, err)
+	event.Path, event.Absent = path, absent
+	if err == nil && !absent && v.fingerprint != nil {
+		event.ValueFingerprint = v.fingerprint(value)
+	}
+	if err := withAudit(err, v.opts.audit(ctx, event)); err != nil {
+		return "", false, err
+	}
+	return value, !absent, nil
+}
+
 // ready refuses a Vault that was not opened: the zero Vault or a nil one.
 func (v *Vault) ready() error {
 	if v == nil || v.doc == nil || v.opts == nil {
@@ -467,11 +503,11 @@ func (v *Vault) event(op Op, err error) Event {
 func notScalar(name, path string, node any) error {
 	switch n := node.(type) {
 	case map[string]any:
-		return fmt.Errorf("vault: %s: %q is an object, not a single value: ask for one of its keys (%s), e.g. %q", name, path, listNames(sortedKeys(n)), path+"."+firstKey(n))
+		return errorf(ErrNotScalar, "%s: %q is an object, not a single value: ask for one of its keys (%s), e.g. %q", name, path, listNames(sortedKeys(n)), path+"."+firstKey(n))
 	case []any:
-		return fmt.Errorf("vault: %s: %q is an array of %d elements, not a single value: ask for one by index, e.g. %q", name, path, len(n), path+".0")
+		return errorf(ErrNotScalar, "%s: %q is an array of %d elements, not a single value: ask for one by index, e.g. %q", name, path, len(n), path+".0")
 	}
-	return fmt.Errorf("vault: %s: %q is not a single value", name, path)
+	return errorf(ErrNotScalar, "%s: %q is not a single value", name, path)
 }
 
 func firstKey(m map[string]any) string {

@@ -366,14 +366,32 @@ func TestSealRoundTrip(t *testing.T) {
 func TestSealRefuses(t *testing.T) {
 	key := GenerateKey()
 	path := filepath.Join(t.TempDir(), "v.enc")
+	type db struct {
+		Host  string  `json:"host"`
+		Ratio float64 `json:"ratio"`
+		Inner struct {
+			Note string
+		} `json:"inner"`
+	}
+	bad := db{Ratio: nilFloat()}
+	badText := db{}
+	badText.Inner.Note = "ok\xffno"
 	tests := map[string]struct {
-		secrets map[string]any
+		secrets any
 		says    string
 	}{
-		"channel":         {map[string]any{"a": map[string]any{"b": make(chan int)}}, `the value at "a.b" has Go type chan int`},
-		"invalid UTF-8":   {map[string]any{"x": "\xff"}, `the value at "x" is not valid UTF-8`},
-		"NaN":             {map[string]any{"f": []any{nilFloat()}}, `"f.0" is NaN or infinite`},
-		"bad json.Number": {map[string]any{"n": json.Number("0x10")}, `"n" is a json.Number that is not a JSON number`},
+		"channel":                 {map[string]any{"a": map[string]any{"b": make(chan int)}}, `the value at "a.b", of Go type chan int, cannot be encoded as JSON: a vault cannot hold a chan int`},
+		"invalid UTF-8":           {map[string]any{"x": "\xff"}, `the value at "x" is not valid UTF-8`},
+		"NaN":                     {map[string]any{"f": []any{nilFloat()}}, `"f.0" is NaN or infinite`},
+		"bad json.Number":         {map[string]any{"n": json.Number("0x10")}, `"n" is a json.Number that is not a JSON number`},
+		"NaN in a struct":         {map[string]any{"db": bad}, `the value at "db.ratio" is NaN or infinite`},
+		"invalid UTF-8 in struct": {map[string]any{"db": []db{{}, badText}}, `the value at "db.1.inner.Note" is not valid UTF-8`},
+		"invalid UTF-8 in a map":  {map[string]map[string]string{"a": {"k": "\xfe"}}, `the value at "a.k" is not valid UTF-8`},
+		"a RawMessage not JSON":   {map[string]any{"raw": json.RawMessage(`{"a":`)}, `"raw", of Go type json.RawMessage, cannot be encoded as JSON`},
+		"a RawMessage not UTF-8":  {map[string]any{"raw": json.RawMessage("\"\xff\"")}, `"raw", of Go type json.RawMessage, encodes to JSON that a vault cannot hold: not valid UTF-8`},
+		"a failing Marshaler":     {map[string]any{"m": failingMarshaler{}}, `the vault.failingMarshaler type's MarshalJSON or MarshalText failed (its message is not shown`},
+		"an array at the top":     {[]string{"a"}, `the secrets (Go type []string) encode as an array, not as a JSON object`},
+		"a number at the top":     {uint8(7), `encode as a number, not as a JSON object`},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -381,6 +399,7 @@ func TestSealRefuses(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.says) {
 				t.Fatalf("error %v, want one saying %q", err, tt.says)
 			}
+			assertNoLeak(t, "error", err.Error(), "s3cret-in-error")
 			if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
 				t.Error("a refused Seal wrote a file")
 			}
@@ -392,6 +411,14 @@ func TestSealRefuses(t *testing.T) {
 }
 
 func nilFloat() float64 { var z float64; return z / z }
+
+// failingMarshaler fails with a message that quotes a secret, as a careless
+// MarshalJSON might.
+type failingMarshaler struct{}
+
+func (failingMarshaler) MarshalJSON() ([]byte, error) {
+	return nil, errors.New("cannot marshal s3cret-in-error")
+}
 
 func TestVaultNeverPrints(t *testing.T) {
 	key := GenerateKey()
