@@ -72,6 +72,8 @@ type options struct {
 	pipeline      Pipeline
 	keySource     string
 
+	sidecar *sidecar // WithSidecar
+
 	// failpoint, when set, is called at named moments of a write and may
 	// return an error to simulate a failure there. Only tests set it.
 	failpoint func(stage string) error

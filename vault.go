@@ -30,7 +30,11 @@
 // first, as [ParseKeyring] reads it from "new,old": the first key seals, any
 // key opens, and the [Vault] remembers which one did ([Vault.KeyIndex]). A Key
 // never prints its secret, whatever the format verb; [Key.Fingerprint] names
-// it safely.
+// it safely. [ReadKeyringFile] and [KeyringFromEnv] read a keyring with the
+// checks a key file and a variable need. Package custody keeps the key for
+// recipients (age identities, cloud KMS keys) in a file beside the vault, so
+// that no one need hold it raw; [WithSidecar] is how its writes follow the
+// vault's.
 //
 // # Key rotation
 //
@@ -133,6 +137,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -381,7 +386,24 @@ func sealAndReplace(ctx context.Context, name, target string, plain []byte, key 
 			return fmt.Errorf("vault: %s: the new vault would not open: its plaintext would be %v: the vault is unchanged", name, err)
 		}
 	}
-	return replaceFile(target, tok, o, func() error { return o.auditAll(ctx, events) })
+	if o.sidecar == nil {
+		return replaceFile(target, tok, o, func() error { return o.auditAll(ctx, events) })
+	}
+	err = replaceFile(target, tok, o, func() error {
+		if err := o.auditAll(ctx, events); err != nil {
+			return err
+		}
+		return o.sidecar.stage()
+	})
+	// The sidecar follows the vault: committed if the new token took the
+	// vault's place (even if a later step failed), abandoned if not.
+	if err != nil {
+		if cur, rerr := os.ReadFile(target); rerr != nil || !bytes.Equal(cur, tok) {
+			o.sidecar.abandon()
+			return err
+		}
+	}
+	return errors.Join(err, o.sidecar.commit(o))
 }
 
 // tokenSize returns the length of the Fernet token of a plaintext of n

@@ -1,0 +1,108 @@
+package vault
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+)
+
+// MaxKeyringSize bounds a keyring read from a file or an environment
+// variable, 64 KiB: a keyring of a few hundred keys. A larger input is
+// refused before it is parsed, so a wrong path (a log, a disk image) fails
+// fast.
+const MaxKeyringSize = 64 << 10
+
+// ReadKeyringFile reads the keyring in the file at path, as [ParseKeyring]
+// reads it: keys separated by commas, spaces or newlines, newest first.
+// Symbolic links are followed. A directory, and a file larger than
+// [MaxKeyringSize], are refused with an error that names the file.
+//
+// A key file should be readable by its owner alone. When its mode lets
+// anyone else read or write it, the keyring is still returned, and warn, if
+// not nil, is called once with a message that names the file and the fix.
+//
+// Errors name the file and say what to do; they never quote its contents.
+// A missing file gives an error that wraps fs.ErrNotExist.
+func ReadKeyringFile(path string, warn func(msg string)) ([]*Key, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		err = unwrapPath(err)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, &vaultError{msg: fmt.Sprintf("vault: key file %s does not exist: check its path, or make a key with \"credvault keygen -o %s\"", path, path), err: err}
+		}
+		return nil, &vaultError{msg: fmt.Sprintf("vault: cannot read key file %s: %v", path, err), err: err}
+	}
+	defer file.Close()
+	info, err := file.Stat()
+	if err != nil {
+		return nil, &vaultError{msg: fmt.Sprintf("vault: cannot read key file %s: %v", path, unwrapPath(err)), err: err}
+	}
+	if info.IsDir() {
+		return nil, fmt.Errorf("vault: key file %s is a directory: give the path of the file that holds the key", path)
+	}
+	if perm := info.Mode().Perm(); perm&0o077 != 0 && warn != nil {
+		warn(fmt.Sprintf("key file %s has mode %04o; others can read it: chmod 600 %s", path, perm, path))
+	}
+	b, err := io.ReadAll(io.LimitReader(file, MaxKeyringSize+1))
+	defer clear(b)
+	if err != nil {
+		return nil, &vaultError{msg: fmt.Sprintf("vault: cannot read key file %s: %v", path, unwrapPath(err)), err: err}
+	}
+	if len(b) > MaxKeyringSize {
+		return nil, fmt.Errorf("vault: key file %s is larger than %d KiB, more than any keyring: is it the right file?", path, MaxKeyringSize>>10)
+	}
+	keys, err := ParseKeyring(string(b))
+	if err != nil {
+		return nil, &vaultError{msg: "vault: key file " + path + ": " + trimPrefix(err), err: err}
+	}
+	return keys, nil
+}
+
+// KeyringFromEnv parses the keyring in the environment variable name, as
+// getenv (usually os.Getenv) reports it. An unset or empty variable is an
+// error that says how to set it. Errors name the variable, never its value.
+func KeyringFromEnv(getenv func(string) string, name string) ([]*Key, error) {
+	if name == "" {
+		return nil, errors.New("vault: no environment variable named for the keyring")
+	}
+	s := getenv(name)
+	if s == "" {
+		return nil, fmt.Errorf("vault: $%s is not set: set it to the vault's keyring from your CI's secret store (make a key with \"credvault keygen\")", name)
+	}
+	if len(s) > MaxKeyringSize {
+		return nil, fmt.Errorf("vault: $%s is %d bytes, more than the %d KiB a keyring may be: is it the right variable?", name, len(s), MaxKeyringSize>>10)
+	}
+	keys, err := ParseKeyring(s)
+	if err != nil {
+		return nil, &vaultError{msg: "vault: $" + name + ": " + trimPrefix(err), err: err}
+	}
+	return keys, nil
+}
+
+// LongFingerprint returns the full fingerprint of the key: 64 hex digits of
+// the domain-separated SHA-256 whose first 12 digits are [Key.Fingerprint].
+// Like Fingerprint it is safe to print and reveals nothing usable about the
+// key. Where a fingerprint guards against forgery (a pinned key), use this
+// one: matching a 12-digit fingerprint with a key of one's own takes about
+// 2^48 hashes, which is within reach of a determined attacker; matching 64
+// digits is not.
+func (k *Key) LongFingerprint() string {
+	h := sha256.New()
+	h.Write([]byte(keyFingerprintDomain))
+	h.Write(k.secret()[:])
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// trimPrefix returns err's message without this package's "vault: " prefix,
+// for errors put in a context of their own.
+func trimPrefix(err error) string {
+	msg := err.Error()
+	if len(msg) > len("vault: ") && msg[:len("vault: ")] == "vault: " {
+		return msg[len("vault: "):]
+	}
+	return msg
+}
