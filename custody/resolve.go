@@ -1,0 +1,628 @@
+package custody
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/credvault/vault"
+)
+
+// The environment variables a [Resolver] reads through its Getenv.
+const (
+	// DefaultKeyEnv is the variable that holds a raw keyring unless
+	// Resolver.KeyEnv names another.
+	DefaultKeyEnv = "MASTER_KEY"
+	// EnvKeyCmd holds a key command, unless Resolver.KeyCmd is set.
+	EnvKeyCmd = "CREDVAULT_KEY_CMD"
+	// EnvAgeKey holds age identities inline (AGE-SECRET-KEY-1...), for CI.
+	EnvAgeKey = "CREDVAULT_AGE_KEY"
+	// EnvAgeKeyFile names a file of age identities; without it, the
+	// default is $XDG_CONFIG_HOME/credvault/age-keys.txt
+	// (~/.config/credvault/age-keys.txt; %AppData%\credvault\age-keys.txt
+	// on Windows).
+	EnvAgeKeyFile = "CREDVAULT_AGE_KEY_FILE"
+	// EnvFingerprint pins the key, unless Resolver.Fingerprint is set.
+	EnvFingerprint = "CREDVAULT_KEY_FINGERPRINT"
+)
+
+// DefaultTimeout bounds a key command and each KMS request when
+// Resolver.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
+
+// A Resolver finds the key of a vault. It tries these routes in order and
+// takes the first that yields a key:
+//
+//  1. KeyFile, a file holding a keyring ([vault.ReadKeyringFile]);
+//  2. the variable KeyEnv (default MASTER_KEY), holding a keyring;
+//  3. a key command, KeyCmd or else $CREDVAULT_KEY_CMD: run with "sh -c",
+//     its standard output is the keyring (see below);
+//  4. the vault's recipients file, <vault>.keys ([KeysPath]): first each
+//     age recipient, with the age identities from the files in Identities,
+//     from $CREDVAULT_AGE_KEY (inline) and from $CREDVAULT_AGE_KEY_FILE or
+//     its default; then each KMS recipient, through the [Driver] of its
+//     scheme in KMS, with the ambient credentials of the process.
+//
+// A key unwrapped from a recipient must have the fingerprint the file
+// records and must open the vault; otherwise that recipient fails and the
+// next is tried. If the recipients file fails (it does not match the vault)
+// and a write was interrupted between replacing the vault and replacing the
+// file, the pending file that [vault.WithSidecar] leaves is tried next.
+//
+// Routes given by the caller explicitly (KeyFile, KeyCmd, Identities) are
+// authoritative: if one fails, Resolve fails with its error. Routes from the
+// environment that fail are noted, and the next route is tried; when a
+// later one succeeds, Warn is told of the earlier failure. When every route
+// fails, the error is a *[NoKeyError] that lists each route tried and why it
+// failed. No error and no warning ever holds a key.
+//
+// # Pinning
+//
+// Anyone can wrap a key of their own to a public age recipient, and anyone
+// allowed kms:Encrypt on a KMS key can wrap to it: whoever can write the
+// repository could replace the vault and its recipients file with a vault of
+// their own (their own database, their own deploy target) that a pipeline
+// would open without complaint. Fingerprint (or $CREDVAULT_KEY_FINGERPRINT)
+// pins the key: the vault opens only with the key whose long fingerprint
+// ([vault.Key.LongFingerprint]) starts with it, whatever the route. Keep the
+// pin where the repository's writers cannot change it (a CI variable), and
+// update it after each rotation. Give all 64 hex digits: 12 are accepted,
+// but a forger can find a key matching 12 with about 2^48 hashes.
+//
+// # Key commands
+//
+// The key command's standard error is passed to Stderr; its standard output
+// is never shown, not even in an error. It runs with Environ's variables
+// minus those that hold or lead to key material ([Resolver.KeyVariables]),
+// with empty standard input, and is killed (with its process group, on
+// Unix) after Timeout. Its failure is reported with its exit status.
+//
+// A Resolver reads the environment only through Getenv and Environ; it is
+// not safe for concurrent use by several goroutines.
+type Resolver struct {
+	KeyFile     string   // -key-file: a file holding the keyring
+	KeyEnv      string   // -key-env: the variable holding the keyring; "" means MASTER_KEY
+	KeyCmd      string   // -key-cmd: a command printing the keyring; "" means $CREDVAULT_KEY_CMD
+	Identities  []string // -identity: files of age identities
+	Fingerprint string   // -key-fingerprint: the pin; "" means $CREDVAULT_KEY_FINGERPRINT
+
+	// Timeout bounds the key command and each KMS request; zero means
+	// DefaultTimeout.
+	Timeout time.Duration
+	// KMS holds the drivers for the kms recipients' URL schemes.
+	KMS []Driver
+
+	// Getenv and Environ are the process environment (os.Getenv,
+	// os.Environ); nil means an empty one.
+	Getenv  func(string) string
+	Environ func() []string
+	// Stderr receives the key command's standard error; nil discards it.
+	Stderr io.Writer
+	// Warn, if not nil, is told of things worth fixing that did not stop
+	// the key from being found: a key file others can read, a route from
+	// the environment that failed before another succeeded.
+	Warn func(msg string)
+}
+
+// A Keyring is what [Resolver.Resolve] found: the keys, newest first, and
+// the route that gave them.
+type Keyring struct {
+	Keys  []*vault.Key
+	Route Route
+}
+
+// A RouteKind names a route to the key.
+type RouteKind string
+
+// The routes, in the order a Resolver tries them.
+const (
+	RouteKeyFile RouteKind = "key-file"
+	RouteKeyEnv  RouteKind = "key-env"
+	RouteKeyCmd  RouteKind = "key-cmd"
+	RouteAge     RouteKind = "age"
+	RouteKMS     RouteKind = "kms"
+)
+
+// A Route says where a keyring came from, without the key: for audit
+// events, status output and messages.
+type Route struct {
+	Kind RouteKind
+	// Source is the key file's path, the variable's name, "-key-cmd" or
+	// "$CREDVAULT_KEY_CMD", where the age identity came from ("-identity
+	// FILE", "$CREDVAULT_AGE_KEY", the identity file), or the KMS URL.
+	Source string
+	// Label and ID name the recipient, for the age and kms routes.
+	Label, ID string
+	// File is the recipients file the key was unwrapped from: <vault>.keys,
+	// or its pending file after an interrupted write.
+	File string
+}
+
+// String describes the route: "key file ci.key", "$MASTER_KEY", "key
+// command ($CREDVAULT_KEY_CMD)", `age recipient "bob" (identity from
+// -identity bob.txt)`, `kms recipient "ci" (awskms:///...)`.
+func (r Route) String() string {
+	name := r.ID
+	if r.Label != "" {
+		name = fmt.Sprintf("%q", r.Label)
+	}
+	switch r.Kind {
+	case RouteKeyFile:
+		return "key file " + r.Source
+	case RouteKeyEnv:
+		return "$" + r.Source
+	case RouteKeyCmd:
+		return "key command (" + r.Source + ")"
+	case RouteAge:
+		return fmt.Sprintf("age recipient %s (identity from %s)", name, r.Source)
+	case RouteKMS:
+		if r.Label == "" {
+			return "kms recipient " + r.ID
+		}
+		return fmt.Sprintf("kms recipient %s (%s)", name, r.ID)
+	}
+	return "no route"
+}
+
+// ErrNoKey means that no route led to the vault's key; the error is a
+// *NoKeyError that says why each failed.
+var ErrNoKey = errors.New("custody: no route to the key")
+
+// A NoKeyError lists every route to a vault's key that was tried, and why
+// each failed. errors.Is(err, ErrNoKey) reports true for it.
+type NoKeyError struct {
+	Vault    string
+	Attempts []error // one per route, each naming the route; never a key
+}
+
+func (e *NoKeyError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "custody: no key for %s: every route to it failed:", e.Vault)
+	for _, a := range e.Attempts {
+		b.WriteString("\n  - ")
+		b.WriteString(strings.TrimPrefix(strings.TrimPrefix(a.Error(), "custody: "), "vault: "))
+	}
+	return b.String()
+}
+
+// Is reports whether target is ErrNoKey.
+func (e *NoKeyError) Is(target error) bool { return target == ErrNoKey }
+
+// KeyVariables returns the environment variables that hold key material
+// or lead to it for this Resolver: the keyring variable (and MASTER_KEY),
+// $CREDVAULT_AGE_KEY, $CREDVAULT_AGE_KEY_FILE and $CREDVAULT_KEY_CMD. A
+// program that starts a child (a key command, a command given the secrets)
+// removes them from the child's environment, whatever the route was.
+//
+// Ambient cloud credentials (AWS_*, GOOGLE_APPLICATION_CREDENTIALS, ...)
+// are not among them: they are the job's identity, which a deploy usually
+// needs, and they open the vault only through the KMS, whose log records it.
+func (r *Resolver) KeyVariables() []string {
+	vars := []string{r.keyEnv(), DefaultKeyEnv, EnvAgeKey, EnvAgeKeyFile, EnvKeyCmd}
+	return slices.Compact(vars)
+}
+
+func (r *Resolver) keyEnv() string {
+	if r.KeyEnv != "" {
+		return r.KeyEnv
+	}
+	return DefaultKeyEnv
+}
+
+func (r *Resolver) getenv(name string) string {
+	if r.Getenv == nil {
+		return ""
+	}
+	return r.Getenv(name)
+}
+
+func (r *Resolver) timeout() time.Duration {
+	if r.Timeout > 0 {
+		return r.Timeout
+	}
+	return DefaultTimeout
+}
+
+func (r *Resolver) warn(msg string) {
+	if r.Warn != nil {
+		r.Warn(msg)
+	}
+}
+
+// Pin returns the pinned fingerprint, lower-cased, from Fingerprint or
+// $CREDVAULT_KEY_FINGERPRINT, or "" if the key is not pinned. A pin that is
+// not 12 to 64 hex digits is an error.
+func (r *Resolver) Pin() (string, error) {
+	pin, source := r.Fingerprint, "-key-fingerprint"
+	if pin == "" {
+		pin, source = r.getenv(EnvFingerprint), "$"+EnvFingerprint
+	}
+	pin = strings.ToLower(strings.TrimSpace(pin))
+	if pin == "" {
+		return "", nil
+	}
+	if len(pin) < 12 || len(pin) > 64 || strings.Trim(pin, "0123456789abcdef") != "" {
+		return "", fmt.Errorf("custody: %s must be 12 to 64 hex digits of the key's fingerprint, as \"credvault status\" prints it", source)
+	}
+	return pin, nil
+}
+
+// Resolve finds the key of the vault at vaultPath by the routes above.
+func (r *Resolver) Resolve(ctx context.Context, vaultPath string) (*Keyring, error) {
+	pin, err := r.Pin()
+	if err != nil {
+		return nil, err
+	}
+	// 1. The key file, when given, is the only route.
+	if r.KeyFile != "" {
+		keys, err := vault.ReadKeyringFile(r.KeyFile, r.warn)
+		if err == nil {
+			keys, err = pinned(keys, pin, "key file "+r.KeyFile)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &Keyring{Keys: keys, Route: Route{Kind: RouteKeyFile, Source: r.KeyFile}}, nil
+	}
+
+	var attempts, failures []error
+	fail := func(err error, set bool) {
+		attempts = append(attempts, err)
+		if set {
+			failures = append(failures, err)
+		}
+	}
+	found := func(kr *Keyring) (*Keyring, error) {
+		for _, err := range failures {
+			r.warn(fmt.Sprintf("%s; the key came from %s instead", strings.TrimPrefix(strings.TrimPrefix(err.Error(), "custody: "), "vault: "), kr.Route))
+		}
+		return kr, nil
+	}
+
+	// 2. The keyring variable.
+	name := r.keyEnv()
+	if r.getenv(name) != "" {
+		keys, err := vault.KeyringFromEnv(r.getenv, name)
+		if err == nil {
+			keys, err = pinned(keys, pin, "$"+name)
+		}
+		if err == nil {
+			return found(&Keyring{Keys: keys, Route: Route{Kind: RouteKeyEnv, Source: name}})
+		}
+		fail(err, true)
+	} else {
+		fail(fmt.Errorf("$%s is not set", name), false)
+	}
+
+	// 3. The key command.
+	command, source := r.KeyCmd, "-key-cmd"
+	if command == "" {
+		command, source = r.getenv(EnvKeyCmd), "$"+EnvKeyCmd
+	}
+	if command != "" {
+		keys, err := runKeyCommand(ctx, command, r.childEnv(), r.Stderr, r.timeout())
+		if err != nil {
+			err = fmt.Errorf("the key command (%s) %w", source, err)
+		} else {
+			keys, err = pinned(keys, pin, "the key command ("+source+")")
+		}
+		if err == nil {
+			return found(&Keyring{Keys: keys, Route: Route{Kind: RouteKeyCmd, Source: source}})
+		}
+		if r.KeyCmd != "" {
+			return nil, err
+		}
+		fail(err, true)
+	} else {
+		fail(fmt.Errorf("no key command: neither -key-cmd nor $%s is set", EnvKeyCmd), false)
+	}
+
+	// 4. The recipients file.
+	kr, recipientAttempts, err := r.fromRecipients(ctx, vaultPath, pin)
+	if err != nil {
+		return nil, err
+	}
+	if kr != nil {
+		return found(kr)
+	}
+	attempts = append(attempts, recipientAttempts...)
+	return nil, &NoKeyError{Vault: vaultPath, Attempts: attempts}
+}
+
+// pinned returns the pinned key of a keyring, alone, or the keyring itself
+// when nothing is pinned.
+func pinned(keys []*vault.Key, pin, source string) ([]*vault.Key, error) {
+	if pin == "" {
+		return keys, nil
+	}
+	for _, k := range keys {
+		if strings.HasPrefix(k.LongFingerprint(), pin) {
+			return []*vault.Key{k}, nil
+		}
+	}
+	return nil, fmt.Errorf("%s holds no key with the pinned fingerprint %s", source, short(pin))
+}
+
+func short(pin string) string { return pin[:min(12, len(pin))] }
+
+// childEnv is the key command's environment: Environ without KeyVariables.
+func (r *Resolver) childEnv() []string {
+	if r.Environ == nil {
+		return []string{}
+	}
+	drop := r.KeyVariables()
+	env := []string{}
+	for _, kv := range r.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(drop, name) {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// fromRecipients tries the vault's recipients file, then its pending file.
+// A non-nil error is an explicit route (-identity) that failed.
+func (r *Resolver) fromRecipients(ctx context.Context, vaultPath, pin string) (*Keyring, []error, error) {
+	keysPath := KeysPath(vaultPath)
+	var attempts []error
+	var ids []identitySource
+	loaded := false
+	for _, path := range []string{keysPath, vault.PendingSidecar(keysPath)} {
+		f, err := ReadFile(path)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				if path == keysPath {
+					attempts = append(attempts, fmt.Errorf("%s does not exist (\"credvault seal -recipient\" creates one)", path))
+				}
+				continue
+			}
+			attempts = append(attempts, err)
+			continue
+		}
+		if path != keysPath {
+			attempts = append(attempts, fmt.Errorf("%s, left by an interrupted write, was tried as well:", path))
+		}
+		if !loaded && slices.ContainsFunc(f.Recipients, func(rc Recipient) bool { return rc.Type == Age }) {
+			var idAttempts []error
+			ids, idAttempts, err = r.identities()
+			if err != nil {
+				return nil, nil, err
+			}
+			attempts = append(attempts, idAttempts...)
+			loaded = true
+		}
+		kr, fileAttempts := r.tryFile(ctx, vaultPath, path, f, ids, pin)
+		if kr != nil {
+			return kr, nil, nil
+		}
+		attempts = append(attempts, fileAttempts...)
+	}
+	return nil, attempts, nil
+}
+
+// tryFile tries each recipient of one recipients file, age ones first.
+func (r *Resolver) tryFile(ctx context.Context, vaultPath, path string, f *File, ids []identitySource, pin string) (*Keyring, []error) {
+	if pin != "" && f.Key != short(pin) {
+		return nil, []error{fmt.Errorf("%s records key %s, not the pinned %s: refused (was the vault sealed again under another key? check its history; after a rotation, update the pin)", path, f.Key, short(pin))}
+	}
+	var attempts []error
+	var unmatched []string
+	for _, rc := range f.Recipients {
+		if rc.Type != Age || len(ids) == 0 {
+			continue
+		}
+		key, src, err := unwrapAgeWith(rc.Wrapped, ids)
+		if errors.Is(err, errNoIdentity) {
+			unmatched = append(unmatched, rc.Name())
+			continue
+		}
+		if err == nil {
+			err = r.accept(vaultPath, path, f, key, pin)
+		}
+		if err == nil {
+			return &Keyring{Keys: []*vault.Key{key}, Route: Route{Kind: RouteAge, Source: src, Label: rc.Label, ID: rc.ID, File: path}}, nil
+		}
+		attempts = append(attempts, fmt.Errorf("%s: %w", rc, err))
+	}
+	if len(unmatched) > 0 {
+		attempts = append(attempts, fmt.Errorf("age recipients %s: none matches the identities from %s", strings.Join(unmatched, ", "), identityNames(ids)))
+	}
+	for _, rc := range f.Recipients {
+		if rc.Type != KMS {
+			continue
+		}
+		key, err := r.unwrapKMS(ctx, rc, f)
+		if err == nil {
+			err = r.accept(vaultPath, path, f, key, pin)
+		}
+		if err == nil {
+			return &Keyring{Keys: []*vault.Key{key}, Route: Route{Kind: RouteKMS, Source: rc.ID, Label: rc.Label, ID: rc.ID, File: path}}, nil
+		}
+		attempts = append(attempts, fmt.Errorf("%s: %w", rc, err))
+	}
+	return nil, attempts
+}
+
+func (r *Resolver) unwrapKMS(ctx context.Context, rc Recipient, f *File) (*vault.Key, error) {
+	u, d, err := drivers(r.KMS).check(rc.ID)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.timeout())
+	defer cancel()
+	plain, err := d.Unwrap(ctx, u, rc.Wrapped, Binding{Fingerprint: f.Key})
+	defer clear(plain)
+	if err != nil {
+		if ctx.Err() == context.DeadlineExceeded {
+			return nil, fmt.Errorf("no answer within %s (-key-timeout): is the KMS endpoint reachable? (%v)", r.timeout(), err)
+		}
+		return nil, err
+	}
+	key, err := vault.ParseKey(string(plain))
+	if err != nil {
+		return nil, errors.New("the KMS unwrapped something that is not a key")
+	}
+	return key, nil
+}
+
+// accept checks an unwrapped key: the fingerprint the file records, the
+// pin, and that it opens the vault.
+func (r *Resolver) accept(vaultPath, path string, f *File, key *vault.Key, pin string) error {
+	if !f.matches(key) {
+		return fmt.Errorf("unwraps to key %s, not the key %s that %s records: the file was changed by hand; restore it", key.Fingerprint(), f.Key, path)
+	}
+	if pin != "" && !strings.HasPrefix(key.LongFingerprint(), pin) {
+		return fmt.Errorf("unwraps to key %s, not the pinned %s: refused", key.Fingerprint(), short(pin))
+	}
+	if _, err := vault.Open(vaultPath, []*vault.Key{key}); err != nil {
+		if errors.Is(err, vault.ErrWrongKey) {
+			return fmt.Errorf("unwraps to key %s, which does not open %s: %s is stale (was the vault sealed or rotated without it?)", key.Fingerprint(), vaultPath, path)
+		}
+		return err
+	}
+	return nil
+}
+
+// An identitySource is a set of age identities and where they came from.
+type identitySource struct {
+	name string
+	ids  []age.Identity
+}
+
+// unwrapAgeWith unwraps with each source's identities in turn, and says
+// which source's matched.
+func unwrapAgeWith(wrapped []byte, sources []identitySource) (*vault.Key, string, error) {
+	for _, src := range sources {
+		key, err := unwrapAge(wrapped, src.ids)
+		if !errors.Is(err, errNoIdentity) {
+			return key, src.name, err
+		}
+	}
+	return nil, "", errNoIdentity
+}
+
+func identityNames(ids []identitySource) string {
+	names := make([]string, len(ids))
+	for i, s := range ids {
+		names[i] = s.name
+	}
+	return strings.Join(names, ", ")
+}
+
+// identities loads the age identities: the -identity files (an error stops
+// the resolution), $CREDVAULT_AGE_KEY, and $CREDVAULT_AGE_KEY_FILE or the
+// default file. Failures of the environment's sources are returned as
+// attempts; so is the absence of any identity.
+func (r *Resolver) identities() ([]identitySource, []error, error) {
+	var sources []identitySource
+	var attempts []error
+	for _, path := range r.Identities {
+		ids, err := r.readIdentities(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		sources = append(sources, identitySource{name: "-identity " + path, ids: ids})
+	}
+	var absent []string
+	if s := r.getenv(EnvAgeKey); s != "" {
+		ids, err := parseIdentities("$"+EnvAgeKey, []byte(s))
+		if err != nil {
+			attempts = append(attempts, err)
+		} else {
+			sources = append(sources, identitySource{name: "$" + EnvAgeKey, ids: ids})
+		}
+	} else {
+		absent = append(absent, "$"+EnvAgeKey+" is not set")
+	}
+	path, explicit := r.getenv(EnvAgeKeyFile), true
+	if path == "" {
+		path, explicit = defaultAgeKeyFile(r.getenv), false
+	}
+	switch {
+	case path == "":
+		absent = append(absent, "no "+EnvAgeKeyFile+" and no home directory")
+	default:
+		ids, err := r.readIdentities(path)
+		switch {
+		case err == nil:
+			sources = append(sources, identitySource{name: path, ids: ids})
+		case errors.Is(err, fs.ErrNotExist) && !explicit:
+			absent = append(absent, path+" does not exist")
+		default:
+			attempts = append(attempts, err)
+		}
+	}
+	if len(sources) == 0 {
+		if len(r.Identities) == 0 {
+			absent = append([]string{"-identity is not given"}, absent...)
+		}
+		attempts = append(attempts, fmt.Errorf("no age identity: %s", strings.Join(absent, ", ")))
+	}
+	return sources, attempts, nil
+}
+
+// readIdentities reads a file of age identities, warning when others can
+// read it.
+func (r *Resolver) readIdentities(path string) ([]age.Identity, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, &fileError{msg: fmt.Sprintf("age identity file %s does not exist", path), err: err}
+		}
+		return nil, fmt.Errorf("cannot read age identity file %s: %v", path, err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("cannot read age identity file %s: %v", path, err)
+	}
+	if info.IsDir() {
+		return nil, fmt.Errorf("age identity file %s is a directory", path)
+	}
+	if perm := info.Mode().Perm(); perm&0o077 != 0 {
+		r.warn(fmt.Sprintf("age identity file %s has mode %04o; others can read it: chmod 600 %s", path, perm, path))
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxIdentitySize+1))
+	defer clear(data)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read age identity file %s: %v", path, err)
+	}
+	if len(data) > maxIdentitySize {
+		return nil, fmt.Errorf("age identity file %s is larger than %d KiB: is it the right file?", path, maxIdentitySize>>10)
+	}
+	return parseIdentities("age identity file "+path, data)
+}
+
+// defaultAgeKeyFile returns the default identity file, or "" without a
+// home or configuration directory.
+func defaultAgeKeyFile(getenv func(string) string) string {
+	const rel = "credvault/age-keys.txt"
+	if runtime.GOOS == "windows" {
+		if dir := getenv("APPDATA"); dir != "" {
+			return filepath.Join(dir, filepath.FromSlash(rel))
+		}
+		return ""
+	}
+	if dir := getenv("XDG_CONFIG_HOME"); filepath.IsAbs(dir) {
+		return filepath.Join(dir, rel)
+	}
+	if home := getenv("HOME"); home != "" {
+		return filepath.Join(home, ".config", rel)
+	}
+	return ""
+}

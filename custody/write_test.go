@@ -1,0 +1,196 @@
+package custody_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/credvault/vault"
+	"github.com/credvault/vault/custody"
+)
+
+// TestOffboarding is the library's team flow: seal for alice, bob and CI;
+// each opens; bob is removed and the vault rotated; bob's identity, and the
+// key he may have kept, no longer open it.
+func TestOffboarding(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	kms := newFakeKMS("ci")
+	drivers := []custody.Driver{kms}
+	alice, aliceFile := identity(t, dir, "alice.txt")
+	bob, bobFile := identity(t, dir, "bob.txt")
+	path, _ := sealFor(t, dir, drivers,
+		recipient(t, alice.Recipient().String(), "alice"),
+		recipient(t, bob.Recipient().String(), "bob"),
+		recipient(t, "fakekms://ci", "ci", kms))
+	asAlice := custody.Resolver{Identities: []string{aliceFile}, KMS: drivers}
+	asBob := custody.Resolver{Identities: []string{bobFile}} // bob has no access to the KMS
+	asCI := custody.Resolver{KMS: drivers}
+	var bobsKey *vault.Key
+	for name, res := range map[string]*custody.Resolver{"alice": &asAlice, "bob": &asBob, "ci": &asCI} {
+		kr, err := res.Resolve(ctx, path)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if kr.Route.Label != name {
+			t.Errorf("%s opened through %v", name, kr.Route)
+		}
+		if name == "bob" {
+			bobsKey = kr.Keys[0]
+		}
+	}
+
+	kr, _ := asAlice.Resolve(ctx, path)
+	removed, err := custody.RemoveRecipient(path, kr.Keys[0], "bob")
+	if err != nil || removed.Label != "bob" {
+		t.Fatalf("RemoveRecipient: %v, %v", removed, err)
+	}
+	newKey := vault.GenerateKey()
+	if err := custody.Rotate(ctx, path, kr.Keys, newKey, drivers); err != nil {
+		t.Fatal(err)
+	}
+	if kr, err := asBob.Resolve(ctx, path); !errors.Is(err, custody.ErrNoKey) {
+		t.Errorf("bob after removal and rotation: %v %v, want ErrNoKey", kr, err)
+	}
+	if _, err := vault.Open(path, []*vault.Key{bobsKey}); !errors.Is(err, vault.ErrWrongKey) {
+		t.Errorf("the key bob kept: %v, want ErrWrongKey", err)
+	}
+	for name, res := range map[string]*custody.Resolver{"alice": &asAlice, "ci": &asCI} {
+		kr, err := res.Resolve(ctx, path)
+		if err != nil || kr.Keys[0].Fingerprint() != newKey.Fingerprint() {
+			t.Errorf("%s after the rotation: %v, %v", name, kr, err)
+			continue
+		}
+		if got := get(t, path, kr.Keys); got != "fake-canary-pw" {
+			t.Errorf("%s reads %q", name, got)
+		}
+	}
+}
+
+// TestRotateAllOrNothing: a recipient that cannot be wrapped for leaves the
+// vault and its recipients file byte-identical.
+func TestRotateAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	kms := newFakeKMS("ci")
+	drivers := []custody.Driver{kms}
+	alice, aliceFile := identity(t, dir, "alice.txt")
+	path, _ := sealFor(t, dir, drivers, recipient(t, alice.Recipient().String(), "alice"), recipient(t, "fakekms://ci", "ci", kms))
+	kr, err := (&custody.Resolver{Identities: []string{aliceFile}}).Resolve(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vaultBefore, _ := os.ReadFile(path)
+	keysBefore, _ := os.ReadFile(custody.KeysPath(path))
+	delete(kms.keys, "ci")
+	err = custody.Rotate(ctx, path, kr.Keys, vault.GenerateKey(), drivers)
+	contains(t, "rotate", err, `kms recipient "ci" (fakekms://ci): fakekms: access denied`, "nothing was changed")
+	vaultAfter, _ := os.ReadFile(path)
+	keysAfter, _ := os.ReadFile(custody.KeysPath(path))
+	if !bytes.Equal(vaultBefore, vaultAfter) || !bytes.Equal(keysBefore, keysAfter) {
+		t.Error("a failed rotation changed the files")
+	}
+	if names, _ := os.ReadDir(dir); len(names) != 3 { // the vault, its recipients file, alice.txt
+		t.Errorf("directory holds %d entries", len(names))
+	}
+}
+
+func TestRecipientChanges(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	alice, aliceFile := identity(t, dir, "alice.txt")
+	bob, bobFile := identity(t, dir, "bob.txt")
+	path, _ := sealFor(t, dir, nil, recipient(t, alice.Recipient().String(), "alice"))
+	kr, err := (&custody.Resolver{Identities: []string{aliceFile}}).Resolve(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := kr.Keys[0]
+	keysPath := custody.KeysPath(path)
+	info, err := os.Stat(keysPath)
+	if err != nil || info.Mode().Perm() != custody.FileMode {
+		t.Errorf("recipients file mode %v, want %v", info.Mode(), custody.FileMode)
+	}
+
+	contains(t, "remove last", func() error { _, err := custody.RemoveRecipient(path, key, "alice"); return err }(), "only recipient")
+	contains(t, "remove unknown", func() error { _, err := custody.RemoveRecipient(path, key, "carol"); return err }(), `no recipient with ID or label "carol"`)
+	err = custody.AddRecipient(ctx, path, vault.GenerateKey(), recipient(t, bob.Recipient().String(), "bob"), nil)
+	contains(t, "add with a wrong key", err, "which is not the vault's key")
+	if err := custody.AddRecipient(ctx, path, key, recipient(t, bob.Recipient().String(), "bob"), nil); err != nil {
+		t.Fatal(err)
+	}
+	contains(t, "add twice", custody.AddRecipient(ctx, path, key, recipient(t, bob.Recipient().String(), "robert"), nil), "already lists")
+	contains(t, "label twice", custody.AddRecipient(ctx, path, key, recipient(t, "age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj", "bob"), nil), `already has a recipient labelled "bob"`)
+	if _, err := (&custody.Resolver{Identities: []string{bobFile}}).Resolve(ctx, path); err != nil {
+		t.Errorf("bob after AddRecipient: %v", err)
+	}
+	removed, err := custody.RemoveRecipient(path, key, bob.Recipient().String())
+	if err != nil || removed.Label != "bob" {
+		t.Errorf("remove by ID: %v, %v", removed, err)
+	}
+	contains(t, "no recipients file", custody.AddRecipient(ctx, filepath.Join(dir, "none.enc"), key, recipient(t, bob.Recipient().String(), "bob"), nil), "has no recipients file")
+}
+
+// The kill test: a child process rotates a vault with its recipients file
+// again and again, and is killed with SIGKILL at random moments. After
+// every kill, alice's identity must still lead to a key that opens the
+// vault: the vault and its recipients file never disagree for good.
+const crashChildEnv = "CREDVAULT_CUSTODY_CRASH_CHILD"
+
+func TestCrashChild(t *testing.T) {
+	dir := os.Getenv(crashChildEnv)
+	if dir == "" {
+		t.Skip("the child process of TestKillDuringRotate")
+	}
+	ctx := context.Background()
+	res := custody.Resolver{Identities: []string{filepath.Join(dir, "alice.txt")}}
+	path := filepath.Join(dir, "credentials.enc")
+	for {
+		kr, err := res.Resolve(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := custody.Rotate(ctx, path, kr.Keys, vault.GenerateKey(), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestKillDuringRotate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills child processes")
+	}
+	dir := t.TempDir()
+	alice, aliceFile := identity(t, dir, "alice.txt")
+	bob, _ := identity(t, dir, "bob.txt")
+	path, _ := sealFor(t, dir, nil, recipient(t, alice.Recipient().String(), "alice"), recipient(t, bob.Recipient().String(), "bob"))
+	res := custody.Resolver{Identities: []string{aliceFile}}
+	pending := 0
+	for i := range 20 {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$")
+		cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(20+i*7%40) * time.Millisecond)
+		cmd.Process.Kill()
+		cmd.Wait()
+		kr, err := res.Resolve(context.Background(), path)
+		if err != nil {
+			t.Fatalf("kill %d: no key opens the vault: %v", i, err)
+		}
+		if got := get(t, path, kr.Keys); got != "fake-canary-pw" {
+			t.Fatalf("kill %d: the vault reads %q", i, got)
+		}
+		if strings.HasSuffix(kr.Route.File, ".pending") {
+			pending++
+		}
+	}
+	t.Logf("20 kills, every one left a vault that opens; %d through the pending recipients file", pending)
+}
