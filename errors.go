@@ -38,8 +38,8 @@ var (
 	ErrNotScalar = errors.New("vault: not a single value")
 
 	// ErrNotOpened is the error of every method of a Vault that was not
-	// returned by Open or OpenFS, such as the zero Vault.
-	ErrNotOpened = errors.New("vault: the Vault was not opened: get one from Open or OpenFS")
+	// returned by Open, OpenFS or OpenBytes, such as the zero Vault.
+	ErrNotOpened = errors.New("vault: the Vault was not opened: get one from Open, OpenFS or OpenBytes")
 )
 
 // A NotFoundError reports a credential path that leads nowhere in a vault.

@@ -12,7 +12,7 @@ import "time"
 //
 //   - an Option applies everywhere;
 //   - an [OpenOption] is an Option or [WithMaxAge], which checks a vault
-//     being opened: Open, OpenFS;
+//     being opened: Open, OpenFS, OpenBytes;
 //   - a [WriteOption] is an Option or [WithLockTimeout], which bounds the
 //     wait for another writer of a vault file: Rotate, and Seal and Update;
 //   - a [SealOption] is a WriteOption, [WithNoClobber] or [WithReplaceAny],
@@ -26,8 +26,8 @@ type Option interface {
 	WriteOption
 }
 
-// An OpenOption changes how a vault is opened, by [Open] and [OpenFS] (and
-// [Update]): an [Option] or [WithMaxAge].
+// An OpenOption changes how a vault is opened, by [Open], [OpenFS] and
+// [OpenBytes] (and [Update]): an [Option] or [WithMaxAge].
 type OpenOption interface {
 	UpdateOption
 	openOption()
@@ -142,7 +142,7 @@ func Options(opts ...Option) Option {
 // WithMaxAge makes Open refuse, with ErrExpired, a vault sealed longer than d
 // ago, or sealed more than a minute in the future (clock skew). It is
 // Python's Fernet.decrypt(token, ttl=d). Zero, the default, accepts any age.
-// It applies to opening (Open, OpenFS, Update); Rotate does not
+// It applies to opening (Open, OpenFS, OpenBytes, Update); Rotate does not
 // check it, so that rotating is how an expired vault is renewed.
 //
 // A vault's timestamp says when its key last changed: a new vault and a

@@ -16,8 +16,9 @@
 //	if err != nil { ... }
 //	password, err := v.Get("database.password")
 //
-// [Seal] writes a vault from a map; [OpenFS] opens one embedded with
-// //go:embed; [Update] changes values in place ([Vault.Set],
+// [Seal] writes a vault from a map or a struct; [OpenFS] opens one embedded
+// with //go:embed; [OpenBytes] and [SealTo] read and write vaults kept in
+// memory or object storage; [Update] changes values in place ([Vault.Set],
 // [Vault.Delete]). Every error says which file and which credential path it
 // concerns and what to do, and can be told apart with errors.Is:
 // [ErrWrongKey], [ErrMalformed], [ErrExpired], [ErrNotJSON], [ErrNotFound],
