@@ -17,6 +17,7 @@ require (
 	gocloud.dev/secrets/hashivault v0.45.0
 	golang.org/x/sys v0.40.0
 	golang.org/x/term v0.37.0
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (
