@@ -120,10 +120,13 @@ func writeShellQuoted(b *bytes.Buffer, s string) {
 // compose and godotenv expand $NAME and ${NAME}, python-dotenv ${NAME}), so
 // a value with "$" followed by a letter, digit, "_", "{" or "(" is refused,
 // naming the variable, with advice to use the shell or JSON format; any other
-// "$" is kept. A value ending in a backslash is refused too: python-dotenv
-// takes the escaped backslash and the closing quote for an escaped quote.
-// The output reads back exactly with python-dotenv (tested
-// against Debian's python3-dotenv) and joho/godotenv; Node's dotenv expands
+// "$" is kept. Refused too, because a common parser would read them back
+// changed: a value ending in a backslash (python-dotenv takes the escaped
+// backslash and the closing quote for an escaped quote), a value ending in
+// a double quote (godotenv v1.5 drops the quote and keeps a backslash), and
+// a backslash followed by "$" (godotenv unescapes \$ to $). Everything else
+// reads back exactly with python-dotenv (tested against Debian's
+// python3-dotenv) and joho/godotenv v1.5.1 (tested); Node's dotenv expands
 // \n and \r but keeps \" and \\ as written.
 func ExportDotenv(w io.Writer, vars map[string]string) error {
 	names, err := checkVars(vars)
@@ -138,6 +141,12 @@ func ExportDotenv(w io.Writer, vars map[string]string) error {
 		}
 		if strings.HasSuffix(v, `\`) {
 			return fmt.Errorf("vault: export: %s ends with a backslash, which python-dotenv reads as escaping the closing quote: use the shell or JSON format", n)
+		}
+		if strings.HasSuffix(v, `"`) {
+			return fmt.Errorf("vault: export: %s ends with a double quote, which godotenv reads back without it: use the shell or JSON format", n)
+		}
+		if i := strings.Index(v, `\$`); i >= 0 {
+			return fmt.Errorf("vault: export: %s holds a backslash before a \"$\" (at byte %d), which godotenv drops: use the shell or JSON format", n, i+1)
 		}
 		b.WriteString(n)
 		b.WriteString(`="`)

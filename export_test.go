@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/credvault/vault/internal/githubenv"
 	"github.com/google/go-cmp/cmp"
+	"github.com/joho/godotenv"
 )
 
 // trickyVars are values that break naive exporters: quotes, shell
@@ -188,17 +190,68 @@ func TestExportJSON(t *testing.T) {
 	}
 }
 
-func TestExportDotenvWithPythonDotenv(t *testing.T) {
-	// What dotenv can carry: everything but a "$" a parser would expand.
-	vars := map[string]string{"LONE_DOLLAR": "costs 5$ or $ 5 or $-5, or $"}
+// dotenvVars are the tricky values dotenv can carry (all but DOLLAR, a "$"
+// a parser would expand, and DOUBLE, which ends with a quote), and a few
+// more.
+func dotenvVars(t *testing.T) map[string]string {
+	vars := map[string]string{
+		"LONE_DOLLAR":  "costs 5$ or $ 5 or $-5, or $",
+		"QUOTE_INSIDE": `say "hi" twice, \"escaped\" too`,
+	}
 	for n, v := range trickyVars {
-		if expansion(v) < 0 {
+		if ExportDotenv(io.Discard, map[string]string{n: v}) == nil {
 			vars[n] = v
 		}
 	}
 	if len(vars) != len(trickyVars) {
-		t.Fatalf("%d tricky values refused, want 1 (DOLLAR)", len(trickyVars)+1-len(vars))
+		t.Fatalf("%d tricky values refused, want 2 (DOLLAR, DOUBLE)", len(trickyVars)+2-len(vars))
 	}
+	return vars
+}
+
+// TestExportDotenvWithGodotenv reads the dotenv output back with
+// joho/godotenv, the Go parser the README names.
+func TestExportDotenvWithGodotenv(t *testing.T) {
+	vars := dotenvVars(t)
+	var out bytes.Buffer
+	if err := ExportDotenv(&out, vars); err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := godotenv.Unmarshal(out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(vars, parsed); diff != "" {
+		t.Errorf("godotenv read back (-want +got):\n%s", diff)
+	}
+}
+
+// TestExportDotenvRefusesWhatParsersChange: values that python-dotenv or
+// godotenv would read back changed are refused, not written.
+func TestExportDotenvRefusesWhatParsersChange(t *testing.T) {
+	for v, says := range map[string]string{
+		`ends with \`:        "ends with a backslash",
+		`say "hi"`:           "ends with a double quote, which godotenv reads back without it",
+		`costs \$ 5`:         `holds a backslash before a "$" (at byte 7), which godotenv drops`,
+		"$HOME":              `holds a "$" that dotenv parsers would expand`,
+		`a\"b`:               "",
+		`say "hi" and leave`: "",
+	} {
+		err := ExportDotenv(io.Discard, map[string]string{"V": v})
+		if says == "" {
+			if err != nil {
+				t.Errorf("%q: %v", v, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), says) {
+			t.Errorf("%q: %v, want an error saying %q", v, err, says)
+		}
+	}
+}
+
+func TestExportDotenvWithPythonDotenv(t *testing.T) {
+	vars := dotenvVars(t)
 	var out bytes.Buffer
 	if err := ExportDotenv(&out, vars); err != nil {
 		t.Fatal(err)

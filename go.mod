@@ -12,6 +12,7 @@ require (
 	github.com/fernet/fernet-go v0.0.0-20240119011108-303da6aec611
 	github.com/google/go-cmp v0.7.0
 	github.com/hashicorp/vault/api v1.22.0
+	github.com/joho/godotenv v1.5.1
 	github.com/rogpeppe/go-internal v1.14.1
 	gocloud.dev v0.45.0
 	gocloud.dev/secrets/hashivault v0.45.0
