@@ -20,7 +20,9 @@ func TestREADMEPipelines(t *testing.T) {
 	}
 	for _, line := range []string{
 		`credvault env -prefix DEPLOY_ -format github -audit "$RUNNER_TEMP/audit.jsonl"`,
-		`eval "$(credvault env -prefix DEPLOY_ -format gitlab)"`,
+		`credvault exec -prefix DEPLOY_ -- ./deploy.sh`,
+		`vars="$(credvault env -prefix DEPLOY_)"`,
+		`eval "$vars"; unset vars`,
 		`./credvault exec -prefix DEPLOY_ -- ./deploy.sh`,
 		`~/bin/credvault exec -prefix DEPLOY_ -- ./deploy.sh`,
 		`credvault" env -prefix DEPLOY_ -format azure`,
@@ -34,6 +36,22 @@ func TestREADMEPipelines(t *testing.T) {
 	}
 	if n := strings.Count(string(readme), "github.com/credvault/vault/example/credvault@latest"); n < 6 {
 		t.Errorf("%d snippets install credvault, want 6", n)
+	}
+	// No recipe hides a failing credvault: the only eval in the README's
+	// code is that of a variable assigned under set -e, and GitLab, which
+	// cannot mask at run time, runs the deploy under exec.
+	inCode := false
+	for _, line := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(line, "```") {
+			inCode = !inCode
+			continue
+		}
+		if inCode && strings.Contains(line, "eval ") && strings.TrimSpace(line) != `eval "$vars"; unset vars` {
+			t.Errorf("the README's code evals a command's output, which hides its failure: %q", line)
+		}
+		if inCode && strings.Contains(line, "-format gitlab") {
+			t.Errorf("the README exports into a GitLab job's shell, unmasked: %q", line)
+		}
 	}
 }
 
@@ -49,7 +67,7 @@ func TestREADMEGitAndEnvironments(t *testing.T) {
 		{`CREDVAULT_ENV=prod credvault get database.password`, "environments_ci.txtar"},
 		{`export MASTER_KEY_PROD="$(cat credentials.prod.key)"`, "environments_ci.txtar"},
 		{`credvault env -prefix DEPLOY_ -format github`, "environments_ci.txtar"},
-		{`eval "$(credvault env -prefix DEPLOY_ -format gitlab)"`, "environments_ci.txtar"},
+		{`credvault exec -prefix DEPLOY_ -- ./deploy.sh`, "environments_ci.txtar"},
 		{`credvault init -env prod`, "init.txtar"},
 		{`credvault git-setup`, "git_merge.txtar"},
 		{`git diff HEAD~1 -- credentials.enc`, "git_diff.txtar"},
