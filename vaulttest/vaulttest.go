@@ -1,7 +1,11 @@
 // Package vaulttest helps Go tests that need secrets, as net/http/httptest
 // helps tests that need a server: a real vault under t.TempDir(), sealed
-// with a fresh key, the variables a deploy step would see, and an Auditor
-// that records events for assertions.
+// with a fresh key ([New], [Open]), in a file system for code that embeds
+// its vault ([FS]), or for an age recipient ([NewWithRecipient]); the
+// variables a deploy step would see ([Setenv]); a command run with the
+// secrets ([Run]); a fixed key for golden files ([FixedKey]); a check that
+// output leaks no secret ([CheckNoLeaks]); and an Auditor that records
+// events for assertions ([Recorder]).
 //
 //	func TestDeploy(t *testing.T) {
 //		path, keys := vaulttest.New(t, map[string]any{"db": map[string]any{"password": "test-pass"}})
@@ -25,8 +29,9 @@ import (
 
 // New seals secrets into a new vault, credentials.enc in t.TempDir(), under
 // a fresh key, and returns the vault's path and the keyring (that one key).
-// It fails the test if secrets cannot be sealed.
-func New(t testing.TB, secrets map[string]any) (path string, keys []*vault.Key) {
+// secrets is what vault.Seal takes: a map or a struct. It fails the test if
+// secrets cannot be sealed.
+func New(t testing.TB, secrets any) (path string, keys []*vault.Key) {
 	t.Helper()
 	key := vault.GenerateKey()
 	path = filepath.Join(t.TempDir(), "credentials.enc")
@@ -37,7 +42,7 @@ func New(t testing.TB, secrets map[string]any) (path string, keys []*vault.Key) 
 }
 
 // Open is New followed by vault.Open with opts: an opened vault of secrets.
-func Open(t testing.TB, secrets map[string]any, opts ...vault.OpenOption) *vault.Vault {
+func Open(t testing.TB, secrets any, opts ...vault.OpenOption) *vault.Vault {
 	t.Helper()
 	path, keys := New(t, secrets)
 	v, err := vault.Open(path, keys, opts...)

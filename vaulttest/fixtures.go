@@ -1,0 +1,172 @@
+package vaulttest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io/fs"
+	"path/filepath"
+	"testing"
+	"testing/fstest"
+
+	"filippo.io/age"
+	"github.com/credvault/vault"
+	"github.com/credvault/vault/custody"
+)
+
+// fixedKey is FixedKey's text: the URL-safe base64 of the 32 bytes
+// "credvault-vaulttest-fixed-key!!!".
+const fixedKey = "Y3JlZHZhdWx0LXZhdWx0dGVzdC1maXhlZC1rZXkhISE="
+
+// FixedKey returns a key that is the same in every run, for golden files: a
+// vault sealed with it once can be committed under testdata/ and opened by
+// every run of the test. Its text, Y3JlZHZhdWx0LXZhdWx0dGVzdC1maXhlZC1rZXkhISE=
+// (the base64 of "credvault-vaulttest-fixed-key!!!"), is published here:
+// never seal anything real with it.
+func FixedKey() *vault.Key {
+	key, err := vault.ParseKey(fixedKey)
+	if err != nil {
+		panic("vaulttest: the fixed key does not parse") // not reached
+	}
+	return key
+}
+
+// FS seals secrets under a fresh key into an in-memory file system, as the
+// file credentials.enc, and returns it with the keyring: for code that opens
+// a vault embedded with //go:embed through vault.OpenFS, written to take an
+// fs.FS (an embed.FS in production, this in tests).
+func FS(t testing.TB, secrets any) (fsys fs.FS, keys []*vault.Key) {
+	t.Helper()
+	key := vault.GenerateKey()
+	var buf bytes.Buffer
+	if err := vault.SealTo(&buf, "credentials.enc", secrets, key); err != nil {
+		t.Fatalf("vaulttest: %v", err)
+	}
+	return fstest.MapFS{"credentials.enc": &fstest.MapFile{Data: buf.Bytes(), Mode: 0o600}}, []*vault.Key{key}
+}
+
+// NewWithRecipient seals secrets into a new vault, credentials.enc in
+// t.TempDir(), as "credvault seal -recipient" does: under a fresh key,
+// wrapped for a new age identity in the recipients file beside it
+// (credentials.enc.keys). It returns the vault's path and the identity
+// (AGE-SECRET-KEY-1...), for the code under test to find the key through
+// custody: set it in $CREDVAULT_AGE_KEY with t.Setenv, or write it to a file
+// for custody.Resolver's Identities. The raw key is not returned: no route
+// but the recipient's leads to it.
+func NewWithRecipient(t testing.TB, secrets map[string]any) (path, identity string) {
+	t.Helper()
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatalf("vaulttest: %v", err)
+	}
+	rc, err := custody.NewRecipient(id.Recipient().String(), "vaulttest", nil)
+	if err != nil {
+		t.Fatalf("vaulttest: %v", err)
+	}
+	path = filepath.Join(t.TempDir(), "credentials.enc")
+	if _, err := custody.Seal(context.Background(), path, secrets, []custody.Recipient{rc}, nil); err != nil {
+		t.Fatalf("vaulttest: %v", err)
+	}
+	return path, id.String()
+}
+
+// CheckNoLeaks fails the test if blob (a log, an error message, a
+// command's output) holds a secret of v or one of keys, in any form a
+// vault.Masker masks: the value itself, a line of it, its base64, URL, JSON,
+// HTML or shell-quoted form. Values the masking rule leaves out
+// (vault.IsMaskable: short ones, true and false) are not looked for. The
+// failure names where and v, and the offset of the first secret, never the
+// secret.
+//
+// It reads v's values with v.RevealJSON, which v's Auditor records as one
+// reveal.
+func CheckNoLeaks(t testing.TB, where string, blob []byte, v *vault.Vault, keys ...*vault.Key) {
+	t.Helper()
+	checkNoLeaks(t, where, blob, v, masker(t, v, keys))
+}
+
+// masker returns a Masker of v's values and keys.
+func masker(t testing.TB, v *vault.Vault, keys []*vault.Key) *vault.Masker {
+	t.Helper()
+	doc, err := v.RevealJSON()
+	if err != nil {
+		t.Fatalf("vaulttest: %v", err)
+	}
+	defer clear(doc)
+	secrets, err := leaves(doc)
+	if err != nil {
+		t.Fatalf("vaulttest: %v", err)
+	}
+	for _, k := range keys {
+		secrets = append(secrets, k.Encode())
+	}
+	return vault.NewMasker(secrets...)
+}
+
+func checkNoLeaks(t testing.TB, where string, blob []byte, v *vault.Vault, m *vault.Masker) {
+	t.Helper()
+	var masked bytes.Buffer
+	r := m.Redactor(&masked)
+	r.Write(blob)
+	r.Close()
+	if bytes.Equal(masked.Bytes(), blob) {
+		return
+	}
+	at := 0
+	for at < len(blob) && at < masked.Len() && blob[at] == masked.Bytes()[at] {
+		at++
+	}
+	t.Errorf("vaulttest: %s holds a secret of %s, at byte %d", where, v.Name(), at)
+}
+
+// leaves returns the text of every scalar value of a document, as Get
+// gives it; not the keys, which are names.
+func leaves(doc []byte) ([]string, error) {
+	m, err := vault.ParseJSON(doc)
+	if err != nil {
+		return nil, err
+	}
+	var values []string
+	var walk func(node any)
+	walk = func(node any) {
+		switch n := node.(type) {
+		case map[string]any:
+			for _, x := range n {
+				walk(x)
+			}
+		case []any:
+			for _, x := range n {
+				walk(x)
+			}
+		case string:
+			values = append(values, n)
+		case json.Number:
+			values = append(values, string(n))
+		}
+	}
+	walk(m)
+	return values, nil
+}
+
+// Run runs c with v's secrets, as v.Run does, with the output captured:
+// c.Stdout and c.Stderr, if nil, become buffers, returned as stdout and
+// stderr. Unless c.Unmasked, it fails the test if the captured output
+// still holds a secret (see CheckNoLeaks). It returns v.Run's error for
+// the test to check: an *vault.ExitError when the command failed.
+func Run(t testing.TB, v *vault.Vault, c *vault.Command) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	if c.Stdout == nil {
+		c.Stdout = &out
+	}
+	if c.Stderr == nil {
+		c.Stderr = &errOut
+	}
+	err = v.Run(context.Background(), c)
+	if !c.Unmasked && len(c.Args) > 0 {
+		m := masker(t, v, nil)
+		checkNoLeaks(t, "the stdout of "+c.Args[0], out.Bytes(), v, m)
+		checkNoLeaks(t, "the stderr of "+c.Args[0], errOut.Bytes(), v, m)
+	}
+	return out.String(), errOut.String(), err
+}
