@@ -263,6 +263,12 @@ func (r *Resolver) Resolve(ctx context.Context, vaultPath string) (*Keyring, err
 	if err != nil {
 		return nil, err
 	}
+	// Identity files given explicitly are read first, whatever the route,
+	// so that a mistake in one is reported rather than unnoticed.
+	explicit, err := r.explicitIdentities()
+	if err != nil {
+		return nil, err
+	}
 	// 1. The key file, when given, is the only route.
 	if r.KeyFile != "" {
 		keys, err := vault.ReadKeyringFile(r.KeyFile, r.warn)
@@ -328,10 +334,7 @@ func (r *Resolver) Resolve(ctx context.Context, vaultPath string) (*Keyring, err
 	}
 
 	// 4. The recipients file.
-	kr, recipientAttempts, err := r.fromRecipients(ctx, vaultPath, pin)
-	if err != nil {
-		return nil, err
-	}
+	kr, recipientAttempts := r.fromRecipients(ctx, vaultPath, pin, explicit)
 	if kr != nil {
 		return found(kr)
 	}
@@ -371,9 +374,9 @@ func (r *Resolver) childEnv() []string {
 	return env
 }
 
-// fromRecipients tries the vault's recipients file, then its pending file.
-// A non-nil error is an explicit route (-identity) that failed.
-func (r *Resolver) fromRecipients(ctx context.Context, vaultPath, pin string) (*Keyring, []error, error) {
+// fromRecipients tries the vault's recipients file, then its pending file,
+// with the explicit identities and those of the environment.
+func (r *Resolver) fromRecipients(ctx context.Context, vaultPath, pin string, explicit []identitySource) (*Keyring, []error) {
 	keysPath := KeysPath(vaultPath)
 	var attempts []error
 	var ids []identitySource
@@ -395,20 +398,17 @@ func (r *Resolver) fromRecipients(ctx context.Context, vaultPath, pin string) (*
 		}
 		if !loaded && slices.ContainsFunc(f.Recipients, func(rc Recipient) bool { return rc.Type == Age }) {
 			var idAttempts []error
-			ids, idAttempts, err = r.identities()
-			if err != nil {
-				return nil, nil, err
-			}
+			ids, idAttempts = r.identities(explicit)
 			attempts = append(attempts, idAttempts...)
 			loaded = true
 		}
 		kr, fileAttempts := r.tryFile(ctx, vaultPath, path, f, ids, pin)
 		if kr != nil {
-			return kr, nil, nil
+			return kr, nil
 		}
 		attempts = append(attempts, fileAttempts...)
 	}
-	return nil, attempts, nil
+	return nil, attempts
 }
 
 // tryFile tries each recipient of one recipients file, age ones first.
@@ -520,20 +520,27 @@ func identityNames(ids []identitySource) string {
 	return strings.Join(names, ", ")
 }
 
-// identities loads the age identities: the -identity files (an error stops
-// the resolution), $CREDVAULT_AGE_KEY, and $CREDVAULT_AGE_KEY_FILE or the
-// default file. Failures of the environment's sources are returned as
-// attempts; so is the absence of any identity.
-func (r *Resolver) identities() ([]identitySource, []error, error) {
+// explicitIdentities reads the -identity files; an error in one stops the
+// resolution.
+func (r *Resolver) explicitIdentities() ([]identitySource, error) {
 	var sources []identitySource
-	var attempts []error
 	for _, path := range r.Identities {
 		ids, err := r.readIdentities(path)
 		if err != nil {
-			return nil, nil, err
+			return nil, fmt.Errorf("custody: %w", err)
 		}
 		sources = append(sources, identitySource{name: "-identity " + path, ids: ids})
 	}
+	return sources, nil
+}
+
+// identities returns the age identities: the explicit ones, then those of
+// $CREDVAULT_AGE_KEY, and of $CREDVAULT_AGE_KEY_FILE or the default file.
+// Failures of the environment's sources are returned as attempts; so is the
+// absence of any identity.
+func (r *Resolver) identities(explicit []identitySource) ([]identitySource, []error) {
+	sources := slices.Clone(explicit)
+	var attempts []error
 	var absent []string
 	if s := r.getenv(EnvAgeKey); s != "" {
 		ids, err := parseIdentities("$"+EnvAgeKey, []byte(s))
@@ -545,9 +552,9 @@ func (r *Resolver) identities() ([]identitySource, []error, error) {
 	} else {
 		absent = append(absent, "$"+EnvAgeKey+" is not set")
 	}
-	path, explicit := r.getenv(EnvAgeKeyFile), true
+	path, named := r.getenv(EnvAgeKeyFile), true
 	if path == "" {
-		path, explicit = defaultAgeKeyFile(r.getenv), false
+		path, named = defaultAgeKeyFile(r.getenv), false
 	}
 	switch {
 	case path == "":
@@ -557,7 +564,7 @@ func (r *Resolver) identities() ([]identitySource, []error, error) {
 		switch {
 		case err == nil:
 			sources = append(sources, identitySource{name: path, ids: ids})
-		case errors.Is(err, fs.ErrNotExist) && !explicit:
+		case errors.Is(err, fs.ErrNotExist) && !named:
 			absent = append(absent, path+" does not exist")
 		default:
 			attempts = append(attempts, err)
@@ -569,7 +576,7 @@ func (r *Resolver) identities() ([]identitySource, []error, error) {
 		}
 		attempts = append(attempts, fmt.Errorf("no age identity: %s", strings.Join(absent, ", ")))
 	}
-	return sources, attempts, nil
+	return sources, attempts
 }
 
 // readIdentities reads a file of age identities, warning when others can

@@ -56,6 +56,13 @@ var commonProbes = map[string]flagProbe{
 	"audit":    {flag: []string{"-audit", "probe.jsonl"}, want: "file probe.jsonl"},
 	"max-age":  {flag: []string{"-max-age", "1ns"}, want: `older than the maximum age|EXPIRED`},
 	"env":      {flag: []string{"-env", "probe"}, want: `credentials\.probe\.enc|MASTER_KEY_PROBE`},
+	// The other routes to the key: a key command instead of $MASTER_KEY,
+	// a pin no key matches, an identity file that is not there, a key
+	// command stopped at once.
+	"key-cmd":         {flag: []string{"-key-cmd", "printf %s " + probeKey}, env: []string{"MASTER_KEY="}, want: `!no key for`},
+	"key-fingerprint": {flag: []string{"-key-fingerprint", "000000000000"}, want: `pinned fingerprint 000000000000`},
+	"identity":        {flag: []string{"-identity", "probe-id.txt"}, want: `age identity file probe-id\.txt does not exist`},
+	"key-timeout":     {flag: []string{"-key-timeout", "1ns"}, env: []string{"MASTER_KEY=", "CREDVAULT_KEY_CMD=printf %s " + probeKey}, want: `did not finish within 1ns`},
 }
 
 // commandProbes show the use of each command's own flags, by "command -flag".
@@ -79,7 +86,10 @@ var commandProbes = map[string]flagProbe{
 	"exec -no-mask":        {flag: []string{"-no-mask"}, want: `(?m)^DATABASE_PASSWORD=s3cret!P@ss$`},
 	"env -not-secret":      {args: []string{"env", "-format", "github"}, env: []string{"GITHUB_ENV=github_env"}, flag: []string{"-not-secret", "database.host"}, want: `!::add-mask::db\.example\.com`},
 	"exec -not-secret":     {flag: []string{"-not-secret", "database.host"}, want: `(?m)^DATABASE_HOST=db\.example\.com$`},
-	"git-setup -env":       {args: []string{"git-setup"}, git: true, flag: []string{"-env", "probe"}, want: `grep .gitattributes credentials\.probe\.enc`},
+	// textconv shows what it cannot open as a placeholder, and exits 0.
+	"textconv -key-cmd":     {flag: []string{"-key-cmd", "printf %s " + probeKey}, env: []string{"MASTER_KEY="}, want: `db\.example\.com`},
+	"textconv -key-timeout": {flag: []string{"-key-timeout", "1ns"}, env: []string{"MASTER_KEY=", "CREDVAULT_KEY_CMD=printf %s " + probeKey}, want: `!db\.example\.com`},
+	"git-setup -env":        {args: []string{"git-setup"}, git: true, flag: []string{"-env", "probe"}, want: `grep .gitattributes credentials\.probe\.enc`},
 }
 
 const (

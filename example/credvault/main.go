@@ -290,7 +290,7 @@ func report(w io.Writer, cmd *command, fs *flag.FlagSet, err error) int {
 	}
 	// The library's messages start with its package name; the command's
 	// name says the same to a user of the command.
-	fmt.Fprintf(w, "credvault %s: %s\n", cmd.name, strings.TrimPrefix(err.Error(), "vault: "))
+	fmt.Fprintf(w, "credvault %s: %s\n", cmd.name, libraryMessage(err))
 	if h := hint(err); h != "" {
 		fmt.Fprintf(w, "credvault %s: hint: %s\n", cmd.name, h)
 	}
@@ -372,4 +372,14 @@ func flagHelp(fs *flag.FlagSet) []flagEntry {
 		return nil
 	}
 	return entries
+}
+
+// libraryMessage returns err's message without the library's package
+// name ("vault: ", "custody: "): the command's name says the same.
+func libraryMessage(err error) string {
+	msg := err.Error()
+	for _, prefix := range []string{"vault: ", "custody: "} {
+		msg = strings.TrimPrefix(msg, prefix)
+	}
+	return msg
 }

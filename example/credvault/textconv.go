@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/credvault/vault"
+	"github.com/credvault/vault/custody"
 )
 
 func textconvCommand() *command {
@@ -48,6 +49,7 @@ func textconvCommand() *command {
 // that cannot be shown: its timestamp, which needs no key, and the reason.
 func placeholder(path, keySource string, err error) string {
 	var why string
+	var noKey *custody.NoKeyError
 	switch {
 	case errors.Is(err, vault.ErrConflict):
 		why = "it holds git conflict markers: run \"credvault git-setup\", then redo the merge"
@@ -57,9 +59,12 @@ func placeholder(path, keySource string, err error) string {
 		why = "no key of " + keySource + " opens it"
 	case errors.Is(err, vault.ErrNotJSON):
 		why = "its plaintext is not a JSON object"
+	case errors.As(err, &noKey) && len(noKey.Attempts) > 0:
+		// The first route's reason: "$MASTER_KEY is not set".
+		why, _, _ = strings.Cut(strings.TrimPrefix(noKey.Attempts[0].Error(), "vault: "), ": ")
 	default:
 		// The first clause of the message: "$MASTER_KEY is not set".
-		why, _, _ = strings.Cut(strings.TrimPrefix(err.Error(), "vault: "), ": ")
+		why, _, _ = strings.Cut(libraryMessage(err), ": ")
 	}
 	at, err := vault.SealedAt(path)
 	if err != nil {

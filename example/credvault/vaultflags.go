@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/credvault/vault"
+	"github.com/credvault/vault/custody"
 )
 
 // vaultFlags are the flags of every command that opens or writes a vault.
@@ -19,6 +21,15 @@ type vaultFlags struct {
 	vault   string
 	keyEnv  string
 	keyFile string
+
+	// The other routes to the key (see package custody): a key command,
+	// age identities, the pin, and the time a key command or a KMS request
+	// may take. route is the one that gave the key, once resolved.
+	keyCmd      string
+	identities  stringList
+	fingerprint string
+	keyTimeout  time.Duration
+	route       *custody.Route
 
 	env                     string // the environment selected (see environment.go), or ""
 	envErr                  error  // a bad $CREDVAULT_ENV, reported when the flags are used
@@ -58,6 +69,10 @@ func declareVaultFlags(fs *flag.FlagSet, c *cli, withVault, withMaxAge bool) *va
 	c.vaultFlags = f
 	f.addEnvFlags(fs, withVault)
 	fs.StringVar(&f.keyFile, "key-file", "", "read the keyring from `file` instead of the environment")
+	fs.StringVar(&f.keyCmd, "key-cmd", "", "run `command` with sh -c; its output is the keyring (default $CREDVAULT_KEY_CMD)")
+	fs.Var(&f.identities, "identity", "unwrap the key from the recipients file with the age identities in `file` (repeatable; also $CREDVAULT_AGE_KEY, $CREDVAULT_AGE_KEY_FILE)")
+	fs.StringVar(&f.fingerprint, "key-fingerprint", "", "open only a vault sealed with the key of this `fingerprint` (default $CREDVAULT_KEY_FINGERPRINT)")
+	fs.DurationVar(&f.keyTimeout, "key-timeout", custody.DefaultTimeout, "stop a key command, or a KMS request, after this long")
 	if withMaxAge {
 		fs.DurationVar(&f.maxAge, "max-age", 0, "refuse a vault whose key last changed longer ago than this (e.g. 720h); 0 accepts any age")
 	}
@@ -126,39 +141,69 @@ func (f *vaultFlags) openAuditFile(path, from string, stderr io.Writer) (*os.Fil
 	return file, nil
 }
 
-// maxKeyFileSize bounds a key file: a keyring of a few dozen keys.
-const maxKeyFileSize = 64 << 10
-
-// keyring reads the keyring from -key-file or the environment variable named
-// by -key-env. Its errors name where the keyring came from, never its text.
+// keyring finds the keyring by the routes of custody.Resolver, in order:
+// -key-file, the -key-env variable, -key-cmd or $CREDVAULT_KEY_CMD, then the
+// vault's recipients file (age identities, KMS recipients). Its errors name
+// each route and why it failed, never a key.
 func (f *vaultFlags) keyring() ([]*vault.Key, error) {
 	if f.envErr != nil {
 		return nil, f.envErr
 	}
-	if f.keyFile != "" {
-		return readKeyFile(f.keyFile, f.c.stderr)
-	}
 	if f.keyEnv == "" {
 		return nil, usagef("-key-env must name an environment variable")
 	}
-	s := f.c.getenv(f.keyEnv)
-	if s == "" {
-		return nil, fmt.Errorf("$%s is not set%s: set it to the vault's key from your CI's secret store, or pass -key-file FILE (make a key with \"credvault keygen\")", f.keyEnv, f.envNote())
+	res := f.resolver()
+	if _, err := res.Pin(); err != nil {
+		return nil, usagef("%s", strings.TrimPrefix(err.Error(), "custody: "))
 	}
-	keys, err := vault.ParseKeyring(s)
+	kr, err := res.Resolve(context.Background(), f.vault)
+	if nk := (*custody.NoKeyError)(nil); errors.As(err, &nk) {
+		// An environment's key variable is not MASTER_KEY: say so.
+		for i, a := range nk.Attempts {
+			if note := f.envNote(); note != "" && a.Error() == "$"+f.keyEnv+" is not set" {
+				nk.Attempts[i] = fmt.Errorf("$%s is not set%s", f.keyEnv, note)
+			}
+		}
+		return nil, hinted(err, f.noKeyHint())
+	}
 	if err != nil {
-		return nil, within("$"+f.keyEnv, err)
+		return nil, err
 	}
-	return keys, nil
+	f.route = &kr.Route
+	return kr.Keys, nil
+}
+
+// resolver returns the custody.Resolver the flags and the environment
+// describe.
+func (f *vaultFlags) resolver() *custody.Resolver {
+	return &custody.Resolver{
+		KeyFile:     f.keyFile,
+		KeyEnv:      f.keyEnv,
+		KeyCmd:      f.keyCmd,
+		Identities:  f.identities,
+		Fingerprint: f.fingerprint,
+		Timeout:     f.keyTimeout,
+		KMS:         kmsDrivers(f.c.getenv),
+		Getenv:      f.c.getenv,
+		Environ:     f.c.environ,
+		Stderr:      f.c.stderr,
+		Warn:        func(msg string) { fmt.Fprintf(f.c.stderr, "credvault: warning: %s\n", msg) },
+	}
+}
+
+// noKeyHint says how to give the key when no route led to it.
+func (f *vaultFlags) noKeyHint() string {
+	return fmt.Sprintf("set $%s to the vault's key, pass -key-file FILE or -key-cmd COMMAND, or, with a recipients file, -identity FILE or $CREDVAULT_AGE_KEY (make a key with \"credvault keygen\", a vault for recipients with \"credvault seal -recipient\")", f.keyEnv)
 }
 
 // keyVariables names the environment variables that may hold key
 // material, for exec to leave out of its child's environment whichever of
 // them gave the key: -key-env's, MASTER_KEY and every MASTER_KEY_<ENV>, and
-// the inline age identities. (The library also leaves out any variable that
+// those custody reads: the inline age identities, the identity file's name
+// and the key command. (The library also leaves out any variable that
 // holds the key that opened the vault.)
 func (f *vaultFlags) keyVariables() []string {
-	names := []string{f.keyEnv, "MASTER_KEY", "CREDVAULT_AGE_KEY"}
+	names := (&custody.Resolver{KeyEnv: f.keyEnv}).KeyVariables()
 	for _, kv := range f.c.environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		if strings.HasPrefix(name, "MASTER_KEY_") {
@@ -168,50 +213,31 @@ func (f *vaultFlags) keyVariables() []string {
 	return names
 }
 
-// keySource says where the keyring came from, for messages: "$MASTER_KEY"
-// or "key file master.key".
+// keySource says where the keyring came from, for messages and audit
+// events: the route that gave it once resolved ("$MASTER_KEY", "key file
+// master.key", `age recipient "bob" (identity from -identity bob.txt)`),
+// else where it would come from first.
 func (f *vaultFlags) keySource() string {
+	if f.route != nil {
+		return f.route.String()
+	}
 	if f.keyFile != "" {
 		return "key file " + f.keyFile
 	}
 	return "$" + f.keyEnv
 }
 
-// readKeyFile reads a keyring from a file, warning when the file can be read
-// by others than its owner.
+// readKeyFile reads a keyring from a file with the library's checks,
+// warning on stderr when others than its owner can read it.
 func readKeyFile(path string, stderr io.Writer) ([]*vault.Key, error) {
-	file, err := os.Open(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("key file %s does not exist: check -key-file, or make a key with \"credvault keygen -o %s\"", path, path)
-		}
-		return nil, fmt.Errorf("cannot read key file: %w", err)
-	}
-	defer file.Close()
-	info, err := file.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("cannot read key file: %w", err)
-	}
-	if info.IsDir() {
-		return nil, fmt.Errorf("key file %s is a directory", path)
-	}
-	if info.Mode().Perm()&0o077 != 0 {
-		fmt.Fprintf(stderr, "credvault: warning: key file %s has mode %04o; others can read it: chmod 600 %s\n", path, info.Mode().Perm(), path)
-	}
-	b, err := io.ReadAll(io.LimitReader(file, maxKeyFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("cannot read key file: %w", err)
-	}
-	defer clear(b)
-	if len(b) > maxKeyFileSize {
-		return nil, fmt.Errorf("key file %s is larger than %d KiB: is it the right file?", path, maxKeyFileSize>>10)
-	}
-	keys, err := vault.ParseKeyring(string(b))
-	if err != nil {
-		return nil, within("key file "+path, err)
-	}
-	return keys, nil
+	return vault.ReadKeyringFile(path, func(msg string) { fmt.Fprintf(stderr, "credvault: warning: %s\n", msg) })
 }
+
+// A stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
 
 // checkAuditFile refuses an audit log that is not a regular file, other
 // than the null device, which discards the records on purpose.
