@@ -30,7 +30,7 @@ def main():
     directory = sys.argv[1]
     key = os.environ["MASTER_KEY"].encode()
     fernet = Fernet(key)
-    for size in ("seed", "1k", "100k"):
+    for size in ("seed", "1k", "100k", "compact100k"):
         path = os.path.join(directory, size + ".enc")
         with open(path, "rb") as f:
             token = f.read()

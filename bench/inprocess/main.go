@@ -36,7 +36,7 @@ func main() {
 	}
 	keys := []*vault.Key{key}
 	out := json.NewEncoder(os.Stdout)
-	for _, size := range benchdata.Sizes {
+	for _, size := range append(benchdata.Sizes, benchdata.Compact) {
 		path := filepath.Join(*dir, size+".enc")
 		info, err := os.Stat(path)
 		if err != nil {
