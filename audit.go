@@ -67,9 +67,9 @@ const (
 	OpFlatten Op = "flatten" // Vault.Flatten, Vault.Environ
 	OpSeal    Op = "seal"    // Seal
 	OpRotate  Op = "rotate"  // Rotate
-	OpSet     Op = "set"     // Vault.Set inside Update
-	OpDelete  Op = "delete"  // Vault.Delete inside Update
-	OpReplace Op = "replace" // Vault.Replace inside Update: the whole document
+	OpSet     Op = "set"     // Tx.Set inside Update
+	OpDelete  Op = "delete"  // Tx.Delete inside Update
+	OpReplace Op = "replace" // Tx.Replace inside Update: the whole document
 	OpUpdate  Op = "update"  // Update when fn made no Set, Delete or Replace, or failed before it could
 	OpExport  Op = "export"  // the exporters
 	OpExec    Op = "exec"    // Vault.Run: a command given the secrets in its environment

@@ -107,7 +107,7 @@ func TestAuditEvents(t *testing.T) {
 		{"rotate with a wrong key", func() error { return Rotate(path, []*Key{key}, GenerateKey(), opts) },
 			[]string{`rotate "" -1 sealed error wrong key`}},
 		{"update", func() error {
-			return Update(path, []*Key{other}, func(v *Vault) error {
+			return Update(path, []*Key{other}, func(v *Tx) error {
 				if err := v.Set("x.y", "z"); err != nil {
 					return err
 				}
@@ -115,22 +115,22 @@ func TestAuditEvents(t *testing.T) {
 			}, opts)
 		}, []string{`open "" 0 ok`, `set "x.y" 0 sealed ok`, `delete "a" 0 sealed ok`}},
 		{"update refused by its function", func() error {
-			return Update(path, []*Key{other}, func(v *Vault) error {
+			return Update(path, []*Key{other}, func(v *Tx) error {
 				v.Set("x.y", "w")
 				return errors.New("no")
 			}, opts)
 		}, []string{`open "" 0 ok`, `set "x.y" 0 sealed error`}},
 		{"update with a wrong key", func() error {
-			return Update(path, []*Key{key}, func(v *Vault) error { return v.Set("x", "y") }, opts)
+			return Update(path, []*Key{key}, func(v *Tx) error { return v.Set("x", "y") }, opts)
 		}, []string{`open "" -1 error wrong key`, `update "" -1 sealed error wrong key`}},
 		{"a refused set", func() error {
-			return Update(path, []*Key{other}, func(v *Vault) error { return v.Set("x", "flat") }, opts)
+			return Update(path, []*Key{other}, func(v *Tx) error { return v.Set("x", "flat") }, opts)
 		}, []string{`open "" 0 ok`, `set "x" 0 sealed error`}},
 		{"a refused delete", func() error {
-			return Update(path, []*Key{other}, func(v *Vault) error { return v.Delete("nosuch") }, opts)
+			return Update(path, []*Key{other}, func(v *Tx) error { return v.Delete("nosuch") }, opts)
 		}, []string{`open "" 0 ok`, `delete "nosuch" 0 sealed error credential not found`}},
 		{"an update that changes nothing", func() error {
-			return Update(path, []*Key{other}, func(v *Vault) error { return nil }, opts)
+			return Update(path, []*Key{other}, func(v *Tx) error { return nil }, opts)
 		}, []string{`open "" 0 ok`, `update "" 0 sealed ok`}},
 		{"an update whose vault is locked", func() error {
 			held, release := make(chan struct{}), make(chan struct{})
@@ -141,7 +141,7 @@ func TestAuditEvents(t *testing.T) {
 			})
 			<-held
 			defer close(release)
-			return Update(path, []*Key{other}, func(v *Vault) error { return v.Set("x", "y") }, opts, WithLockTimeout(0))
+			return Update(path, []*Key{other}, func(v *Tx) error { return v.Set("x", "y") }, opts, WithLockTimeout(0))
 		}, []string{`update "" -1 sealed error locked by another writer`}},
 	}
 	for _, tt := range tests {
@@ -215,7 +215,7 @@ func TestAuditFailsClosed(t *testing.T) {
 	check("Seal", Seal(path, map[string]any{"a": "b"}, key, fails))
 	check("Rotate", Rotate(path, []*Key{key}, GenerateKey(), fails))
 	broken.fail = nil
-	err = Update(path, []*Key{key}, func(v *Vault) error {
+	err = Update(path, []*Key{key}, func(v *Tx) error {
 		broken.fail = errors.New("audit disk full") // the open was recorded; the set cannot be
 		return v.Set("database.password", "changed")
 	}, fails)
@@ -281,7 +281,7 @@ func TestSlogAuditor(t *testing.T) {
 	v.Get("database.password")
 	v.Get("nosuch")
 	v.RevealJSON()
-	Update(path, []*Key{key}, func(v *Vault) error { return v.Set("database.password", "rotated-pass-value") }, opts)
+	Update(path, []*Key{key}, func(v *Tx) error { return v.Set("database.password", "rotated-pass-value") }, opts)
 	Open(path, []*Key{GenerateKey()}, opts)
 
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
@@ -401,6 +401,24 @@ func TestContextReachesAuditor(t *testing.T) {
 			SealContext(ctx, path, map[string]any{"a": make(chan int)}, key, audit)
 			return nil
 		}, []string{"seal t1"}},
+		{"UpdateContext", func() error {
+			return UpdateContext(ctx, path, []*Key{key}, func(tx *Tx) error { return tx.Set("b", "c") }, audit)
+		}, []string{"open t1", "set t1"}},
+		{"LookupContext", func() error { _, _, err := v.LookupContext(ctx, "database.nope"); return err }, []string{"lookup t1"}},
+		{"DecodeContext", func() error { var s string; return v.DecodeContext(ctx, "database.host", &s) }, []string{"decode t1"}},
+		{"OpenBytesContext", func() error {
+			data, _ := os.ReadFile(path)
+			_, err := OpenBytesContext(ctx, "mem", data, []*Key{key}, audit)
+			return err
+		}, []string{"open t1"}},
+		{"SealToContext", func() error { return SealToContext(ctx, io.Discard, "mem", map[string]any{}, key, audit) }, []string{"seal t1"}},
+		{"Run", func() error {
+			var exit *ExitError
+			if err := v.Run(ctx, &Command{Args: []string{"no-such-command-xyz"}}); !errors.As(err, &exit) {
+				return err
+			}
+			return nil
+		}, []string{"exec t1"}},
 		{"RotateContext", func() error { return RotateContext(ctx, path, []*Key{key}, GenerateKey(), audit) }, []string{"rotate t1"}},
 	}
 	for _, c := range calls {

@@ -36,22 +36,22 @@ func TestWritesOpenOnlyWhatOpenAccepts(t *testing.T) {
 		says  []string
 	}{
 		{"set a 52 MB value", true, func(path string) error {
-			return Update(path, []*Key{key}, func(v *Vault) error { return v.Set("big.value", strings.Repeat("x", 52_000_000)) })
+			return Update(path, []*Key{key}, func(v *Tx) error { return v.Set("big.value", strings.Repeat("x", 52_000_000)) })
 		}, []string{"credentials.enc: the new vault would be", "more than the 64 MiB Open accepts", `(after the change to "big.value")`, "nothing was written"}},
 		{"seal a 52 MB document", true, func(path string) error {
 			return Seal(path, map[string]any{"big": strings.Repeat("x", 52_000_000)}, key)
 		}, []string{"credentials.enc: the new vault would be", "more than the 64 MiB Open accepts"}},
 		{"set a path 10,001 keys deep", false, func(path string) error {
-			return Update(path, []*Key{key}, func(v *Vault) error { return v.Set(deepPath, "x") })
+			return Update(path, []*Key{key}, func(v *Tx) error { return v.Set(deepPath, "x") })
 		}, []string{`cannot set "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a....": a path of 10001 keys would nest deeper than the 10000 levels a vault may hold`}},
 		{"set an object that ends too deep", false, func(path string) error {
-			return Update(path, []*Key{key}, func(v *Vault) error { return v.Set("x", deepDoc(maxDepth)) })
+			return Update(path, []*Key{key}, func(v *Tx) error { return v.Set("x", deepDoc(maxDepth)) })
 		}, []string{"would be nested 10001 levels deep, deeper than the 10000 levels a vault may hold"}},
 		{"seal a document 10,001 levels deep", false, func(path string) error {
 			return Seal(path, deepDoc(maxDepth+1), key)
 		}, []string{"would be nested 10001 levels deep"}},
 		{"replace with a document 10,001 levels deep", false, func(path string) error {
-			return Update(path, []*Key{key}, func(v *Vault) error { return v.Replace(deepDoc(maxDepth + 1)) })
+			return Update(path, []*Key{key}, func(v *Tx) error { return v.Replace(deepDoc(maxDepth + 1)) })
 		}, []string{"would be nested 10001 levels deep"}},
 	}
 	for _, tt := range tests {
@@ -84,7 +84,7 @@ func TestWritesOpenOnlyWhatOpenAccepts(t *testing.T) {
 
 	// Right at the limits, the writes succeed and the vault opens.
 	path := sealSeed(t, key)
-	if err := Update(path, []*Key{key}, func(v *Vault) error { return v.Set(strings.TrimSuffix(strings.Repeat("a.", maxDepth), "."), "x") }); err != nil {
+	if err := Update(path, []*Key{key}, func(v *Tx) error { return v.Set(strings.TrimSuffix(strings.Repeat("a.", maxDepth), "."), "x") }); err != nil {
 		t.Fatalf("a path of %d keys: %v", maxDepth, err)
 	}
 	if _, err := Open(path, []*Key{key}); err != nil {
@@ -114,7 +114,7 @@ func TestTimestampIsTheKeyAge(t *testing.T) {
 	sealed := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	later := sealed.Add(40 * 24 * time.Hour)
 	clock := WithClock(func() time.Time { return later })
-	set := func(v *Vault) error { return v.Set("database.password", "changed") }
+	set := func(v *Tx) error { return v.Set("database.password", "changed") }
 	tests := []struct {
 		name  string
 		write func(path string) error
@@ -122,10 +122,10 @@ func TestTimestampIsTheKeyAge(t *testing.T) {
 	}{
 		{"Update", func(path string) error { return Update(path, []*Key{key}, set, clock) }, sealed},
 		{"Update that deletes", func(path string) error {
-			return Update(path, []*Key{key}, func(v *Vault) error { return v.Delete("api_keys") }, clock)
+			return Update(path, []*Key{key}, func(v *Tx) error { return v.Delete("api_keys") }, clock)
 		}, sealed},
 		{"Update that replaces everything", func(path string) error {
-			return Update(path, []*Key{key}, func(v *Vault) error { return v.Replace(map[string]any{"a": "b"}) }, clock)
+			return Update(path, []*Key{key}, func(v *Tx) error { return v.Replace(map[string]any{"a": "b"}) }, clock)
 		}, sealed},
 		{"Seal over it with the same key", func(path string) error { return Seal(path, map[string]any{"a": "b"}, key, clock) }, sealed},
 		{"Seal over it with another key", func(path string) error { return Seal(path, map[string]any{"a": "b"}, newKey, clock) }, later},
@@ -161,7 +161,7 @@ func TestNegativeMaxAge(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "the maximum age -1h0m0s is negative") || errors.Is(err, ErrExpired) {
 		t.Errorf("Open: %v, want a refusal of the negative age", err)
 	}
-	err = Update(path, []*Key{key}, func(v *Vault) error { return v.Set("a", "b") }, WithMaxAge(-time.Second))
+	err = Update(path, []*Key{key}, func(v *Tx) error { return v.Set("a", "b") }, WithMaxAge(-time.Second))
 	if err == nil || !strings.Contains(err.Error(), "is negative") {
 		t.Errorf("Update: %v, want a refusal of the negative age", err)
 	}
@@ -192,7 +192,7 @@ func TestSetReplacingATree(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := sealSeed(t, key)
 			before := readOrFail(t, path)
-			err := Update(path, []*Key{key}, func(v *Vault) error { return v.Set(tt.path, tt.value, tt.opts...) })
+			err := Update(path, []*Key{key}, func(v *Tx) error { return v.Set(tt.path, tt.value, tt.opts...) })
 			if tt.says == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -239,7 +239,7 @@ func TestWritesSortKeys(t *testing.T) {
 		if got := plaintext(); !strings.HasPrefix(got, want) {
 			t.Fatalf("Seal %d wrote %.60s...", i, got)
 		}
-		if err := Update(path, []*Key{key}, func(v *Vault) error { return v.Set("new", "x") }); err != nil {
+		if err := Update(path, []*Key{key}, func(v *Tx) error { return v.Set("new", "x") }); err != nil {
 			t.Fatal(err)
 		}
 		if got := plaintext(); !strings.HasPrefix(got, want) || !strings.Contains(got, `"mid":{"a":"5","b":"4","x":"3","y":"2","z":"1"},"new":"x","omega"`) {

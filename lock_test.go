@@ -80,7 +80,7 @@ func TestWritesToTwoVaultsInOneDirectory(t *testing.T) {
 			if err := Seal(staging, map[string]any{"a": "2"}, key, noWait); err != nil {
 				t.Errorf("Seal of the other vault: %v", err)
 			}
-			err := Update(staging, []*Key{key}, func(v *Vault) error { return v.Set("b", "3") }, noWait)
+			err := Update(staging, []*Key{key}, func(v *Tx) error { return v.Set("b", "3") }, noWait)
 			if err != nil {
 				t.Errorf("Update of the other vault: %v", err)
 			}
@@ -120,7 +120,7 @@ func TestCreationRacesUpdates(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for {
-				err := Update(path, []*Key{key}, func(v *Vault) error {
+				err := Update(path, []*Key{key}, func(v *Tx) error {
 					return v.Set(fmt.Sprintf("w%02d", i), "written")
 				})
 				if !errors.Is(err, fs.ErrNotExist) {

@@ -110,7 +110,7 @@ func TestOpenRefusesWhatIsNoFile(t *testing.T) {
 			t.Errorf("Open(%s): %v, want a refusal", path, err)
 		}
 	}
-	err := Update(fifo, []*Key{key}, func(v *Vault) error { return v.Set("a", "b") })
+	err := Update(fifo, []*Key{key}, func(v *Tx) error { return v.Set("a", "b") })
 	if err == nil || !strings.Contains(err.Error(), "is a named pipe (FIFO), not a vault file") {
 		t.Errorf("Update of a FIFO: %v", err)
 	}

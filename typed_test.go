@@ -67,7 +67,7 @@ func TestSealTypedValues(t *testing.T) {
 func TestSetTypedValues(t *testing.T) {
 	key := GenerateKey()
 	path := sealSeed(t, key)
-	err := Update(path, []*Key{key}, func(v *Vault) error {
+	err := Update(path, []*Key{key}, func(v *Tx) error {
 		if err := v.Set("limits", map[string]int{"cpu": 2}); err != nil {
 			return err
 		}

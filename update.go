@@ -11,8 +11,8 @@ import (
 )
 
 // Update changes the vault at path without losing anyone's update: it takes
-// the write lock, opens the vault with keys, calls fn to change it (with
-// [Vault.Set], [Vault.Delete] or [Vault.Replace]), and seals the result
+// the write lock, opens the vault with keys, calls fn with a [Tx] to change
+// it ([Tx.Set], [Tx.Delete], [Tx.Replace]), and seals the result
 // under keys[0], the newest key, through the atomic write of [Seal], after
 // checking that the new token opens, with keys[0] alone, to what was
 // sealed. If fn returns an error, the vault is unchanged and Update returns
@@ -36,19 +36,30 @@ import (
 // refused Set or Delete included.
 // The vault must exist; Seal creates one. Options apply as for Open (the
 // maximum age) and Seal (the clock, the lock timeout).
-func Update(path string, keys []*Key, fn func(v *Vault) error, opts ...UpdateOption) error {
+//
+// Update is the only way to change a vault: a [Vault] that Open returns has
+// no method that changes it, so that no change is made in memory alone and
+// lost.
+func Update(path string, keys []*Key, fn func(tx *Tx) error, opts ...UpdateOption) error {
+	return UpdateContext(context.Background(), path, keys, fn, opts...)
+}
+
+// UpdateContext is Update with a context, which the Auditor receives (see
+// [Auditor]) and which ends the wait for another writer when it is done.
+func UpdateContext(ctx context.Context, path string, keys []*Key, fn func(tx *Tx) error, opts ...UpdateOption) error {
 	o := newOptions(opts)
 	if err := checkKeyring(path, keys); err != nil {
 		return err
 	}
 	var events []Event
-	ctx := context.Background()
-	err := withWriteLock(path, o, func(target string) error {
+	err := withWriteLockContext(ctx, path, o, func(target string) error {
 		v, err := open(ctx, path, func() ([]byte, error) { return readVault(target) }, keys, o)
 		if err != nil {
 			return err
 		}
-		err = fn(v)
+		tx := &Tx{Vault: v}
+		err = fn(tx)
+		tx.done = true
 		events = v.changes
 		if len(events) == 0 {
 			events = []Event{v.event(OpUpdate, nil)}
@@ -76,6 +87,28 @@ func Update(path string, keys []*Key, fn func(v *Vault) error, opts ...UpdateOpt
 	return o.auditFailure(ctx, events, err)
 }
 
+// A Tx is a vault being changed inside [Update]: the opened [Vault], whose
+// reading methods (Get, Decode, RevealJSON, ...) see the changes made so
+// far, and Set, Delete and Replace to make them. Update saves the changes
+// when fn returns nil. A Tx is valid only while fn runs: afterwards its
+// changes fail with [ErrTxDone]. It is not safe for concurrent use.
+type Tx struct {
+	*Vault
+	done bool
+}
+
+// ErrTxDone means a Tx was changed after its Update's fn had returned: the
+// change would be lost, so it is refused.
+var ErrTxDone = errors.New("vault: the Tx is no longer valid: its Update has returned; make changes inside fn")
+
+// check refuses a change through a Tx that is done or holds no vault.
+func (tx *Tx) check() error {
+	if tx == nil || tx.done {
+		return ErrTxDone
+	}
+	return tx.Vault.ready()
+}
+
 // Set sets the value at a credential path, creating the objects on the way
 // that do not exist: Set("database.password", "x") works on an empty vault.
 // value may be any type Seal accepts; it is stored as Open would read it
@@ -87,26 +120,28 @@ func Update(path string, keys []*Key, fn func(v *Vault) error, opts ...UpdateOpt
 // and password), unless given [ReplaceTree]. It refuses a path nested
 // deeper than a vault may be.
 //
-// Set changes the Vault in memory; [Update] saves the change. A refused Set
-// changes nothing, and Update audits it as a failure.
-func (v *Vault) Set(path string, value any, opts ...SetOption) error {
+// A refused Set changes nothing, and Update audits it as a failure.
+func (tx *Tx) Set(path string, value any, opts ...SetOption) error {
+	if err := tx.check(); err != nil {
+		return err
+	}
 	var so setOptions
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&so)
 		}
 	}
-	return v.recordChange(OpSet, path, v.set(path, value, so))
+	return tx.recordChange(OpSet, path, tx.set(path, value, so))
 }
 
-// A SetOption changes what [Vault.Set] accepts.
+// A SetOption changes what [Tx.Set] accepts.
 type SetOption func(*setOptions)
 
 type setOptions struct {
 	replaceTree bool
 }
 
-// ReplaceTree lets [Vault.Set] replace an object or an array that holds
+// ReplaceTree lets [Tx.Set] replace an object or an array that holds
 // values, such as a whole "database" object, with the new value. The
 // credvault CLI's set -force gives it.
 func ReplaceTree() SetOption {
@@ -192,10 +227,12 @@ func (v *Vault) keepTree(path string, old any) error {
 // It is a *NotFoundError if there is nothing there. Only object keys can be
 // deleted: to change an array, set the whole array.
 //
-// Delete changes the Vault in memory; [Update] saves the change. A refused
-// Delete changes nothing, and Update audits it as a failure.
-func (v *Vault) Delete(path string) error {
-	return v.recordChange(OpDelete, path, v.delete(path))
+// A refused Delete changes nothing, and Update audits it as a failure.
+func (tx *Tx) Delete(path string) error {
+	if err := tx.check(); err != nil {
+		return err
+	}
+	return tx.recordChange(OpDelete, path, tx.delete(path))
 }
 
 func (v *Vault) delete(path string) error {
@@ -215,16 +252,22 @@ func (v *Vault) delete(path string) error {
 	return nil
 }
 
-// Replace replaces the vault's whole document with secrets, which may hold
-// any type Seal accepts. [Update] saves the change.
-func (v *Vault) Replace(secrets map[string]any) error {
+// Replace replaces the vault's whole document with secrets, anything that
+// Seal takes: a map or a struct that encodes as a JSON object.
+func (tx *Tx) Replace(secrets any) error {
+	if err := tx.check(); err != nil {
+		return err
+	}
 	val, err := normalize(secrets, nil)
 	if err != nil {
-		return v.recordChange(OpReplace, "", err)
+		return tx.recordChange(OpReplace, "", err)
 	}
-	doc := val.(map[string]any)
-	v.doc = func() map[string]any { return doc }
-	return v.recordChange(OpReplace, "", nil)
+	doc, ok := val.(map[string]any)
+	if !ok {
+		return tx.recordChange(OpReplace, "", fmt.Errorf("vault: %s: the new document (Go type %T) is a JSON %s, not an object: a vault holds one object", tx.name, secrets, kindOf(val)))
+	}
+	tx.doc = func() map[string]any { return doc }
+	return tx.recordChange(OpReplace, "", nil)
 }
 
 // recordChange notes a change for Update to audit when it commits it, or
@@ -259,8 +302,11 @@ func normalize(value any, path []string) (any, error) {
 
 // Paths returns the credential paths of every value in the vault, sorted;
 // names only, never values. Empty objects and arrays hold no value and are
-// not listed.
+// not listed. A Vault that was not opened has none.
 func (v *Vault) Paths() []string {
+	if v.ready() != nil {
+		return nil
+	}
 	var paths []string
 	var walk func(node any, segs []string)
 	walk = func(node any, segs []string) {

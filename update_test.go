@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -16,7 +17,7 @@ import (
 func TestUpdateSetKeepsOtherValuesExact(t *testing.T) {
 	key := GenerateKey()
 	path := sealSeed(t, key)
-	err := Update(path, []*Key{key}, func(v *Vault) error {
+	err := Update(path, []*Key{key}, func(v *Tx) error {
 		if err := v.Set("database.password", "n3w-pass"); err != nil {
 			return err
 		}
@@ -59,6 +60,7 @@ func TestSetErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tx := &Tx{Vault: v}
 	before, _ := v.RevealJSON()
 	for path, says := range map[string]string{
 		"database.port.x": `"database.port" is a number, which cannot hold keys`,
@@ -66,14 +68,14 @@ func TestSetErrors(t *testing.T) {
 		"hosts.x.y":       "arrays do not grow",
 		"a..b":            "empty segment",
 	} {
-		err := v.Set(path, "value-that-must-not-leak")
+		err := tx.Set(path, "value-that-must-not-leak")
 		if err == nil || !strings.Contains(err.Error(), says) {
 			t.Errorf("Set(%q): %v, want an error saying %q", path, err, says)
 			continue
 		}
 		assertNoLeak(t, "error", err.Error(), "value-that-must-not-leak")
 	}
-	if err := v.Set("x", "\xff"); err == nil {
+	if err := tx.Set("x", "\xff"); err == nil {
 		t.Error("Set accepted invalid UTF-8")
 	}
 	after, _ := v.RevealJSON()
@@ -85,7 +87,7 @@ func TestSetErrors(t *testing.T) {
 func TestDelete(t *testing.T) {
 	key := GenerateKey()
 	path := sealSeed(t, key)
-	err := Update(path, []*Key{key}, func(v *Vault) error {
+	err := Update(path, []*Key{key}, func(v *Tx) error {
 		if err := v.Delete("api_keys.stripe"); err != nil {
 			return err
 		}
@@ -103,10 +105,11 @@ func TestDelete(t *testing.T) {
 	if got, _ := v.Get("api_keys.aws"); got != "AKIAIOSFODNN7EXAMPLE" {
 		t.Errorf("a sibling was lost: %q", got)
 	}
-	if err := v.Delete("api_keys.stripe"); !errors.Is(err, ErrNotFound) {
+	tx := &Tx{Vault: v}
+	if err := tx.Delete("api_keys.stripe"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("deleting twice: %v, want ErrNotFound", err)
 	}
-	if err := v.Delete("hosts.0"); err == nil || !strings.Contains(err.Error(), "element of an array") {
+	if err := tx.Delete("hosts.0"); err == nil || !strings.Contains(err.Error(), "element of an array") {
 		t.Errorf("deleting an array element: %v", err)
 	}
 }
@@ -116,7 +119,7 @@ func TestUpdateFailureLeavesVault(t *testing.T) {
 	path := sealSeed(t, key)
 	before, _ := os.ReadFile(path)
 	refused := errors.New("refused by the caller")
-	err := Update(path, []*Key{key}, func(v *Vault) error {
+	err := Update(path, []*Key{key}, func(v *Tx) error {
 		v.Set("database.password", "half-done")
 		return refused
 	})
@@ -126,7 +129,7 @@ func TestUpdateFailureLeavesVault(t *testing.T) {
 	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
 		t.Error("the vault changed")
 	}
-	if err := Update(path, []*Key{GenerateKey()}, func(*Vault) error { return nil }); !errors.Is(err, ErrWrongKey) {
+	if err := Update(path, []*Key{GenerateKey()}, func(*Tx) error { return nil }); !errors.Is(err, ErrWrongKey) {
 		t.Errorf("Update with a wrong key: %v", err)
 	}
 	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
@@ -137,7 +140,7 @@ func TestUpdateFailureLeavesVault(t *testing.T) {
 func TestUpdateSealsWithNewestKey(t *testing.T) {
 	oldKey, newKey := GenerateKey(), GenerateKey()
 	path := sealSeed(t, oldKey)
-	if err := Update(path, []*Key{newKey, oldKey}, func(v *Vault) error { return v.Set("a", "b") }); err != nil {
+	if err := Update(path, []*Key{newKey, oldKey}, func(v *Tx) error { return v.Set("a", "b") }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Open(path, []*Key{newKey}); err != nil {
@@ -157,7 +160,7 @@ func TestConcurrentUpdates(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = Update(path, []*Key{key}, func(v *Vault) error {
+			errs[i] = Update(path, []*Key{key}, func(v *Tx) error {
 				return v.Set(fmt.Sprintf("writers.w%02d", i), fmt.Sprint(i))
 			})
 		}()
@@ -184,7 +187,8 @@ func TestReplaceAndPaths(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := v.Replace(map[string]any{"b": map[string]any{"c.d": 1, "e": []string{"x"}}, "a": "y", "empty": map[string]any{}}); err != nil {
+	tx := &Tx{Vault: v}
+	if err := tx.Replace(map[string]any{"b": map[string]any{"c.d": 1, "e": []string{"x"}}, "a": "y", "empty": map[string]any{}}); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"a", `b.c\.d`, "b.e.0"}
@@ -197,7 +201,54 @@ func TestReplaceAndPaths(t *testing.T) {
 	if n, ok := v.doc()["b"].(map[string]any)["c.d"].(json.Number); !ok || n != "1" {
 		t.Errorf("Replace did not normalize an int to json.Number: %#v", v.doc()["b"])
 	}
-	if err := v.Replace(map[string]any{"bad": make(chan int)}); err == nil {
+	if err := tx.Replace(map[string]any{"bad": make(chan int)}); err == nil {
 		t.Error("Replace accepted a channel")
+	}
+	if err := tx.Replace([]string{"not", "an", "object"}); err == nil || !strings.Contains(err.Error(), "is a JSON array, not an object") {
+		t.Errorf("Replace with an array: %v", err)
+	}
+}
+
+// TestMutationOnlyInUpdate: a Vault that Open returns has no method that
+// changes it (a Set on it changed memory only, silently, before); a Tx
+// kept past its Update refuses changes, which would be lost.
+func TestMutationOnlyInUpdate(t *testing.T) {
+	for _, name := range []string{"Set", "Delete", "Replace"} {
+		if _, ok := reflect.TypeFor[*Vault]().MethodByName(name); ok {
+			t.Errorf("*Vault has a %s method: a change outside Update would be lost", name)
+		}
+		if _, ok := reflect.TypeFor[*Tx]().MethodByName(name); !ok {
+			t.Errorf("*Tx has no %s method", name)
+		}
+	}
+	key := GenerateKey()
+	path := sealSeed(t, key)
+	var kept *Tx
+	if err := Update(path, []*Key{key}, func(tx *Tx) error {
+		kept = tx
+		return tx.Set("a", "inside")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for name, change := range map[string]func() error{
+		"Set":     func() error { return kept.Set("a", "after") },
+		"Delete":  func() error { return kept.Delete("a") },
+		"Replace": func() error { return kept.Replace(map[string]any{}) },
+		"zero Tx": func() error { return (&Tx{}).Set("a", "b") },
+		"nil Tx":  func() error { return (*Tx)(nil).Set("a", "b") },
+	} {
+		if err := change(); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	if err := kept.Set("a", "after"); !errors.Is(err, ErrTxDone) {
+		t.Errorf("Set after Update: %v, want ErrTxDone", err)
+	}
+	v, err := Open(path, []*Key{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := v.Get("a"); got != "inside" {
+		t.Errorf("a = %q", got)
 	}
 }

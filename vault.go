@@ -18,11 +18,14 @@
 //
 // [Seal] writes a vault from a map or a struct; [OpenFS] opens one embedded
 // with //go:embed; [OpenBytes] and [SealTo] read and write vaults kept in
-// memory or object storage; [Update] changes values in place ([Vault.Set],
-// [Vault.Delete]). Every error says which file and which credential path it
-// concerns and what to do, and can be told apart with errors.Is:
-// [ErrWrongKey], [ErrMalformed], [ErrExpired], [ErrNotJSON], [ErrNotFound],
-// [ErrLocked], [ErrAudit]. Tests that need secrets use package vaulttest.
+// memory or object storage; [Update] changes values in place, through a
+// [Tx] ([Tx.Set], [Tx.Delete]): a Vault has no method that changes it.
+// [Vault.Lookup] asks whether an optional value is there, and
+// [Vault.Decode] reads a subtree into a Go struct. Every error says which
+// file and which credential path it concerns and what to do, and can be
+// told apart with errors.Is: [ErrWrongKey], [ErrMalformed], [ErrExpired],
+// [ErrNotJSON], [ErrNotFound], [ErrNotScalar], [ErrLocked], [ErrAudit].
+// Tests that need secrets use package vaulttest.
 //
 // # Keys and keyrings
 //

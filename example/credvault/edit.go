@@ -113,7 +113,7 @@ func runEdit(c *cli, vf *vaultFlags) error {
 			}
 			return fmt.Errorf("%s: %s; the vault is unchanged, and the edited text was not kept (it holds the secrets in plaintext): run edit again", vf.vault, msg)
 		}
-		err = vault.Update(vf.vault, ring, func(current *vault.Vault) error {
+		err = vault.Update(vf.vault, ring, func(current *vault.Tx) error {
 			now, err := current.RevealJSON()
 			if err != nil {
 				return err

@@ -63,7 +63,7 @@ func setCommand() *command {
 				if *force {
 					setOpts = append(setOpts, vault.ReplaceTree())
 				}
-				err = vault.Update(vf.vault, keys, func(v *vault.Vault) error {
+				err = vault.Update(vf.vault, keys, func(v *vault.Tx) error {
 					return v.Set(path, value, setOpts...)
 				}, opts, vf.maxAgeOption())
 				if err != nil {
@@ -133,7 +133,7 @@ func unsetCommand() *command {
 				if err != nil {
 					return err
 				}
-				err = vault.Update(vf.vault, keys, func(v *vault.Vault) error {
+				err = vault.Update(vf.vault, keys, func(v *vault.Tx) error {
 					return v.Delete(args[0])
 				}, opts, vf.maxAgeOption())
 				if err != nil {
