@@ -235,7 +235,7 @@ func withWriteLock(path string, o *options, fn func(target string) error) error 
 // vaults in one directory do not wait for each other. How it is taken
 // depends on the system (lockVault): on Unix, an flock(2) of the vault file
 // itself, which leaves no lock file behind; on Windows, a LockFileEx lock of
-// a hidden sidecar file.
+// a hidden sidecar file, removed by the last writer.
 func withWriteLockContext(ctx context.Context, path string, o *options, fn func(target string) error) error {
 	if err := ctx.Err(); err != nil {
 		return &vaultError{msg: fmt.Sprintf("vault: %s: not written (%v): the vault is unchanged", path, err), err: err}

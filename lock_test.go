@@ -10,23 +10,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 )
-
-// vaultDirNames lists a directory's entries but for the lock files that
-// Windows leaves beside vaults (see lockVault).
-func vaultDirNames(t *testing.T, dir string) []string {
-	t.Helper()
-	var names []string
-	for _, name := range dirNames(t, dir) {
-		if runtime.GOOS != "windows" || !strings.HasSuffix(name, ".lock") {
-			names = append(names, name)
-		}
-	}
-	return names
-}
 
 // holdLock takes the write lock of path in a goroutine and keeps it until
 // the returned release is called. It fails the test if the lock cannot be
@@ -98,7 +84,7 @@ func TestWritesToTwoVaultsInOneDirectory(t *testing.T) {
 			if held == "being created" {
 				want = []string{"new.enc", "prod.enc", "staging.enc"}
 			}
-			if names := vaultDirNames(t, dir); !slices.Equal(names, want) {
+			if names := dirNames(t, dir); !slices.Equal(names, want) {
 				t.Errorf("directory holds %q, want %q", names, want)
 			}
 		})
@@ -146,7 +132,7 @@ func TestCreationRacesUpdates(t *testing.T) {
 	if got := v.Len(); got != updaters+1 {
 		t.Errorf("the vault holds %q, want the seed and %d updates", v.Paths(), updaters)
 	}
-	if names := vaultDirNames(t, filepath.Dir(path)); len(names) != 1 {
+	if names := dirNames(t, filepath.Dir(path)); len(names) != 1 {
 		t.Errorf("directory holds %q, want only the vault", names)
 	}
 }

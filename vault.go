@@ -93,9 +93,10 @@
 // temporary file (mode 0600) beside the vault, fsync, rename, fsync of the
 // directory. A failure or a kill at any moment leaves the previous vault
 // byte-identical. Writers of one vault are serialized by a lock of that
-// vault (on Unix an flock(2) of the file itself, on Windows a LockFileEx lock
-// of a hidden .NAME.lock file beside it); writers of other vaults in the
-// same directory do not wait. See [WithLockTimeout]. A write never replaces
+// vault (on Unix an flock(2) of the file itself, on Windows a LockFileEx
+// lock of a hidden .NAME.lock file beside it, which the last writer
+// removes); writers of other vaults in the same directory do not wait. See
+// [WithLockTimeout]. A write never replaces
 // what is not a vault: Seal refuses a key file, a JSON document or a link to
 // either unless given [WithReplaceAny], and a directory, a named pipe or a
 // device always; [WithNoClobber] makes it refuse any existing file.
