@@ -79,9 +79,9 @@ const (
 // An Event is one audited operation. It holds names, paths and fingerprints,
 // never a secret value or a key.
 type Event struct {
-	Time  time.Time
-	Op    Op
-	Vault string // the vault file
+	Time  time.Time // when the operation ended, from WithClock if given
+	Op    Op        // what was done
+	Vault string    // the vault file
 
 	// Path is the credential path of a get, lookup, decode, set or delete;
 	// Names the variable names of a flatten, export or exec.

@@ -32,7 +32,7 @@ const (
 // different ways. It holds names only, never a value.
 type Conflict struct {
 	Path         string // the credential path, as Get takes it
-	Ours, Theirs Change
+	Ours, Theirs Change // what each side did to it since the base
 }
 
 // A MergeError reports the conflicts that stopped a merge; nothing was
