@@ -90,6 +90,7 @@ var commandProbes = map[string]flagProbe{
 	"textconv -key-cmd":     {flag: []string{"-key-cmd", "printf %s " + probeKey}, env: []string{"MASTER_KEY="}, want: `db\.example\.com`},
 	"textconv -key-timeout": {flag: []string{"-key-timeout", "1ns"}, env: []string{"MASTER_KEY=", "CREDVAULT_KEY_CMD=printf %s " + probeKey}, want: `!db\.example\.com`},
 	"git-setup -env":        {args: []string{"git-setup"}, git: true, flag: []string{"-env", "probe"}, want: `grep .gitattributes credentials\.probe\.enc`},
+	"init -recipient":       {args: []string{"init"}, git: true, fresh: true, flag: []string{"-recipient", "age1lt0zx9cl334fz2uz5zxkauwnjmfj2a2lpllehq2fwe3meacgd57shqg3zh"}, want: "file credentials.enc.keys"},
 }
 
 const (

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/credvault/vault"
+	"github.com/credvault/vault/custody"
 )
 
 func initCommand() *command {
@@ -16,18 +18,27 @@ func initCommand() *command {
 		summary: "create an empty vault and its key, keep keys and plaintext out of git, and run git-setup",
 		example: `  credvault init                 # credentials.enc and credentials.key
   credvault init -env prod       # credentials.prod.enc and credentials.prod.key, for $MASTER_KEY_PROD
-  gh secret set MASTER_KEY_PROD < credentials.prod.key`,
+  gh secret set MASTER_KEY_PROD < credentials.prod.key
+  credvault init -env prod -recipient age1... -recipient awskms:///arn:aws:kms:...   # no key file at all`,
 		setup: func(fs *flag.FlagSet, c *cli) func([]string) error {
 			vf := &vaultFlags{c: c}
 			vf.addEnvFlags(fs, true)
 			fs.StringVar(&vf.audit, "audit", "", "append complete audit records as JSON lines to `file` (created 0600; default $CREDVAULT_AUDIT)")
 			keyFile := fs.String("key-file", "", "write the new key to `file` (created 0600, never overwritten); default: the vault's name with .key, such as credentials.key")
+			var recipients stringList
+			fs.Var(&recipients, "recipient", "wrap the new key for `ID`, an age recipient (age1...) or a KMS key URL, in the recipients file beside the vault, and write no key file (repeatable)")
 			return func(args []string) error {
 				if len(args) > 0 {
 					return usagef("init takes no arguments")
 				}
 				if vf.envErr != nil {
 					return vf.envErr
+				}
+				if len(recipients) > 0 {
+					if *keyFile != "" {
+						return usagef("-recipient writes no key file: leave out -key-file")
+					}
+					return initForRecipients(c, vf, recipients)
 				}
 				keyPath := *keyFile
 				if keyPath == "" {
@@ -43,7 +54,7 @@ func initCommand() *command {
 // (it refuses to replace anything), makes git ignore keys and plaintext,
 // and sets up git's diff and merge drivers when in a git repository.
 func initVault(c *cli, vf *vaultFlags, keyPath string) error {
-	for _, path := range []string{vf.vault, keyPath} {
+	for _, path := range []string{vf.vault, keyPath, custody.KeysPath(vf.vault)} {
 		if _, err := os.Lstat(path); err == nil {
 			return fmt.Errorf("%s already exists: init creates a new vault and a new key, and replaces nothing; nothing was written (pass -vault or -env for another vault, -key-file for another key file)", path)
 		}
@@ -65,6 +76,55 @@ func initVault(c *cli, vf *vaultFlags, keyPath string) error {
 	if err := ignoreSecrets(c, vf.vault, keyPath); err != nil {
 		return err
 	}
+	if err := initGit(c, vf); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stderr, "credvault: give the key to CI as the secret %s (gh secret set %s < %s); here, pass -key-file %s or export %s=\"$(cat %s)\", then delete %s once it is stored safely\n",
+		vf.keyEnv, vf.keyEnv, keyPath, keyPath, vf.keyEnv, keyPath, keyPath)
+	return nil
+}
+
+// initForRecipients creates an empty vault under a new key that is wrapped
+// for recipients in the recipients file beside the vault, and written
+// nowhere else; both files are new.
+func initForRecipients(c *cli, vf *vaultFlags, ids []string) error {
+	keysPath := custody.KeysPath(vf.vault)
+	for _, path := range []string{vf.vault, keysPath} {
+		if _, err := os.Lstat(path); err == nil {
+			return fmt.Errorf("%s already exists: init creates a new vault and its recipients file, and replaces nothing; nothing was written (pass -vault or -env for another vault)", path)
+		}
+	}
+	kms := kmsDrivers(c.getenv)
+	var recipients []custody.Recipient
+	for _, id := range ids {
+		rc, err := custody.NewRecipient(id, "", kms)
+		if err != nil {
+			return usageError{strings.TrimPrefix(err.Error(), "custody: ")}
+		}
+		recipients = append(recipients, rc)
+	}
+	opts, err := vf.options()
+	if err != nil {
+		return err
+	}
+	fingerprint, err := custody.Seal(context.Background(), vf.vault, map[string]any{}, recipients, kms, opts, vault.WithNoClobber())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stderr, "credvault: created %s, an empty vault, and %s, its key wrapped for %d recipient(s); the key itself is written nowhere\n", vf.vault, keysPath, len(recipients))
+	if err := ignoreSecrets(c, vf.vault, ""); err != nil {
+		return err
+	}
+	if err := initGit(c, vf); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stderr, "credvault: commit %s with the vault; pin the key where it is used: CREDVAULT_KEY_FINGERPRINT=%s\n", keysPath, fingerprint)
+	return nil
+}
+
+// initGit runs git-setup for the vault's environment inside a git
+// repository, and says to run it later outside one.
+func initGit(c *cli, vf *vaultFlags) error {
 	if _, err := git("rev-parse", "--show-toplevel"); err != nil {
 		fmt.Fprintf(c.stderr, "credvault: not in a git repository (%v): after git init, run \"credvault git-setup\"\n", err)
 	} else {
@@ -72,12 +132,8 @@ func initVault(c *cli, vf *vaultFlags, keyPath string) error {
 		if vf.env != "" {
 			envs = append(envs, vf.env)
 		}
-		if err := gitSetup(c, envs); err != nil {
-			return err
-		}
+		return gitSetup(c, envs)
 	}
-	fmt.Fprintf(c.stderr, "credvault: give the key to CI as the secret %s (gh secret set %s < %s); here, pass -key-file %s or export %s=\"$(cat %s)\", then delete %s once it is stored safely\n",
-		vf.keyEnv, vf.keyEnv, keyPath, keyPath, vf.keyEnv, keyPath, keyPath)
 	return nil
 }
 
@@ -87,7 +143,8 @@ func initVault(c *cli, vf *vaultFlags, keyPath string) error {
 var ignoreLines = []string{"*.key", "secrets.json", "secrets.*.json", "*.enc.lock", ".*.enc.tmp-*"}
 
 // ignoreSecrets adds ignoreLines to the .gitignore beside the vault, and
-// the key file's name to the .gitignore beside it if no line covers it.
+// the key file's name, if any, to the .gitignore beside it if no line
+// covers it.
 func ignoreSecrets(c *cli, vaultPath, keyPath string) error {
 	const header = "# credvault: keys and plaintext secrets never belong in git (credvault init)"
 	report := func(file string, added []string, err error) error {
@@ -101,7 +158,7 @@ func ignoreSecrets(c *cli, vaultPath, keyPath string) error {
 	if err := report(ignore, added, err); err != nil {
 		return err
 	}
-	if !strings.HasSuffix(keyPath, ".key") {
+	if keyPath != "" && !strings.HasSuffix(keyPath, ".key") {
 		ignore := filepath.Join(filepath.Dir(keyPath), ".gitignore")
 		added, err := addLines(ignore, header, []string{"/" + filepath.Base(keyPath)})
 		return report(ignore, added, err)
