@@ -24,7 +24,8 @@ func mergeCommand() *command {
 				}
 				base, ours, theirs, name := args[0], args[1], args[2], args[1]
 				if len(args) == 4 {
-					name = args[3]
+					// The vault's own path, for its recipients file.
+					name, vf.vault = args[3], args[3]
 				}
 				keys, opts, err := vf.setup()
 				if err != nil {
