@@ -73,6 +73,7 @@ const (
 	OpUpdate  Op = "update"  // Update when fn made no Set, Delete or Replace, or failed before it could
 	OpExport  Op = "export"  // the exporters
 	OpExec    Op = "exec"    // Vault.Run: a command given the secrets in its environment
+	OpMask    Op = "mask"    // Vault.Masker: a Masker of the values
 	OpMerge   Op = "merge"   // Merge: a three-way merge written over our version
 )
 

@@ -361,6 +361,70 @@ func (r *relayer) stop() {
 	close(r.done)
 }
 
+// Masker returns a Masker of the vault's secrets, as [Vault.Run] masks a
+// command's output: every value the masking rule applies to ([IsMaskable]),
+// at any depth (or below the [FromPath] path), except those declared
+// [NotSecret], and the key that opened the vault. It is for output a
+// program produces itself: its own logs, the output of a process it runs
+// some other way.
+//
+// It is audited as OpMask (a Masker holds the values, though it only
+// tells whether a text contains one).
+func (v *Vault) Masker(ctx context.Context, opts ...FlattenOption) (*Masker, error) {
+	if err := v.ready(); err != nil {
+		return nil, err
+	}
+	values, err := v.maskable(opts)
+	if err := withAudit(err, v.opts.audit(ctx, v.event(OpMask, err))); err != nil {
+		return nil, err
+	}
+	return NewMasker(append(values, v.key.Encode())...), nil
+}
+
+// maskable returns the values that a Masker of the vault masks.
+func (v *Vault) maskable(opts []FlattenOption) ([]string, error) {
+	var o flattenOptions
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	var root any = v.doc()
+	if o.subtree != "" {
+		segs, err := parsePath(o.subtree)
+		if err != nil {
+			return nil, fmt.Errorf("vault: %s: %w", v.name, err)
+		}
+		if root, err = lookup(v.name, o.subtree, v.doc(), segs); err != nil {
+			return nil, err
+		}
+	}
+	public, err := notSecret(v.name, v.doc(), opts)
+	if err != nil {
+		return nil, err
+	}
+	var values []string
+	var walk func(node any)
+	walk = func(node any) {
+		switch n := node.(type) {
+		case map[string]any:
+			for _, x := range n {
+				walk(x)
+			}
+		case []any:
+			for _, x := range n {
+				walk(x)
+			}
+		default:
+			if s, _ := scalarText(n); IsMaskable(s) && !public[s] {
+				values = append(values, s)
+			}
+		}
+	}
+	walk(root)
+	return values, nil
+}
+
 // commandEnv returns the environment for c's command and a Masker of the
 // values (those the masking rule, [IsMaskable], applies to and not declared
 // [NotSecret]) and of the key that opened the vault, after checking its size

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -39,4 +40,51 @@ func sealPath(t *testing.T, secrets any, key *Key) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// TestVaultMasker: the Masker masks what Run masks: the values, less those
+// declared NotSecret, below FromPath if given, and the key; it is audited.
+func TestVaultMasker(t *testing.T) {
+	key := GenerateKey()
+	rec := &recorder{}
+	v, err := Open(sealSeed(t, key), []*Key{key}, WithAuditor(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mask := func(m *Masker, text string) string {
+		var out strings.Builder
+		r := m.Redactor(&out)
+		r.Write([]byte(text))
+		r.Close()
+		return out.String()
+	}
+	text := "db.example.com s3cret!P@ss AKIAIOSFODNN7EXAMPLE " + key.Encode()
+	for _, tt := range []struct {
+		name string
+		opts []FlattenOption
+		want string
+	}{
+		{"every value", nil, "*** *** *** ***"},
+		{"a host not secret", []FlattenOption{NotSecret("database.host")}, "db.example.com *** *** ***"},
+		{"below a path", []FlattenOption{FromPath("database")}, "*** *** AKIAIOSFODNN7EXAMPLE ***"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := v.Masker(context.Background(), tt.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := mask(m, text); got != tt.want {
+				t.Errorf("masked %q, want %q", got, tt.want)
+			}
+		})
+	}
+	if e := rec.events[len(rec.events)-1]; e.Op != OpMask || e.Err != nil {
+		t.Errorf("event %+v", e)
+	}
+	if _, err := v.Masker(context.Background(), NotSecret("nope")); err == nil {
+		t.Error("a NotSecret path that does not exist is not an error")
+	}
+	if _, err := (&Vault{}).Masker(context.Background()); !errors.Is(err, ErrNotOpened) {
+		t.Errorf("zero Vault: %v", err)
+	}
 }

@@ -3,7 +3,6 @@ package vaulttest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io/fs"
 	"path/filepath"
 	"testing"
@@ -71,36 +70,22 @@ func NewWithRecipient(t testing.TB, secrets map[string]any) (path, identity stri
 }
 
 // CheckNoLeaks fails the test if blob (a log, an error message, a
-// command's output) holds a secret of v or one of keys, in any form a
-// vault.Masker masks: the value itself, a line of it, its base64, URL, JSON,
-// HTML or shell-quoted form. Values the masking rule leaves out
-// (vault.IsMaskable: short ones, true and false) are not looked for. The
-// failure names where and v, and the offset of the first secret, never the
-// secret.
+// command's output) holds a secret of v, in any form that v.Masker masks:
+// a value, a line of it, its base64, URL, JSON, HTML or shell-quoted form,
+// or the key that opened v. Values the masking rule leaves out
+// (vault.IsMaskable: short ones, true and false) are not looked for, nor
+// those that opts declare vault.NotSecret (a host name the code under test
+// prints on purpose). The failure names where and v, and the offset of the
+// first secret, never the secret.
 //
-// It reads v's values with v.RevealJSON, which v's Auditor records as one
-// reveal.
-func CheckNoLeaks(t testing.TB, where string, blob []byte, v *vault.Vault, keys ...*vault.Key) {
+// v's Auditor records the Masker it builds, as OpMask.
+func CheckNoLeaks(t testing.TB, where string, blob []byte, v *vault.Vault, opts ...vault.FlattenOption) {
 	t.Helper()
-	checkNoLeaks(t, where, blob, v, masker(t, v, keys))
-}
-
-// masker returns a Masker of v's values and keys.
-func masker(t testing.TB, v *vault.Vault, keys []*vault.Key) *vault.Masker {
-	t.Helper()
-	doc, err := v.RevealJSON()
+	m, err := v.Masker(context.Background(), opts...)
 	if err != nil {
 		t.Fatalf("vaulttest: %v", err)
 	}
-	defer clear(doc)
-	secrets, err := leaves(doc)
-	if err != nil {
-		t.Fatalf("vaulttest: %v", err)
-	}
-	for _, k := range keys {
-		secrets = append(secrets, k.Encode())
-	}
-	return vault.NewMasker(secrets...)
+	checkNoLeaks(t, where, blob, v, m)
 }
 
 func checkNoLeaks(t testing.TB, where string, blob []byte, v *vault.Vault, m *vault.Masker) {
@@ -119,35 +104,6 @@ func checkNoLeaks(t testing.TB, where string, blob []byte, v *vault.Vault, m *va
 	t.Errorf("vaulttest: %s holds a secret of %s, at byte %d", where, v.Name(), at)
 }
 
-// leaves returns the text of every scalar value of a document, as Get
-// gives it; not the keys, which are names.
-func leaves(doc []byte) ([]string, error) {
-	m, err := vault.ParseJSON(doc)
-	if err != nil {
-		return nil, err
-	}
-	var values []string
-	var walk func(node any)
-	walk = func(node any) {
-		switch n := node.(type) {
-		case map[string]any:
-			for _, x := range n {
-				walk(x)
-			}
-		case []any:
-			for _, x := range n {
-				walk(x)
-			}
-		case string:
-			values = append(values, n)
-		case json.Number:
-			values = append(values, string(n))
-		}
-	}
-	walk(m)
-	return values, nil
-}
-
 // Run runs c with v's secrets, as v.Run does, with the output captured:
 // c.Stdout and c.Stderr, if nil, become buffers, returned as stdout and
 // stderr. Unless c.Unmasked, it fails the test if the captured output
@@ -164,7 +120,11 @@ func Run(t testing.TB, v *vault.Vault, c *vault.Command) (stdout, stderr string,
 	}
 	err = v.Run(context.Background(), c)
 	if !c.Unmasked && len(c.Args) > 0 {
-		m := masker(t, v, nil)
+		// What Run masked: the values below c's FromPath, less NotSecret.
+		m, merr := v.Masker(context.Background(), c.Flatten...)
+		if merr != nil {
+			t.Fatalf("vaulttest: %v", merr)
+		}
 		checkNoLeaks(t, "the stdout of "+c.Args[0], out.Bytes(), v, m)
 		checkNoLeaks(t, "the stderr of "+c.Args[0], errOut.Bytes(), v, m)
 	}

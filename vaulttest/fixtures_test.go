@@ -85,24 +85,33 @@ func (f *failures) Fatalf(format string, args ...any) { f.TB.Fatalf(format, args
 // failure that names the offset and not the secret; names and ordinary
 // text are not.
 func TestCheckNoLeaks(t *testing.T) {
-	v := vaulttest.Open(t, map[string]any{"database": map[string]any{"password": "leak-me-not", "port": 5432, "tls": true}})
-	key := vault.GenerateKey()
+	path, keys := vaulttest.New(t, map[string]any{"database": map[string]any{"host": "db.example.com", "password": "leak-me-not", "port": 5432, "tls": true}})
+	v, err := vault.Open(path, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := keys[0]
+	public := vault.NotSecret("database.host")
 	tests := []struct {
 		name string
 		blob string
+		opts []vault.FlattenOption
 		fail bool
 	}{
-		{"names and a boolean", "database.password is set; tls is true", false},
-		{"the value", "password=leak-me-not", true},
-		{"its base64", "x " + base64.StdEncoding.EncodeToString([]byte("leak-me-not")), true},
-		{"its JSON form", `{"p": "leak-me-not"}`, true},
-		{"a number of 4 digits", "port 5432", true},
-		{"a key", "key " + key.Encode(), true},
+		{"names and a boolean", "database.password is set; tls is true", nil, false},
+		{"the value", "password=leak-me-not", nil, true},
+		{"its base64", "x " + base64.StdEncoding.EncodeToString([]byte("leak-me-not")), nil, true},
+		{"its JSON form", `{"p": "leak-me-not"}`, nil, true},
+		{"a number of 4 digits", "port 5432", nil, true},
+		{"the key", "key " + key.Encode(), nil, true},
+		{"a host", "deploying to db.example.com", nil, true},
+		{"a host declared not secret", "deploying to db.example.com", []vault.FlattenOption{public}, false},
+		{"a secret beside it", "deploying to db.example.com with leak-me-not", []vault.FlattenOption{public}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &failures{TB: t}
-			vaulttest.CheckNoLeaks(f, "the log", []byte(tt.blob), v, key)
+			vaulttest.CheckNoLeaks(f, "the log", []byte(tt.blob), v, tt.opts...)
 			if (len(f.msgs) > 0) != tt.fail {
 				t.Errorf("failures %q, want failing %v", f.msgs, tt.fail)
 			}
