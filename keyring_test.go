@@ -83,7 +83,7 @@ func TestKeyringFromEnv(t *testing.T) {
 	key, old := GenerateKey(), GenerateKey()
 	env := map[string]string{
 		"RING":   key.Encode() + "," + old.Encode(),
-		"BROKEN": key.Encode()[:30],
+		"BROKEN": key.Encode()[:30] + "!", // "!" is in no base64 alphabet
 		"HUGE":   strings.Repeat(key.Encode()+" ", MaxKeyringSize/40),
 	}
 	getenv := func(name string) string { return env[name] }
