@@ -32,20 +32,21 @@ type flagProbe struct {
 // baseLines are command lines that work on the probe directory; a flag
 // probe without args of its own adds its flag to them.
 var baseLines = map[string]flagProbe{
-	"keygen":   {args: []string{"keygen"}},
-	"seal":     {args: []string{"seal", "-force", "secrets.json"}},
-	"get":      {args: []string{"get", "database.password"}},
-	"show":     {args: []string{"show"}},
-	"set":      {args: []string{"set", "database.password"}, stdin: "new-value"},
-	"unset":    {args: []string{"unset", "database.host"}},
-	"edit":     {args: []string{"edit"}, env: []string{"EDITOR=true", "VISUAL=true"}},
-	"rotate":   {args: []string{"rotate", "-new-key-file", "new.key"}},
-	"status":   {args: []string{"status"}},
-	"env":      {args: []string{"env"}},
-	"exec":     {args: []string{"exec", "env"}},
-	"textconv": {args: []string{"textconv", "credentials.enc"}},
-	"merge":    {args: []string{"merge", "credentials.enc", "credentials.enc", "credentials.enc"}},
-	"init":     {args: []string{"init"}, git: true, fresh: true},
+	"keygen":     {args: []string{"keygen"}},
+	"seal":       {args: []string{"seal", "-force", "secrets.json"}},
+	"get":        {args: []string{"get", "database.password"}},
+	"show":       {args: []string{"show"}},
+	"set":        {args: []string{"set", "database.password"}, stdin: "new-value"},
+	"unset":      {args: []string{"unset", "database.host"}},
+	"edit":       {args: []string{"edit"}, env: []string{"EDITOR=true", "VISUAL=true"}},
+	"rotate":     {args: []string{"rotate", "-new-key-file", "new.key"}},
+	"status":     {args: []string{"status"}},
+	"env":        {args: []string{"env"}},
+	"exec":       {args: []string{"exec", "env"}},
+	"textconv":   {args: []string{"textconv", "credentials.enc"}},
+	"merge":      {args: []string{"merge", "credentials.enc", "credentials.enc", "credentials.enc"}},
+	"init":       {args: []string{"init"}, git: true, fresh: true},
+	"recipients": {args: []string{"recipients", "add", probeRecipient}},
 }
 
 // commonProbes show the use of the flags many commands share.
@@ -73,8 +74,8 @@ var commandProbes = map[string]flagProbe{
 	"set -force":           {args: []string{"set", "database"}, stdin: "flat", flag: []string{"-force"}, want: "exit 0"},
 	"set -json":            {args: []string{"set", "database.port"}, stdin: "5432", flag: []string{"-json"}, then: []string{"show"}, want: `"port": ?5432`},
 	"set -raw":             {args: []string{"set", "database.password"}, stdin: "raw-value\n", flag: []string{"-raw"}, then: []string{"show"}, want: `raw-value\\n`},
-	"rotate -new-key-file": {args: []string{"rotate"}, flag: []string{"-new-key-file", "new.key"}, want: "exit 0"},
-	"rotate -new-key-env":  {args: []string{"rotate"}, env: []string{"NEW_KEY=" + probeNewKey}, flag: []string{"-new-key-env", "NEW_KEY"}, want: "exit 0"},
+	"rotate -new-key-file": {args: []string{"rotate"}, flag: []string{"-new-key-file", "new.key"}, want: "to key " + probeNewKeyFingerprint},
+	"rotate -new-key-env":  {args: []string{"rotate"}, env: []string{"NEW_KEY=" + probeNewKey}, flag: []string{"-new-key-env", "NEW_KEY"}, want: "to key " + probeNewKeyFingerprint},
 	"status -names":        {flag: []string{"-names"}, want: `database\.password`},
 	"env -prefix":          {flag: []string{"-prefix", "PROBE_"}, want: `PROBE_DATABASE_PASSWORD`},
 	"env -path":            {flag: []string{"-path", "database"}, want: `(?m)^export PASSWORD=`},
@@ -89,13 +90,21 @@ var commandProbes = map[string]flagProbe{
 	// textconv shows what it cannot open as a placeholder, and exits 0.
 	"textconv -key-cmd":     {flag: []string{"-key-cmd", "printf %s " + probeKey}, env: []string{"MASTER_KEY="}, want: `db\.example\.com`},
 	"textconv -key-timeout": {flag: []string{"-key-timeout", "1ns"}, env: []string{"MASTER_KEY=", "CREDVAULT_KEY_CMD=printf %s " + probeKey}, want: `!db\.example\.com`},
+	"seal -recipient":       {args: []string{"seal", "-force", "secrets.json"}, flag: []string{"-recipient", probeRecipient}, want: "grep credentials.enc.keys " + probeRecipient},
+	"recipients -label":     {flag: []string{"-label", "probe-label"}, then: []string{"recipients"}, want: `probe-label`},
 	"git-setup -env":        {args: []string{"git-setup"}, git: true, flag: []string{"-env", "probe"}, want: `grep .gitattributes credentials\.probe\.enc`},
 	"init -recipient":       {args: []string{"init"}, git: true, fresh: true, flag: []string{"-recipient", "age1lt0zx9cl334fz2uz5zxkauwnjmfj2a2lpllehq2fwe3meacgd57shqg3zh"}, want: "file credentials.enc.keys"},
 }
 
 const (
-	probeKey    = "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4="
-	probeNewKey = "Zq0m4Ymnv6M8g-x7ZbxJXmmvv0FgQBrDwmMVNwZG1ww="
+	// probeRecipient is an age recipient the probe vault's recipients file
+	// (testdata/probe-2017.enc.keys, wrapping probeKey for another) lacks.
+	probeRecipient = "age1cgda5d4jfrypahulq8ukdyrd0avkupk4pk6jw0quhrvkrh9pjvyqar6js9"
+	probeKey       = "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4="
+	probeNewKey    = "Zq0m4Ymnv6M8g-x7ZbxJXmmvv0FgQBrDwmMVNwZG1ww="
+	// probeNewKeyFingerprint is probeNewKey's: without a new key flag,
+	// rotate makes one of its own for the recipients file.
+	probeNewKeyFingerprint = "3b34198dd09a"
 )
 
 // TestHelpFlagsUsed checks that help is true: each flag that a command's
@@ -151,10 +160,15 @@ func (p flagProbe) matches(t *testing.T, args []string) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
+	keys, err := os.ReadFile("testdata/probe-2017.enc.keys")
+	if err != nil {
+		t.Fatal(err)
+	}
 	files := map[string]string{
-		"credentials.enc": string(vault),
-		"secrets.json":    `{"database": {"host": "db.example.com", "password": "s3cret!P@ss"}}`,
-		"new.key":         probeNewKey + "\n",
+		"credentials.enc":      string(vault),
+		"credentials.enc.keys": string(keys),
+		"secrets.json":         `{"database": {"host": "db.example.com", "password": "s3cret!P@ss"}}`,
+		"new.key":              probeNewKey + "\n",
 	}
 	if p.git {
 		if out, err := exec.Command("git", "init", "-q", dir).CombinedOutput(); err != nil {
@@ -163,6 +177,7 @@ func (p flagProbe) matches(t *testing.T, args []string) bool {
 	}
 	if p.fresh {
 		delete(files, "credentials.enc")
+		delete(files, "credentials.enc.keys")
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {

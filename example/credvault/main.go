@@ -84,6 +84,7 @@ func commands() []*command {
 		editCommand(),
 		rotateCommand(),
 		statusCommand(),
+		recipientsCommand(),
 		envCommand(),
 		execCommand(),
 		textconvCommand(),

@@ -21,6 +21,7 @@ func TestMain(m *testing.M) {
 // TestScripts runs the txtar scripts in testdata/script: each runs the real
 // command and asserts its stdout, stderr, exit status and files.
 func TestScripts(t *testing.T) {
+	kms := scriptKMS(t)
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -29,7 +30,11 @@ func TestScripts(t *testing.T) {
 			"files":      cmdFiles,
 			"github-env": cmdGitHubEnv,
 			"noplain":    cmdNoPlain,
+			"local-kms":  kms.cmd,
+			"envfile":    cmdEnvFile,
 		},
+		Setup:     setupCustody,
+		Condition: kms.condition,
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/credvault/vault"
+	"github.com/credvault/vault/custody"
 )
 
 func sealCommand() *command {
@@ -22,9 +23,14 @@ func sealCommand() *command {
 		setup: func(flags *flag.FlagSet, c *cli) func([]string) error {
 			vf := addSealFlags(flags, c)
 			force := flags.Bool("force", false, "replace an existing vault, or a file that is not a vault, at -vault")
+			var recipients stringList
+			flags.Var(&recipients, "recipient", "seal under a new key wrapped for `ID` (an age1... recipient or a KMS key URL; LABEL=ID names it), repeatable: writes VAULT.keys and no raw key anywhere")
 			return func(args []string) error {
 				if len(args) > 1 {
 					return usagef("seal takes at most one INPUT file")
+				}
+				if len(recipients) > 0 {
+					return sealForRecipients(c, vf, recipients, args, *force)
 				}
 				keys, opts, err := vf.setup()
 				if err != nil {
@@ -38,6 +44,9 @@ func sealCommand() *command {
 				secrets, err := vault.ParseJSON(data)
 				if err != nil {
 					return within(input, err)
+				}
+				if err := checkRecipientsKey(vf.vault, keys[0]); err != nil {
+					return err
 				}
 				replace := vault.WithNoClobber()
 				if *force {
@@ -57,6 +66,71 @@ func sealCommand() *command {
 			}
 		},
 	}
+}
+
+// sealForRecipients seals the input under a new key, wrapped for the
+// recipients in the vault's recipients file, written with it. The key is
+// written nowhere else.
+func sealForRecipients(c *cli, vf *vaultFlags, ids, args []string, force bool) error {
+	if vf.envErr != nil {
+		return vf.envErr
+	}
+	if vf.keyFile != "" || vf.keyCmd != "" || len(vf.identities) > 0 {
+		return usagef("-recipient seals under a new key: leave out -key-file, -key-cmd and -identity")
+	}
+	rs, err := recipientArgs(ids, c.getenv)
+	if err != nil {
+		return err
+	}
+	keysPath := custody.KeysPath(vf.vault)
+	if exists(keysPath) && !force {
+		return hinted(fmt.Errorf("%s already exists", keysPath), "seal -recipient makes a new vault and recipients file: change who can open an existing one with \"credvault recipients add\" or \"remove\"; to replace both files, add -force")
+	}
+	vf.newKey = "new key for recipients " + recipientNames(rs)
+	opts, err := vf.options()
+	if err != nil {
+		return err
+	}
+	input, data, err := readInput(args, c.stdin)
+	if err != nil {
+		return err
+	}
+	defer clear(data)
+	secrets, err := vault.ParseJSON(data)
+	if err != nil {
+		return within(input, err)
+	}
+	replace := vault.WithNoClobber()
+	if force {
+		replace = vault.WithReplaceAny()
+	}
+	ctx, cancel := vf.kmsContext(len(rs))
+	defer cancel()
+	pin, err := custody.Seal(ctx, vf.vault, secrets, rs, kmsDrivers(c.getenv), opts, replace)
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return hinted(err, "seal makes a new vault: to replace the whole file and its recipients, add -force")
+		}
+		return err
+	}
+	fmt.Fprintf(c.stderr, "credvault: sealed %s into %s under a new key %s, wrapped for %s in %s; no raw key was written anywhere: commit both files\n", input, vf.vault, pin[:12], recipientNames(rs), keysPath)
+	fmt.Fprint(c.stderr, pinLine(pin))
+	if len(args) == 1 && args[0] != "-" {
+		fmt.Fprintf(c.stderr, "credvault: %s still holds the secrets in plaintext: delete it\n", input)
+	}
+	return nil
+}
+
+// checkRecipientsKey refuses to seal a vault that has a recipients file
+// under a key the file does not wrap: its recipients could no longer open
+// it, and the file would say otherwise in review.
+func checkRecipientsKey(vaultPath string, key *vault.Key) error {
+	f, err := recipientsFile(vaultPath)
+	if err != nil || f == nil || f.Key == key.Fingerprint() {
+		return err
+	}
+	return hinted(fmt.Errorf("%s wraps key %s for its recipients, and this seal would use key %s: they could no longer open the vault", custody.KeysPath(vaultPath), f.Key, key.Fingerprint()),
+		"open with a recipient's identity (-identity FILE) so that the same key seals, or change the key for everyone with \"credvault rotate\", or start over with \"credvault seal -recipient\"")
 }
 
 // readInput reads the file named by args[0], or stdin, up to the size a

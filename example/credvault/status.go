@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/credvault/vault"
+	"github.com/credvault/vault/custody"
 )
 
 func statusCommand() *command {
@@ -45,7 +46,17 @@ func statusCommand() *command {
 				default:
 					fmt.Fprintf(out, "max age:  %s: %s left\n", vf.maxAge, vf.maxAge-age)
 				}
-				fmt.Fprintf(out, "key:      %s, key %d of %d in %s\n", v.KeyFingerprint(), v.KeyIndex()+1, len(ring), vf.keySource())
+				if vf.route != nil && (vf.route.Kind == custody.RouteAge || vf.route.Kind == custody.RouteKMS) {
+					fmt.Fprintf(out, "key:      %s, from %s\n", v.KeyFingerprint(), vf.keySource())
+				} else {
+					fmt.Fprintf(out, "key:      %s, key %d of %d in %s\n", v.KeyFingerprint(), v.KeyIndex()+1, len(ring), vf.keySource())
+				}
+				fmt.Fprintf(out, "pin:      %s=%s\n", custody.EnvFingerprint, ring[v.KeyIndex()].LongFingerprint())
+				if f, err := recipientsFile(vf.vault); err != nil {
+					fmt.Fprintf(out, "recipients: %s\n", libraryMessage(err))
+				} else if f != nil {
+					fmt.Fprintf(out, "recipients: %d in %s (%s), key %s\n", len(f.Recipients), custody.KeysPath(vf.vault), recipientNames(f.Recipients), f.Key)
+				}
 				switch {
 				case len(ring) == 1:
 					fmt.Fprintf(out, "rotation: one key in the keyring\n")

@@ -30,6 +30,9 @@ type vaultFlags struct {
 	fingerprint string
 	keyTimeout  time.Duration
 	route       *custody.Route
+	// newKey describes a key made by the command itself (seal -recipient),
+	// for audit records: no route led to it.
+	newKey string
 
 	env                     string // the environment selected (see environment.go), or ""
 	envErr                  error  // a bad $CREDVAULT_ENV, reported when the flags are used
@@ -218,6 +221,9 @@ func (f *vaultFlags) keyVariables() []string {
 // master.key", `age recipient "bob" (identity from -identity bob.txt)`),
 // else where it would come from first.
 func (f *vaultFlags) keySource() string {
+	if f.newKey != "" {
+		return f.newKey
+	}
 	if f.route != nil {
 		return f.route.String()
 	}

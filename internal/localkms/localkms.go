@@ -62,39 +62,50 @@ func (s *Server) Setenv(t testing.TB) {
 	}
 }
 
-// Binary returns the path of the local-kms binary: $CREDVAULT_LOCAL_KMS,
-// or one built into the user's cache directory on first use (about a
-// minute on two cores; .ci/run builds it up front). Without it, the test
-// is skipped, or fails when $CI is set.
+// Binary returns the path of the local-kms binary, as Find does. Without
+// it, the test is skipped, or fails when $CI is set.
 func Binary(t testing.TB) string {
 	t.Helper()
+	bin, err := Find()
+	if err != nil {
+		unavailable(t, "%v", err)
+	}
+	return bin
+}
+
+// Find returns the path of the local-kms binary: $CREDVAULT_LOCAL_KMS, or
+// one built into the user's cache directory on first use (about a minute
+// on two cores; .ci/run builds it up front).
+func Find() (string, error) {
 	if path := os.Getenv("CREDVAULT_LOCAL_KMS"); path != "" {
-		return path
+		return path, nil
 	}
 	cache, err := os.UserCacheDir()
 	if err != nil {
-		unavailable(t, "no cache directory to build local-kms in: %v", err)
+		return "", fmt.Errorf("no cache directory to build local-kms in: %v", err)
 	}
 	dir := filepath.Join(cache, "credvault-test", "local-kms-"+Version)
 	bin := filepath.Join(dir, "local-kms")
 	if _, err := os.Stat(bin); err == nil {
-		return bin
+		return bin, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		unavailable(t, "cannot create %s: %v", dir, err)
+		return "", err
 	}
-	unlock := lock(t, filepath.Join(dir, ".lock"))
+	unlock, err := lock(filepath.Join(dir, ".lock"))
+	if err != nil {
+		return "", err
+	}
 	defer unlock()
 	if _, err := os.Stat(bin); err == nil {
-		return bin // another test process built it meanwhile
+		return bin, nil // another test process built it meanwhile
 	}
-	t.Logf("building %s@%s into %s", Module, Version, dir)
 	cmd := exec.Command("go", "install", Module+"@"+Version)
 	cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOFLAGS=-buildvcs=false", "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		unavailable(t, "cannot build local-kms: %v\n%s", err, out)
+		return "", fmt.Errorf("cannot build %s@%s: %v\n%s", Module, Version, err, out)
 	}
-	return bin
+	return bin, nil
 }
 
 func unavailable(t testing.TB, format string, args ...any) {
