@@ -2,8 +2,11 @@ package main
 
 import (
 	"os"
+	"regexp"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 // TestREADMEPipelines checks that the README's pipeline snippets hold the
@@ -83,6 +86,45 @@ func TestREADMEGitAndEnvironments(t *testing.T) {
 		}
 		if !strings.Contains(string(script), tt.line) {
 			t.Errorf("%s does not run %q", tt.script, tt.line)
+		}
+	}
+}
+
+// TestREADMEAction checks the README's use of the GitHub Action against
+// action.yml: each input it passes exists, and its list names every input.
+func TestREADMEAction(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("../../action.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var action githubAction
+	if err := yaml.Unmarshal(data, &action); err != nil {
+		t.Fatal(err)
+	}
+	use := regexp.MustCompile("(?s)uses: credvault/vault@.*?```").Find(readme)
+	if use == nil {
+		t.Fatal("the README does not use the action")
+	}
+	with := regexp.MustCompile(`(?m)^\s+with:\n((?:\s+[a-z-]+: .*\n)+)`).FindSubmatch(use)
+	if with == nil {
+		t.Fatalf("the README's use of the action has no with: block:\n%s", use)
+	}
+	for _, m := range regexp.MustCompile(`(?m)^\s+([a-z-]+):`).FindAllSubmatch(with[1], -1) {
+		if _, ok := action.Inputs[string(m[1])]; !ok {
+			t.Errorf("the README passes input %s, which action.yml does not have", m[1])
+		}
+	}
+	list := regexp.MustCompile("(?s)Its inputs: (.*?)\n\n").FindSubmatch(readme)
+	if list == nil {
+		t.Fatal(`the README does not list the action's inputs ("Its inputs: ...")`)
+	}
+	for name := range action.Inputs {
+		if !strings.Contains(string(list[1]), "`"+name+"`") {
+			t.Errorf("the README's list of inputs lacks %s", name)
 		}
 	}
 }
