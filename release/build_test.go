@@ -27,16 +27,27 @@ func TestReproducibleBuild(t *testing.T) {
 			t.Fatalf("%s is needed: %v", tool, err)
 		}
 	}
-	top, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
+	out, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
 	if err != nil {
 		t.Skipf("not a git checkout: %v", err)
 	}
-	head := strings.TrimSpace(run(t, "", "git", "-C", strings.TrimSpace(string(top)), "rev-parse", "HEAD"))
+	top := strings.TrimSpace(string(out))
+	head := strings.TrimSpace(run(t, "", "git", "-C", top, "rev-parse", "HEAD"))
+	// go test caches a passing result until a file the test opened
+	// changes; the builds read the whole tree through git, so stat every
+	// tracked file and directory: a change anywhere runs the test again.
+	seen := map[string]bool{}
+	for _, f := range strings.Split(strings.TrimSpace(run(t, top, "git", "ls-files")), "\n") {
+		for p := f; p != "." && !seen[p]; p = filepath.Dir(p) {
+			seen[p] = true
+			os.Stat(filepath.Join(top, p))
+		}
+	}
 
 	var outs []string
 	for _, name := range []string{"first", "second-with-a-longer-path"} {
 		dir := filepath.Join(t.TempDir(), name)
-		run(t, "", "git", "clone", "-q", strings.TrimSpace(string(top)), dir)
+		run(t, "", "git", "clone", "-q", top, dir)
 		out := filepath.Join(t.TempDir(), "dist")
 		cmd := exec.Command("bash", filepath.Join(dir, "release", "build.sh"), "v0.0.0-repro", out)
 		cmd.Env = append(os.Environ(), "PLATFORMS="+reproPlatform)
