@@ -350,3 +350,39 @@ func ExampleGitHubExporter() {
 	// Output:
 	// ::add-mask::fake-t0ken
 }
+
+func ExampleVault_Masker() {
+	path, key, done := exampleVault(exampleSecrets)
+	defer done()
+	v, _ := vault.Open(path, []*vault.Key{key})
+	// The program's own log, masked as Run masks a command's output; the
+	// host is declared not secret, so that the log keeps its words.
+	m, err := v.Masker(context.Background(), vault.NotSecret("database.host"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	logOut := m.Redactor(os.Stdout)
+	fmt.Fprintln(logOut, "connecting to db.example.com with password fake-s3cret")
+	logOut.Close()
+	// Output:
+	// connecting to db.example.com with password ***
+}
+
+func ExampleTx() {
+	path, key, done := exampleVault(exampleSecrets)
+	defer done()
+	var kept *vault.Tx
+	vault.Update(path, []*vault.Key{key}, func(tx *vault.Tx) error {
+		kept = tx
+		return tx.Set("database.port", 6432)
+	})
+	// A change after Update has returned would be lost: it is refused.
+	err := kept.Set("database.port", 7432)
+	fmt.Println(errors.Is(err, vault.ErrTxDone))
+	v, _ := vault.Open(path, []*vault.Key{key})
+	port, _ := v.Get("database.port")
+	fmt.Println(port)
+	// Output:
+	// true
+	// 6432
+}

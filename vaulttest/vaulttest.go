@@ -85,7 +85,7 @@ func SetKeyring(t testing.TB, name string, keys []*vault.Key) {
 type Recorder struct {
 	mu     sync.Mutex
 	events []vault.Event
-	Err    error
+	Err    error // returned by Audit, if set
 }
 
 // Audit records e (with a copy of its Names) and returns r.Err.
