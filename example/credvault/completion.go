@@ -6,6 +6,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/credvault/vault"
 )
 
 // completeCommand is the hidden command the completion scripts run on each
@@ -268,14 +270,32 @@ func argValues(cmd *command, n int, cur string, vf *vaultFlags) (string, []strin
 
 // credentialPaths returns the vault's credential paths (with objects,
 // those that hold values, for -path), or nothing unless a key is at hand:
-// in the key variable or the key file. It never runs a key command or asks
-// for a passphrase, and writes nothing on the terminal; the open is audited
-// to the audit file when one is set ($CREDVAULT_AUDIT or -audit).
+// in the key file or the key variable. It takes no other route: a key
+// command or an age identity may ask for a passphrase, and a KMS is a
+// network call. It writes nothing on the terminal; the open is audited to
+// the audit file when one is set ($CREDVAULT_AUDIT or -audit).
 func credentialPaths(vf *vaultFlags, objects bool) []string {
-	if vf == nil || (vf.keyFile == "" && vf.c.getenv(vf.keyEnv) == "") {
+	if vf == nil {
 		return nil
 	}
-	v, err := vf.open()
+	var keys []*vault.Key
+	var err error
+	switch {
+	case vf.keyFile != "":
+		keys, err = readKeyFile(vf.keyFile, io.Discard)
+	case vf.keyEnv != "" && vf.c.getenv(vf.keyEnv) != "":
+		keys, err = vault.ParseKeyring(vf.c.getenv(vf.keyEnv))
+	default:
+		return nil
+	}
+	if err != nil {
+		return nil
+	}
+	opts, err := vf.options()
+	if err != nil {
+		return nil
+	}
+	v, err := vault.Open(vf.vault, keys, opts)
 	if err != nil {
 		return nil
 	}
