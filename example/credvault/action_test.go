@@ -383,6 +383,20 @@ func TestActionRunsACommand(t *testing.T) {
 	}
 }
 
+func TestActionKeyFingerprint(t *testing.T) {
+	j, stepEnv := actionJob(t)
+	if j.useAction(map[string]string{"key-fingerprint": "000000000000", "audit-artifact": "none"}, stepEnv) {
+		t.Errorf("the action opened a vault sealed with another key than the pinned one")
+	}
+	if log := j.log.String(); !strings.Contains(log, "pinned fingerprint 000000000000") || strings.Contains(log, "::add-mask::") {
+		t.Errorf("log:\n%s", log)
+	}
+	j, stepEnv = actionJob(t)
+	if !j.useAction(map[string]string{"key-fingerprint": "8343ee68f937", "audit-artifact": "none"}, stepEnv) {
+		t.Errorf("the action refused the pinned key:\n%s", j.log.String())
+	}
+}
+
 func TestActionRefusesAFormatThatPrints(t *testing.T) {
 	j, stepEnv := actionJob(t)
 	if j.useAction(map[string]string{"format": "shell", "audit-artifact": "none"}, stepEnv) {
