@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -222,13 +223,35 @@ func flagValues(f *flag.Flag, cur string, vf *vaultFlags) (string, []string) {
 	if cv, ok := f.Value.(*choiceValue); ok {
 		return "words", matching(cur, cv.choices...)
 	}
-	switch name, _ := flag.UnquoteUsage(f); name {
-	case "file", "dir":
+	switch name, _ := flag.UnquoteUsage(f); {
+	case name == "file" || name == "dir":
 		return "files", nil
-	case "path":
+	case name == "path":
 		return "words", matching(cur, credentialPaths(vf, true)...)
+	case f.Name == "env":
+		return "words", matching(cur, environments()...)
+	case name == "variable" && vf != nil:
+		var names []string
+		for _, kv := range vf.c.environ() {
+			if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "MASTER_KEY") {
+				names = append(names, name)
+			}
+		}
+		slices.Sort(names)
+		return "words", matching(cur, names...)
 	}
 	return "words", nil
+}
+
+// environments returns the environments whose vaults are in the current
+// directory: prod for credentials.prod.enc.
+func environments() []string {
+	matches, _ := filepath.Glob(envVault("*"))
+	var names []string
+	for _, m := range matches {
+		names = append(names, strings.TrimSuffix(strings.TrimPrefix(m, "credentials."), ".enc"))
+	}
+	return names
 }
 
 // argValues completes the n-th positional argument of cmd, from its
