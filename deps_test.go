@@ -34,8 +34,9 @@ func TestDependencies(t *testing.T) {
 		t.Skip("the go command is not on $PATH")
 	}
 	const ours = "github.com/credvault/vault"
-	deps := func(pkg string) []string {
-		out, err := exec.Command(goTool, "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", pkg).Output()
+	deps := func(pkg string, flags ...string) []string {
+		args := append(append([]string{"list", "-deps"}, flags...), "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", pkg)
+		out, err := exec.Command(goTool, args...).Output()
 		if err != nil {
 			t.Fatalf("go list -deps %s: %v", pkg, err)
 		}
@@ -80,6 +81,18 @@ func TestDependencies(t *testing.T) {
 		}
 		if !own {
 			t.Errorf("%s does not depend on the %s SDK: is the check broken?", pkg, cloud)
+		}
+	}
+	// The CLI built for AWS alone compiles no other cloud's SDK.
+	awsOnly := "-tags=credvault_nogcpkms,credvault_noazurekeyvault,credvault_nohashivault"
+	for _, dep := range deps(ours+"/example/credvault", awsOnly) {
+		for _, cloud := range []string{"gcp", "azure", "vault"} {
+			if has(dep, cloudSDKs[cloud]...) {
+				t.Errorf("the CLI built with %s depends on %s, of %s", awsOnly, dep, cloud)
+			}
+		}
+		if has(dep, "gocloud.dev/secrets", "go.opentelemetry.io/") {
+			t.Errorf("the CLI built with %s depends on %s", awsOnly, dep)
 		}
 	}
 }

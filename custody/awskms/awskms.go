@@ -34,6 +34,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -54,16 +55,16 @@ func New() *Driver { return &Driver{} }
 func (*Driver) Scheme() string { return "awskms" }
 
 var (
-	keyARN   = regexp.MustCompile(`^arn:aws[a-z-]*:kms:([a-z0-9-]+):[0-9]{12}:(key|alias)/[A-Za-z0-9/_+=.@-]+$`)
-	keyID    = regexp.MustCompile(`^(mrk-)?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$|^mrk-[0-9a-f]{32}$`)
-	aliasRef = regexp.MustCompile(`^alias/[A-Za-z0-9/_-]+$`)
+	keyARN   = lazyRegexp(`^arn:aws[a-z-]*:kms:([a-z0-9-]+):[0-9]{12}:(key|alias)/[A-Za-z0-9/_+=.@-]+$`)
+	keyID    = lazyRegexp(`^(mrk-)?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$|^mrk-[0-9a-f]{32}$`)
+	aliasRef = lazyRegexp(`^alias/[A-Za-z0-9/_-]+$`)
 )
 
 // Check validates an awskms:// URL: a key ARN, key ID, alias name or alias
 // ARN, and no query parameter but region, fips and dualstack.
 func (*Driver) Check(u *url.URL) error {
 	id := keyName(u)
-	if !keyARN.MatchString(id) && !keyID.MatchString(id) && !aliasRef.MatchString(id) {
+	if !keyARN().MatchString(id) && !keyID().MatchString(id) && !aliasRef().MatchString(id) {
 		return fmt.Errorf("awskms: %q is not a KMS key ARN, key ID or alias: use awskms:///arn:aws:kms:REGION:ACCOUNT:key/ID (three slashes: an ARN holds colons) or awskms://alias/NAME?region=REGION", id)
 	}
 	for name, values := range u.Query() {
@@ -95,7 +96,7 @@ func keyName(u *url.URL) string {
 // the region the key's ARN names unless the URL gives one.
 func client(ctx context.Context, u *url.URL) (*kms.Client, error) {
 	params := u.Query()
-	if m := keyARN.FindStringSubmatch(keyName(u)); m != nil && params.Get("region") == "" {
+	if m := keyARN().FindStringSubmatch(keyName(u)); m != nil && params.Get("region") == "" {
 		params.Set("region", m[1])
 	}
 	cfg, err := gcaws.V2ConfigFromURLParams(ctx, params)
@@ -148,8 +149,8 @@ func (d *Driver) Unwrap(ctx context.Context, u *url.URL, wrapped []byte, b custo
 	// AWS honours KeyId; a key named by ARN or ID is checked here as well,
 	// against the key that Decrypt reports it used.
 	used := aws.ToString(out.KeyId)
-	if (keyARN.MatchString(id) && !strings.Contains(id, ":alias/") && used != id) ||
-		(keyID.MatchString(id) && !strings.HasSuffix(used, ":key/"+id)) {
+	if (keyARN().MatchString(id) && !strings.Contains(id, ":alias/") && used != id) ||
+		(keyID().MatchString(id) && !strings.HasSuffix(used, ":key/"+id)) {
 		clear(out.Plaintext)
 		return nil, fmt.Errorf("awskms: Decrypt used key %s, not %s: refused", used, id)
 	}
@@ -188,4 +189,10 @@ func describe(op string, err error) error {
 		return fmt.Errorf("awskms: %s: %w", op, err)
 	}
 	return fmt.Errorf("awskms: %s: %v", op, err)
+}
+
+// lazyRegexp compiles expr on first use, not when the program starts: a
+// program that never meets this driver's URLs does not pay for it.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/keyvault/azkeys"
 	"gocloud.dev/secrets"
@@ -42,14 +43,14 @@ func New() *Driver { return &Driver{} }
 func (*Driver) Scheme() string { return azurekeyvault.Scheme }
 
 var (
-	vaultHost = regexp.MustCompile(`^[A-Za-z0-9-]{3,24}\.vault\.(azure\.net|azure\.cn|usgovcloudapi\.net|microsoftazure\.de)$`)
-	keyPath   = regexp.MustCompile(`^/keys/[A-Za-z0-9-]{1,127}(/[A-Za-z0-9]{32})?$`)
+	vaultHost = lazyRegexp(`^[A-Za-z0-9-]{3,24}\.vault\.(azure\.net|azure\.cn|usgovcloudapi\.net|microsoftazure\.de)$`)
+	keyPath   = lazyRegexp(`^/keys/[A-Za-z0-9-]{1,127}(/[A-Za-z0-9]{32})?$`)
 )
 
 // Check validates an azurekeyvault:// URL: a key in a vault, and no
 // parameter but algorithm (RSA-OAEP-256 or RSA-OAEP).
 func (*Driver) Check(u *url.URL) error {
-	if !vaultHost.MatchString(u.Host) || !keyPath.MatchString(u.Path) {
+	if !vaultHost().MatchString(u.Host) || !keyPath().MatchString(u.Path) {
 		return fmt.Errorf("azurekeyvault: %q is not a Key Vault key: use azurekeyvault://VAULT.vault.azure.net/keys/KEY[/VERSION]", u.Host+u.Path)
 	}
 	for name, values := range u.Query() {
@@ -107,4 +108,10 @@ func (d *Driver) Unwrap(ctx context.Context, u *url.URL, wrapped []byte, _ custo
 		return nil, fmt.Errorf("azurekeyvault: Decrypt: %v", err)
 	}
 	return plain, nil
+}
+
+// lazyRegexp compiles expr on first use, not when the program starts: a
+// program that never meets this driver's URLs does not pay for it.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }

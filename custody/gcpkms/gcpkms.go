@@ -25,6 +25,7 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"sync"
 
 	"gocloud.dev/gcp"
 	"gocloud.dev/secrets/gcpkms"
@@ -42,12 +43,12 @@ func New() *Driver { return &Driver{} }
 // Scheme returns "gcpkms".
 func (*Driver) Scheme() string { return gcpkms.Scheme }
 
-var keyName = regexp.MustCompile(`^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/locations/[a-z0-9-]+/keyRings/[A-Za-z0-9_-]{1,63}/cryptoKeys/[A-Za-z0-9_-]{1,63}$`)
+var keyName = lazyRegexp(`^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/locations/[a-z0-9-]+/keyRings/[A-Za-z0-9_-]{1,63}/cryptoKeys/[A-Za-z0-9_-]{1,63}$`)
 
 // Check validates a gcpkms:// URL: a CryptoKey's resource name, and no
 // parameter.
 func (*Driver) Check(u *url.URL) error {
-	if !keyName.MatchString(resource(u)) {
+	if !keyName().MatchString(resource(u)) {
 		return fmt.Errorf("gcpkms: %q is not a CryptoKey resource name: use gcpkms://projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY", resource(u))
 	}
 	if u.RawQuery != "" {
@@ -106,4 +107,10 @@ func (d *Driver) Unwrap(ctx context.Context, u *url.URL, wrapped []byte, b custo
 		return nil, fmt.Errorf("gcpkms: Decrypt: %v", err)
 	}
 	return plain, nil
+}
+
+// lazyRegexp compiles expr on first use, not when the program starts: a
+// program that never meets this driver's URLs does not pay for it.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }

@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"sync"
 
 	"github.com/hashicorp/vault/api"
 	"gocloud.dev/secrets"
@@ -66,22 +67,22 @@ func (d *Driver) String() string { return "hashivault.Driver(" + d.cfg().Address
 func (*Driver) Scheme() string { return hashivault.Scheme }
 
 var (
-	name   = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$`)
-	engine = regexp.MustCompile(`^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$`)
+	name   = lazyRegexp(`^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$`)
+	engine = lazyRegexp(`^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$`)
 )
 
 // Check validates a hashivault:// URL: a Transit key name (no path, so no
 // "../" can leave the engine's mount), and no parameter but engine.
 func (*Driver) Check(u *url.URL) error {
 	key := u.Host
-	if u.Path != "" && u.Path != "/" || !name.MatchString(key) || key == ".." {
+	if u.Path != "" && u.Path != "/" || !name().MatchString(key) || key == ".." {
 		return fmt.Errorf("hashivault: %q is not a Transit key name: use hashivault://KEYNAME[?engine=MOUNT]", u.Host+u.Path)
 	}
 	for p, values := range u.Query() {
 		if p != "engine" {
 			return fmt.Errorf("hashivault: parameter %q is not supported (only engine)", p)
 		}
-		if len(values) != 1 || !engine.MatchString(values[0]) {
+		if len(values) != 1 || !engine().MatchString(values[0]) {
 			return errors.New("hashivault: engine must be a mount path such as transit or team/transit")
 		}
 	}
@@ -133,4 +134,10 @@ func (d *Driver) Unwrap(ctx context.Context, u *url.URL, wrapped []byte, _ custo
 		return nil, fmt.Errorf("hashivault: decrypt: %v", err)
 	}
 	return plain, nil
+}
+
+// lazyRegexp compiles expr on first use, not when the program starts: a
+// program that never meets this driver's URLs does not pay for it.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }

@@ -3,20 +3,26 @@ package main
 import (
 	"github.com/credvault/vault/custody"
 	"github.com/credvault/vault/custody/awskms"
-	"github.com/credvault/vault/custody/azurekeyvault"
-	"github.com/credvault/vault/custody/gcpkms"
-	"github.com/credvault/vault/custody/hashivault"
 )
 
-// kmsDrivers returns the drivers for kms recipients: AWS KMS, Google Cloud
-// KMS, Azure Key Vault and HashiCorp Vault Transit, each with the ambient
-// credentials of the process (Vault's address and token from
-// $VAULT_ADDR and $VAULT_TOKEN).
+// kmsDrivers returns the drivers for kms recipients, each using the
+// ambient credentials of the process: AWS KMS always; Google Cloud KMS,
+// Azure Key Vault and HashiCorp Vault Transit (its address and token from
+// $VAULT_ADDR and $VAULT_TOKEN) unless the build leaves them out with the
+// tags credvault_nogcpkms, credvault_noazurekeyvault and
+// credvault_nohashivault. Their SDKs are most of the binary's size and
+// build time: a pipeline that only uses AWS can install with
+//
+//	go install -tags credvault_nogcpkms,credvault_noazurekeyvault,credvault_nohashivault \
+//		github.com/credvault/vault/example/credvault@latest
+//
+// and a recipient of a driver left out is then reported as such.
 func kmsDrivers(getenv func(string) string) []custody.Driver {
-	return []custody.Driver{
-		awskms.New(),
-		gcpkms.New(),
-		azurekeyvault.New(),
-		hashivault.New(hashivault.FromEnv(getenv)),
+	drivers := []custody.Driver{awskms.New()}
+	for _, d := range []custody.Driver{gcpDriver(), azureDriver(), vaultDriver(getenv)} {
+		if d != nil {
+			drivers = append(drivers, d)
+		}
 	}
+	return drivers
 }
