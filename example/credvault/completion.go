@@ -218,7 +218,8 @@ func scan(fs *flag.FlagSet, words []string, runsCommand bool) (flags, positional
 }
 
 // flagValues completes the value of flag f: the choices of a choice flag,
-// files for a flag whose value is a `file`, credential paths for a `path`.
+// files for a flag whose value is a `file`, credential paths for a `path`,
+// the environments here for -env, the key variables set for a `variable`.
 func flagValues(f *flag.Flag, cur string, vf *vaultFlags) (string, []string) {
 	if cv, ok := f.Value.(*choiceValue); ok {
 		return "words", matching(cur, cv.choices...)
