@@ -4,6 +4,7 @@
 #
 #   release/build.sh VERSION [OUTDIR]      # OUTDIR defaults to dist/
 #   PLATFORMS="linux/amd64" release/build.sh v1.2.3 /tmp/out
+#   TAGS=credvault_nogcpkms,credvault_noazurekeyvault,credvault_nohashivault release/build.sh v1.2.3
 #
 # Each binary is credvault-VERSION-OS-ARCH (.exe on Windows), static
 # (CGO_ENABLED=0), built with -trimpath (no local paths), an empty build ID,
@@ -20,6 +21,8 @@ v[0-9]*) ;;
 esac
 out=${2:-dist}
 platforms=${PLATFORMS:-linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64}
+# Build tags, such as those that leave out KMS drivers (example/credvault/kms.go).
+tags=${TAGS:-}
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$out"
@@ -37,7 +40,7 @@ for platform in $platforms; do
   goos=${platform%/*} goarch=${platform#*/}
   name=credvault-$version-$goos-$goarch
   if [ "$goos" = windows ]; then name=$name.exe; fi
-  GOOS=$goos GOARCH=$goarch go build -trimpath -buildvcs=auto -ldflags="$ldflags" -o "$out/$name" ./example/credvault
+  GOOS=$goos GOARCH=$goarch go build -trimpath -buildvcs=auto -tags="$tags" -ldflags="$ldflags" -o "$out/$name" ./example/credvault
   binaries+=("$name")
   echo "built $name"
 done
