@@ -14,7 +14,8 @@ import (
 )
 
 // The benchmarks of Open, Get, Flatten, Seal and Rotate at the three fixture
-// sizes, and of Open's stages, so that a regression points at its stage:
+// sizes (Open also on the compact vault of many small objects), and of
+// Open's stages, so that a regression points at its stage:
 //
 //	go test -run=NONE -bench=. -benchmem .
 //
@@ -47,14 +48,15 @@ func getFixture(b *testing.B, size string) *fixture {
 		b.Fatal(err)
 	}
 	token, _ := os.ReadFile(path)
-	plain, _ := encodeDocument(doc)
+	plain, _ := sealDocument(doc)
 	f := &fixture{path: path, token: token, plain: plain, key: key}
 	fixtures.Store(size, f)
 	return f
 }
 
-func forSizes(b *testing.B, fn func(b *testing.B, f *fixture, size string)) {
-	for _, size := range benchdata.Sizes {
+// forSizes runs fn on each fixture size, and on the extra fixtures named.
+func forSizes(b *testing.B, fn func(b *testing.B, f *fixture, size string), extra ...string) {
+	for _, size := range append(benchdata.Sizes[:len(benchdata.Sizes):len(benchdata.Sizes)], extra...) {
 		b.Run(size, func(b *testing.B) { fn(b, getFixture(b, size), size) })
 	}
 }
@@ -68,7 +70,7 @@ func BenchmarkOpen(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-	})
+	}, benchdata.Compact)
 }
 
 func BenchmarkGet(b *testing.B) {

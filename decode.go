@@ -1,9 +1,11 @@
 package vault
 
 import (
-	"encoding/json"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
+	"slices"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -14,51 +16,51 @@ import (
 const maxDepth = 10000
 
 // decodeDocument parses a vault's plaintext into a document. It accepts
-// exactly what encoding/json accepts and gives the same values (numbers as
-// json.Number with their exact text, invalid surrogate escapes as U+FFFD),
-// with three differences, all refusals: text that is not valid UTF-8 (which
-// encoding/json would silently replace with U+FFFD, and Python's json.loads
-// refuses too), anything but one object, and a key that appears twice in one
-// object (encoding/json and Python keep the last; a vault should not be
-// ambiguous). The fuzz test FuzzDecodeDocument checks this against
-// encoding/json.
+// exactly what encoding/json accepts and gives the same values (numbers
+// with their exact text, as json.Number would, invalid surrogate escapes
+// as U+FFFD), with three differences, all refusals: text that is not valid
+// UTF-8 (which encoding/json would silently replace with U+FFFD, and
+// Python's json.loads refuses too), anything but one object, and a key that
+// appears twice in one object (encoding/json and Python keep the last; a
+// vault should not be ambiguous). The fuzz test FuzzDecodeDocument checks
+// this against encoding/json.
 //
 // The document's strings share plain's memory (see alias) unless they hold
 // escapes: plain must not change afterwards. This is what makes Open fast and
 // lean: the plaintext is decoded and decrypted in the file's own buffer, and
 // the values are read where they lie. Errors complete the sentence "the
 // plaintext is ..." and give byte offsets, never the text.
-func decodeDocument(plain []byte) (map[string]any, error) {
+func decodeDocument(plain []byte) (node, error) {
 	return decode(plain, true)
 }
 
-// decode parses data; with alias false, every string is a copy, so that
-// data may be reused.
-func decode(data []byte, alias bool) (map[string]any, error) {
+// decode parses data, which must hold one object; with alias false, every
+// string is a copy, so that data may be reused.
+func decode(data []byte, alias bool) (node, error) {
 	if !utf8.Valid(data) {
-		return nil, errors.New("not valid UTF-8")
+		return node{}, errors.New("not valid UTF-8")
 	}
 	d := decoder{data: data, alias: alias}
 	d.skipSpace()
 	if d.i == len(data) {
-		return nil, errors.New("empty")
+		return node{}, errors.New("empty")
 	}
 	if data[d.i] != '{' {
 		v, err := d.value(0)
 		if err != nil {
-			return nil, err
+			return node{}, err
 		}
-		return nil, fmt.Errorf("a JSON %s, not an object", kindOf(v))
+		return node{}, fmt.Errorf("a JSON %s, not an object", v.kindName())
 	}
 	v, err := d.value(0)
 	if err != nil {
-		return nil, err
+		return node{}, err
 	}
 	d.skipSpace()
 	if d.i != len(data) {
-		return nil, fmt.Errorf("a JSON value followed by more data (at byte %d)", d.i+1)
+		return node{}, fmt.Errorf("a JSON value followed by more data (at byte %d)", d.i+1)
 	}
-	return v.(map[string]any), nil
+	return v, nil
 }
 
 type decoder struct {
@@ -68,15 +70,11 @@ type decoder struct {
 
 	// members and elements are stacks of the objects and arrays being
 	// parsed, shared by all levels: an object or array is allocated once,
-	// at its final size, when it ends.
+	// at its final size, when it ends. They grow by doubling, so that a
+	// large object costs about twice its size on the way, not the five
+	// times of append's gentler growth.
 	members  []member
-	elements []any
-}
-
-type member struct {
-	key   string
-	at    int // the byte offset of the key, for the duplicate error
-	value any
+	elements []node
 }
 
 func (d *decoder) syntaxError() error {
@@ -98,9 +96,9 @@ func (d *decoder) skipSpace() {
 }
 
 // value parses the value at d.i, nested depth levels deep.
-func (d *decoder) value(depth int) (any, error) {
+func (d *decoder) value(depth int) (node, error) {
 	if d.i >= len(d.data) {
-		return nil, d.syntaxError()
+		return node{}, d.syntaxError()
 	}
 	switch c := d.data[d.i]; {
 	case c == '{':
@@ -108,17 +106,18 @@ func (d *decoder) value(depth int) (any, error) {
 	case c == '[':
 		return d.array(depth + 1)
 	case c == '"':
-		return d.string()
+		s, err := d.string()
+		return stringNode(s), err
 	case c == '-' || '0' <= c && c <= '9':
 		return d.number()
 	case c == 't':
-		return true, d.literal("true")
+		return boolNode(true), d.literal("true")
 	case c == 'f':
-		return false, d.literal("false")
+		return boolNode(false), d.literal("false")
 	case c == 'n':
-		return nil, d.literal("null")
+		return node{}, d.literal("null")
 	}
-	return nil, d.syntaxError()
+	return node{}, d.syntaxError()
 }
 
 func (d *decoder) literal(word string) error {
@@ -132,41 +131,43 @@ func (d *decoder) literal(word string) error {
 	return nil
 }
 
-func (d *decoder) object(depth int) (any, error) {
+func (d *decoder) object(depth int) (node, error) {
 	if depth > maxDepth {
-		return nil, fmt.Errorf("nested deeper than the %d levels JSON decoding allows", maxDepth)
+		return node{}, fmt.Errorf("nested deeper than the %d levels JSON decoding allows", maxDepth)
 	}
+	start := d.i
 	d.i++ // {
 	base := len(d.members)
-	defer func() { d.members = d.members[:base] }()
 	d.skipSpace()
 	if d.i < len(d.data) && d.data[d.i] == '}' {
 		d.i++
-		return map[string]any{}, nil
+		return objectNode(nil), nil
 	}
 	for {
 		if d.i >= len(d.data) || d.data[d.i] != '"' {
-			return nil, d.syntaxError()
+			return node{}, d.syntaxError()
 		}
-		at := d.i
 		key, err := d.string()
 		if err != nil {
-			return nil, err
+			return node{}, err
 		}
 		d.skipSpace()
 		if d.i >= len(d.data) || d.data[d.i] != ':' {
-			return nil, d.syntaxError()
+			return node{}, d.syntaxError()
 		}
 		d.i++
 		d.skipSpace()
 		v, err := d.value(depth)
 		if err != nil {
-			return nil, err
+			return node{}, err
 		}
-		d.members = append(d.members, member{key, at, v})
+		if len(d.members) == cap(d.members) {
+			d.members = slices.Grow(d.members, max(len(d.members), 64))
+		}
+		d.members = append(d.members, member{key, v})
 		d.skipSpace()
 		if d.i >= len(d.data) {
-			return nil, d.syntaxError()
+			return node{}, d.syntaxError()
 		}
 		switch d.data[d.i] {
 		case ',':
@@ -174,43 +175,79 @@ func (d *decoder) object(depth int) (any, error) {
 			d.skipSpace()
 		case '}':
 			d.i++
-			members := d.members[base:]
-			obj := make(map[string]any, len(members))
-			for _, m := range members {
-				if _, dup := obj[m.key]; dup {
-					return nil, fmt.Errorf("ambiguous: the key %q appears twice in one object (the second at byte %d); keep one", m.key, m.at+1)
-				}
-				obj[m.key] = m.value
+			var members []member
+			if depth == 1 {
+				// The outermost object: nothing is parsed after it, so it
+				// keeps the stack rather than a copy.
+				members, d.members = d.members[base:len(d.members):len(d.members)], nil
+			} else {
+				members = slices.Clone(d.members[base:])
+				clear(d.members[base:]) // the stack must not keep values alive
+				d.members = d.members[:base]
 			}
-			clear(members) // the stack must not keep values alive
-			return obj, nil
+			if !slices.IsSortedFunc(members, compareMembers) {
+				slices.SortFunc(members, compareMembers)
+			}
+			for i := 1; i < len(members); i++ {
+				if members[i].key == members[i-1].key {
+					return node{}, d.duplicate(start, depth)
+				}
+			}
+			return objectNode(members), nil
 		default:
-			return nil, d.syntaxError()
+			return node{}, d.syntaxError()
 		}
 	}
 }
 
-func (d *decoder) array(depth int) (any, error) {
+// duplicate words the error for the object at start, which holds a key
+// twice: it reads the object again to find the first key that repeats an
+// earlier one. Only an object that parsed comes here, so the reading
+// cannot fail.
+func (d *decoder) duplicate(start, depth int) error {
+	r := decoder{data: d.data, i: start + 1, alias: true}
+	seen := map[string]bool{}
+	for r.i < len(r.data) {
+		r.skipSpace()
+		at := r.i
+		key, _ := r.string()
+		if seen[key] {
+			return fmt.Errorf("ambiguous: the key %q appears twice in one object (the second at byte %d); keep one", key, at+1)
+		}
+		seen[key] = true
+		r.skipSpace()
+		r.i++ // :
+		r.skipSpace()
+		r.value(depth)
+		r.skipSpace()
+		r.i++ // ,
+	}
+	return errors.New("ambiguous: a key appears twice in one object; keep one")
+}
+
+func (d *decoder) array(depth int) (node, error) {
 	if depth > maxDepth {
-		return nil, fmt.Errorf("nested deeper than the %d levels JSON decoding allows", maxDepth)
+		return node{}, fmt.Errorf("nested deeper than the %d levels JSON decoding allows", maxDepth)
 	}
 	d.i++ // [
 	base := len(d.elements)
-	defer func() { d.elements = d.elements[:base] }()
 	d.skipSpace()
 	if d.i < len(d.data) && d.data[d.i] == ']' {
 		d.i++
-		return []any{}, nil
+		return arrayNode(nil), nil
 	}
 	for {
 		v, err := d.value(depth)
 		if err != nil {
-			return nil, err
+			return node{}, err
+		}
+		if len(d.elements) == cap(d.elements) {
+			d.elements = slices.Grow(d.elements, max(len(d.elements), 64))
 		}
 		d.elements = append(d.elements, v)
 		d.skipSpace()
 		if d.i >= len(d.data) {
-			return nil, d.syntaxError()
+			return node{}, d.syntaxError()
 		}
 		switch d.data[d.i] {
 		case ',':
@@ -218,11 +255,12 @@ func (d *decoder) array(depth int) (any, error) {
 			d.skipSpace()
 		case ']':
 			d.i++
-			arr := append([]any(nil), d.elements[base:]...)
+			elems := slices.Clone(d.elements[base:])
 			clear(d.elements[base:])
-			return arr, nil
+			d.elements = d.elements[:base]
+			return arrayNode(elems), nil
 		default:
-			return nil, d.syntaxError()
+			return node{}, d.syntaxError()
 		}
 	}
 }
@@ -236,14 +274,38 @@ var plainStringByte = func() (t [256]bool) {
 	return t
 }()
 
+// plainRun returns the offset of the first byte of data at or after i that
+// a string cannot hold as it is (a quote, a backslash or a control
+// character), or len(data). It tests eight bytes at a time, as most of a
+// vault's bytes are the text of its strings: for each of the three
+// conditions, the usual bit trick sets the top bit of every byte that meets
+// it, and the lowest bit set is exact (a false one can only follow a true
+// one), so it gives the offset.
+func plainRun(data []byte, i int) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for ; i+8 <= len(data); i += 8 {
+		w := binary.LittleEndian.Uint64(data[i:])
+		quote, backslash := w^('"'*ones), w^('\\'*ones)
+		special := (quote-ones)&^quote | (backslash-ones)&^backslash | (w-0x20*ones)&^w
+		if special &= highs; special != 0 {
+			return i + bits.TrailingZeros64(special)/8
+		}
+	}
+	for i < len(data) && plainStringByte[data[i]] {
+		i++
+	}
+	return i
+}
+
 // string parses the string at d.i (its opening quote).
 func (d *decoder) string() (string, error) {
 	d.i++
 	start := d.i
 	data := d.data
-	for d.i < len(data) && plainStringByte[data[d.i]] {
-		d.i++
-	}
+	d.i = plainRun(data, d.i)
 	if d.i >= len(data) {
 		return "", d.syntaxError()
 	}
@@ -344,7 +406,7 @@ func (d *decoder) hex4(at int) (rune, bool) {
 }
 
 // number parses a number in JSON's grammar and keeps its text.
-func (d *decoder) number() (any, error) {
+func (d *decoder) number() (node, error) {
 	data, start := d.data, d.i
 	digits := func() int {
 		n := 0
@@ -361,12 +423,12 @@ func (d *decoder) number() (any, error) {
 	case d.i < len(data) && data[d.i] == '0':
 		d.i++
 	case digits() == 0:
-		return nil, d.syntaxError()
+		return node{}, d.syntaxError()
 	}
 	if d.i < len(data) && data[d.i] == '.' {
 		d.i++
 		if digits() == 0 {
-			return nil, d.syntaxError()
+			return node{}, d.syntaxError()
 		}
 	}
 	if d.i < len(data) && (data[d.i] == 'e' || data[d.i] == 'E') {
@@ -375,8 +437,8 @@ func (d *decoder) number() (any, error) {
 			d.i++
 		}
 		if digits() == 0 {
-			return nil, d.syntaxError()
+			return node{}, d.syntaxError()
 		}
 	}
-	return json.Number(d.text(data[start:d.i])), nil
+	return numberNode(d.text(data[start:d.i])), nil
 }

@@ -11,9 +11,10 @@ import (
 )
 
 // A vault's plaintext is a document: one JSON object whose values are
-// objects (map[string]any), arrays ([]any), strings, numbers (json.Number,
-// so that the exact text survives: 12345678901234567890 and 1.0 stay as
-// written), booleans and null (nil).
+// objects, arrays, strings, numbers (whose exact text survives:
+// 12345678901234567890 and 1.0 stay as written), booleans and null. The
+// package holds it as a node (node.go); the public API gives it out as
+// map[string]any, []any, string, json.Number, bool and nil.
 
 // ParseJSON parses a JSON object the way Open parses a vault's plaintext:
 // numbers keep their exact text (as json.Number), text must be valid UTF-8,
@@ -25,7 +26,7 @@ func ParseJSON(data []byte) (map[string]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vault: the input is %w: a vault holds one JSON object, such as {\"database\": {\"password\": \"...\"}}", err)
 	}
-	return doc, nil
+	return toAny(doc).(map[string]any), nil
 }
 
 // ParseJSONValue parses one JSON value of any kind, an object, an array, a
@@ -38,67 +39,48 @@ func ParseJSONValue(data []byte) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vault: the input is %w: give one JSON value, such as 5432, true, null, \"text\", [1, 2] or {\"a\": 1}", err)
 	}
-	return v, nil
+	return toAny(v), nil
 }
 
 // decodeValue is decode for a value of any kind; every string is a copy.
-func decodeValue(data []byte) (any, error) {
+func decodeValue(data []byte) (node, error) {
 	if !utf8.Valid(data) {
-		return nil, errors.New("not valid UTF-8")
+		return node{}, errors.New("not valid UTF-8")
 	}
 	d := decoder{data: data}
 	d.skipSpace()
 	if d.i == len(data) {
-		return nil, errors.New("empty")
+		return node{}, errors.New("empty")
 	}
 	v, err := d.value(0)
 	if err != nil {
-		return nil, err
+		return node{}, err
 	}
 	d.skipSpace()
 	if d.i != len(data) {
-		return nil, fmt.Errorf("a JSON value followed by more data (at byte %d)", d.i+1)
+		return node{}, fmt.Errorf("a JSON value followed by more data (at byte %d)", d.i+1)
 	}
 	return v, nil
 }
 
-// kindOf names the JSON kind of a document value, for messages.
-func kindOf(v any) string {
-	switch v := v.(type) {
-	case map[string]any:
-		return "object"
-	case []any:
-		return "array"
-	case string:
-		return "string"
-	case json.Number:
-		return "number"
-	case bool:
-		return "boolean"
-	case nil:
-		return "null"
-	default:
-		return fmt.Sprintf("%T", v)
-	}
+// encodeDocument writes a document as compact JSON with sorted object
+// keys, as people read it (show, textconv, edit) and as every vault is
+// sealed. A key that is not valid UTF-8 (a Tx.Set path may give one) is
+// refused rather than altered. HTML characters are not escaped.
+func encodeDocument(doc node) ([]byte, error) {
+	return encode(doc, true)
 }
 
-// encodeDocument writes secrets as compact JSON with sorted object keys, as
-// people read it (show, textconv, edit). It accepts the types
-// decodeDocument produces and the Go types a caller builds a document from
-// (strings, bools, integers, finite floats, []string, map[string]string,
-// []any, map[string]any, nil); anything else is an error naming its
-// credential path and type. A string that is not valid UTF-8 is refused
-// rather than altered. HTML characters are not escaped.
-func encodeDocument(secrets map[string]any) ([]byte, error) {
-	return encode(secrets, true)
-}
-
-// sealDocument is encodeDocument, for sealing: every write of a document
-// gives its objects' keys sorted, so that two versions of a vault diff
-// cleanly (textconv, merge) and a vault's plaintext does not depend on map
-// order.
+// sealDocument is encodeDocument for what a caller gives Seal: every write
+// of a document gives its objects' keys sorted, so that two versions of a
+// vault diff cleanly (textconv, merge) and a vault's plaintext does not
+// depend on map order.
 //
-// secrets may be of any type that encodes as a JSON object.
+// secrets may be a node or of any type that encodes as a JSON object: the
+// Go types a caller builds a document from (strings, bools, integers,
+// finite floats, []string, map[string]string, []any, map[string]any, nil)
+// or anything encoding/json encodes. A string that is not valid UTF-8 is
+// refused rather than altered, by an error naming its credential path.
 func sealDocument(secrets any) ([]byte, error) {
 	b, err := encode(secrets, true)
 	if err != nil || b[0] == '{' {
@@ -133,6 +115,8 @@ func encode(secrets any, sorted bool) ([]byte, error) {
 // with secrets in it as it grows.
 func encodedSizeHint(v any) int {
 	switch v := v.(type) {
+	case node:
+		return nodeSizeHint(v)
 	case map[string]any:
 		n := 2
 		for k, x := range v {
@@ -153,6 +137,26 @@ func encodedSizeHint(v any) int {
 	return 24
 }
 
+func nodeSizeHint(n node) int {
+	switch n.kind() {
+	case kindObject:
+		size := 2
+		for _, m := range n.members() {
+			size += len(m.key) + 4 + nodeSizeHint(m.val)
+		}
+		return size
+	case kindArray:
+		size := 2
+		for _, x := range n.elems() {
+			size += 1 + nodeSizeHint(x)
+		}
+		return size
+	case kindString:
+		return n.len() + 2 + n.len()/8 // room for a few escapes
+	}
+	return n.len() + 5 // a number's text, or true, false, null
+}
+
 type encoder struct {
 	buf    []byte
 	sorted bool     // write object keys sorted
@@ -162,6 +166,8 @@ type encoder struct {
 
 func (e *encoder) value(v any) error {
 	switch v := v.(type) {
+	case node:
+		return e.node(v)
 	case nil:
 		e.buf = append(e.buf, "null"...)
 	case string:
@@ -253,6 +259,63 @@ func (e *encoder) value(v any) error {
 		return e.value(a)
 	default:
 		return e.marshal(v)
+	}
+	return nil
+}
+
+// node encodes a document's node; its objects' members are sorted already.
+func (e *encoder) node(n node) error {
+	switch n.kind() {
+	case kindNull:
+		e.buf = append(e.buf, "null"...)
+	case kindBool:
+		e.buf = strconv.AppendBool(e.buf, n.boolean())
+	case kindNumber:
+		e.buf = append(e.buf, n.text()...)
+	case kindString:
+		var ok bool
+		if e.buf, ok = appendJSONStringChecked(e.buf, n.text()); !ok {
+			return fmt.Errorf("vault: the value at %q is not valid UTF-8: JSON can only hold UTF-8 text; encode binary values (base64) first", formatPath(e.path))
+		}
+	case kindObject:
+		if err := e.checkDepth(); err != nil {
+			return err
+		}
+		e.buf = append(e.buf, '{')
+		for i, m := range n.members() {
+			if i > 0 {
+				e.buf = append(e.buf, ',')
+			}
+			var ok bool
+			if e.buf, ok = appendJSONStringChecked(e.buf, m.key); !ok {
+				return fmt.Errorf("vault: a key inside %q is not valid UTF-8", formatPath(e.path))
+			}
+			e.buf = append(e.buf, ':')
+			e.path = append(e.path, m.key)
+			if err := e.node(m.val); err != nil {
+				return err
+			}
+			e.path = e.path[:len(e.path)-1]
+		}
+		e.buf = append(e.buf, '}')
+	case kindArray:
+		if err := e.checkDepth(); err != nil {
+			return err
+		}
+		e.buf = append(e.buf, '[')
+		for i, x := range n.elems() {
+			if i > 0 {
+				e.buf = append(e.buf, ',')
+			}
+			e.path = append(e.path, strconv.Itoa(i))
+			if err := e.node(x); err != nil {
+				return err
+			}
+			e.path = e.path[:len(e.path)-1]
+		}
+		e.buf = append(e.buf, ']')
+	default:
+		return fmt.Errorf("vault: the value at %q is absent", formatPath(e.path)) // not reached: no document holds absent
 	}
 	return nil
 }

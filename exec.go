@@ -389,30 +389,30 @@ func (v *Vault) maskable(opts []FlattenOption) ([]string, error) {
 			opt(&o)
 		}
 	}
-	var root any = v.doc()
+	root := *v.doc()
 	if o.subtree != "" {
 		segs, err := parsePath(o.subtree)
 		if err != nil {
 			return nil, fmt.Errorf("vault: %s: %w", v.name, err)
 		}
-		if root, err = lookup(v.name, o.subtree, v.doc(), segs); err != nil {
+		if root, err = lookup(v.name, o.subtree, root, segs); err != nil {
 			return nil, err
 		}
 	}
-	public, err := notSecret(v.name, v.doc(), opts)
+	public, err := notSecret(v.name, *v.doc(), opts)
 	if err != nil {
 		return nil, err
 	}
 	var values []string
-	var walk func(node any)
-	walk = func(node any) {
-		switch n := node.(type) {
-		case map[string]any:
-			for _, x := range n {
-				walk(x)
+	var walk func(n node)
+	walk = func(n node) {
+		switch n.kind() {
+		case kindObject:
+			for _, m := range n.members() {
+				walk(m.val)
 			}
-		case []any:
-			for _, x := range n {
+		case kindArray:
+			for _, x := range n.elems() {
 				walk(x)
 			}
 		default:
@@ -430,10 +430,10 @@ func (v *Vault) maskable(opts []FlattenOption) ([]string, error) {
 // [NotSecret]) and of the key that opened the vault, after checking its size
 // and auditing it as OpExec.
 func (v *Vault) commandEnv(ctx context.Context, c *Command) ([]string, *Masker, error) {
-	vars, err := flatten(v.name, v.doc(), c.Prefix, c.Flatten)
+	vars, err := flatten(v.name, *v.doc(), c.Prefix, c.Flatten)
 	var public map[string]bool
 	if err == nil {
-		public, err = notSecret(v.name, v.doc(), c.Flatten)
+		public, err = notSecret(v.name, *v.doc(), c.Flatten)
 	}
 	var env []string
 	if err == nil {

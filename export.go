@@ -33,7 +33,7 @@ func (v *Vault) ExportContext(ctx context.Context, w io.Writer, export Exporter,
 	if err != nil {
 		return err
 	}
-	public, err := notSecret(v.name, v.doc(), opts)
+	public, err := notSecret(v.name, *v.doc(), opts)
 	if err != nil {
 		return err
 	}

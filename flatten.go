@@ -79,15 +79,15 @@ func Flatten(secrets map[string]any, prefix string, opts ...FlattenOption) (map[
 	if err != nil {
 		return nil, err
 	}
-	return flatten("", doc.(map[string]any), prefix, opts)
+	return flatten("", doc, prefix, opts)
 }
 
 // flatten is Flatten for the vault file name, which its errors name.
 //
-// It makes one quick pass in map order; only if that finds a problem does a
-// second, sorted pass find the first problem in path order and word the
-// error, so that an error names the same paths every time.
-func flatten(name string, doc map[string]any, prefix string, opts []FlattenOption) (map[string]string, error) {
+// It makes one quick pass; only if that finds a problem does a second pass
+// find the first problem in path order and word the error, so that an
+// error names the same paths every time.
+func flatten(name string, doc node, prefix string, opts []FlattenOption) (map[string]string, error) {
 	f := flattener{name: name, prefix: prefix}
 	for _, opt := range opts {
 		if opt != nil {
@@ -116,30 +116,30 @@ func flatten(name string, doc map[string]any, prefix string, opts []FlattenOptio
 // quick adds the variables below node, whose names start with name, and
 // reports whether it met no problem. top is true at the root (an object or
 // an array), whose parts have no "_" in front.
-func (f *flattener) quick(node any, name []byte, top bool) bool {
-	switch n := node.(type) {
-	case map[string]any:
+func (f *flattener) quick(n node, name []byte, top bool) bool {
+	switch n.kind() {
+	case kindObject:
 		if !top {
 			name = append(name, '_')
 		}
-		for k, x := range n {
-			if !f.quick(x, appendEnvName(name, k), false) {
+		for _, m := range n.members() {
+			if !f.quick(m.val, appendEnvName(name, m.key), false) {
 				return false
 			}
 		}
 		return true
-	case []any:
+	case kindArray:
 		if !top {
 			name = append(name, '_')
 		}
-		for i, x := range n {
+		for i, x := range n.elems() {
 			if !f.quick(x, strconv.AppendInt(name, int64(i), 10), false) {
 				return false
 			}
 		}
 		return true
 	}
-	value, _ := scalarText(node)
+	value, _ := scalarText(n)
 	if len(name) == 0 || '0' <= name[0] && name[0] <= '9' ||
 		strings.IndexByte(value, 0) >= 0 || len(name)+len(value)+2 > MaxEnvString {
 		return false
@@ -148,9 +148,9 @@ func (f *flattener) quick(node any, name []byte, top bool) bool {
 	if !f.opts.allowReserved && isReserved(s) {
 		return false
 	}
-	n := len(f.vars)
+	before := len(f.vars)
 	f.vars[s] = value
-	return len(f.vars) > n // else s was there already: a collision
+	return len(f.vars) > before // else s was there already: a collision
 }
 
 // A FlattenOption changes what Flatten produces.
@@ -225,45 +225,44 @@ func (f *flattener) errorf(format string, args ...any) error {
 }
 
 // root returns the node to flatten: the document, or the subtree.
-func (f *flattener) root(doc map[string]any) (any, error) {
+func (f *flattener) root(doc node) (node, error) {
 	if f.opts.subtree == "" {
 		return doc, nil
 	}
 	segs, err := parsePath(f.opts.subtree)
 	if err != nil {
-		return nil, f.errorf("%w", err)
+		return node{}, f.errorf("%w", err)
 	}
-	node, err := lookup(f.name, f.opts.subtree, doc, segs)
+	n, err := lookup(f.name, f.opts.subtree, doc, segs)
 	if err != nil {
-		return nil, err
+		return node{}, err
 	}
-	switch node.(type) {
-	case map[string]any, []any:
-		return node, nil
+	if n.isContainer() {
+		return n, nil
 	}
-	return nil, f.errorf("%q is a %s, not an object: give the path of an object to flatten below it", f.opts.subtree, kindOf(node))
+	return node{}, f.errorf("%q is a %s, not an object: give the path of an object to flatten below it", f.opts.subtree, n.kindName())
 }
 
 // walk visits the document in sorted order, so that errors name the same
 // paths every time.
-func (f *flattener) walk(node any, segs []string) error {
-	switch n := node.(type) {
-	case map[string]any:
-		for _, k := range sortedKeys(n) {
-			if err := f.walk(n[k], append(slices.Clip(segs), k)); err != nil {
+func (f *flattener) walk(n node, segs []string) error {
+	switch n.kind() {
+	case kindObject:
+		for _, m := range n.members() {
+			if err := f.walk(m.val, append(slices.Clip(segs), m.key)); err != nil {
 				return err
 			}
 		}
 		return nil
-	case []any:
-		for i, x := range n {
+	case kindArray:
+		for i, x := range n.elems() {
 			if err := f.walk(x, append(slices.Clip(segs), strconv.Itoa(i))); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	value, _ := scalarText(node)
+	value, _ := scalarText(n)
 	return f.add(segs, value)
 }
 
@@ -374,7 +373,7 @@ func (v *Vault) flatten(ctx context.Context, op Op, prefix string, opts []Flatte
 	if err := v.ready(); err != nil {
 		return nil, err
 	}
-	vars, err := flatten(v.name, v.doc(), prefix, opts)
+	vars, err := flatten(v.name, *v.doc(), prefix, opts)
 	event := v.event(op, err)
 	if err == nil && v.opts.auditor != nil {
 		event.Names = sortedNames(vars)

@@ -121,11 +121,12 @@ func FuzzFlatten(f *testing.F) {
 	f.Add(`{"path": "/bin", "1st": "x"}`, "")
 	f.Add(`{"a": [{"b": [1, 2]}, null, true]}`, "P_")
 	f.Fuzz(func(t *testing.T, doc, prefix string) {
-		secrets, err := ParseJSON([]byte(doc))
+		parsed, err := ParseJSON([]byte(doc))
 		if err != nil {
 			return
 		}
-		vars, err := Flatten(secrets, prefix)
+		vars, err := Flatten(parsed, prefix)
+		secrets, _ := decode([]byte(doc), false)
 		slow := flattener{prefix: prefix, vars: map[string]string{}, from: map[string]string{}}
 		slowErr := slow.walk(secrets, nil)
 		if (err == nil) != (slowErr == nil) {

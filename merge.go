@@ -3,7 +3,6 @@ package vault
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -128,7 +127,7 @@ func MergeContext(ctx context.Context, base, ours, theirs string, keys []*Key, o
 		events[0].Key, events[0].KeyIndex = ov.key.Fingerprint(), ov.keyIndex
 
 		m := &merger{}
-		merged := m.node(nil, b, ov.doc(), tv.doc()).(map[string]any)
+		merged := m.node(nil, b, *ov.doc(), *tv.doc())
 		if len(m.conflicts) > 0 {
 			for _, c := range m.conflicts {
 				events[0].Names = append(events[0].Names, c.Path)
@@ -144,7 +143,7 @@ func MergeContext(ctx context.Context, base, ours, theirs string, keys []*Key, o
 			at = tv.sealedAt
 		}
 		events[0].SealKey = result.key.Fingerprint()
-		if result == ov && at.Equal(ov.sealedAt) && sameValue(merged, ov.doc()) {
+		if result == ov && at.Equal(ov.sealedAt) && sameNode(merged, *ov.doc()) {
 			return o.auditAll(ctx, events) // ours is the result already
 		}
 		plain, err := encodeDocument(merged)
@@ -160,27 +159,24 @@ func MergeContext(ctx context.Context, base, ours, theirs string, keys []*Key, o
 // openMergeBase opens the common ancestor of a merge, returning its
 // document: an empty one for an empty file, which git gives for a vault
 // that did not exist.
-func openMergeBase(ctx context.Context, path string, keys []*Key, o *options) (map[string]any, error) {
+func openMergeBase(ctx context.Context, path string, keys []*Key, o *options) (node, error) {
 	raw, err := readVault(path)
 	if err != nil {
-		return nil, err
+		return node{}, err
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
-		return map[string]any{}, nil
+		return objectNode(nil), nil
 	}
 	v, err := open(ctx, path, func() ([]byte, error) { return raw, nil }, keys, o)
 	if err != nil {
-		return nil, err
+		return node{}, err
 	}
-	return v.doc(), nil
+	return *v.doc(), nil
 }
 
 func mergeSideError(side string, err error) error {
 	return &vaultError{msg: fmt.Sprintf("vault: cannot merge %s version: %s", side, strings.TrimPrefix(err.Error(), "vault: ")), err: err}
 }
-
-// absent stands, in a merge, for a key that a version does not have.
-var absent any = &struct{ absent bool }{}
 
 // A merger merges documents three-way and collects the conflicts.
 type merger struct {
@@ -188,93 +184,56 @@ type merger struct {
 }
 
 // node returns the merge of one value in three versions (any of them
-// absent), or absent if the merge removes it.
-func (m *merger) node(path []string, base, ours, theirs any) any {
+// absentNode), or absentNode if the merge removes it.
+func (m *merger) node(path []string, base, ours, theirs node) node {
 	switch {
-	case sameValue(ours, theirs):
+	case sameNode(ours, theirs):
 		return ours
-	case sameValue(base, ours):
+	case sameNode(base, ours):
 		return theirs
-	case sameValue(base, theirs):
+	case sameNode(base, theirs):
 		return ours
 	}
-	oursObj, ok1 := ours.(map[string]any)
-	theirsObj, ok2 := theirs.(map[string]any)
-	if !ok1 || !ok2 {
+	if ours.kind() != kindObject || theirs.kind() != kindObject {
 		m.conflicts = append(m.conflicts, Conflict{Path: formatPath(path), Ours: change(base, ours), Theirs: change(base, theirs)})
 		return ours
 	}
-	baseObj, _ := base.(map[string]any) // nil if base is absent or not an object
-	keys := make([]string, 0, len(oursObj)+len(theirsObj))
-	for _, obj := range []map[string]any{baseObj, oursObj, theirsObj} {
-		for k := range obj {
-			keys = append(keys, k)
-		}
+	if base.kind() != kindObject {
+		base = objectNode(nil) // absent or not an object: every key is new
+	}
+	keys := make([]string, 0, base.len()+ours.len()+theirs.len())
+	for _, obj := range []node{base, ours, theirs} {
+		keys = append(keys, obj.keys()...)
 	}
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
-	out := make(map[string]any, len(keys))
+	out := make([]member, 0, len(keys))
 	for _, k := range keys {
-		v := m.node(append(slices.Clip(path), k), memberOr(baseObj, k), memberOr(oursObj, k), memberOr(theirsObj, k))
-		if v != absent {
-			out[k] = v
+		v := m.node(append(slices.Clip(path), k), memberOr(base, k), memberOr(ours, k), memberOr(theirs, k))
+		if v.kind() != kindAbsent {
+			out = append(out, member{k, v})
 		}
 	}
-	return out
+	return objectNode(out)
 }
 
-// memberOr returns obj[k], or absent.
-func memberOr(obj map[string]any, k string) any {
-	if v, ok := obj[k]; ok {
+// memberOr returns obj's value at k, or absentNode.
+func memberOr(obj node, k string) node {
+	if v, ok := obj.member(k); ok {
 		return v
 	}
-	return absent
+	return absentNode
 }
 
 // change says what a side did to a value, from base to side.
-func change(base, side any) Change {
+func change(base, side node) Change {
 	switch {
-	case base == absent:
+	case base.kind() == kindAbsent:
 		return Added
-	case side == absent:
+	case side.kind() == kindAbsent:
 		return Removed
 	}
 	return Changed
-}
-
-// sameValue reports whether two document values (or absent) are equal:
-// the same JSON kinds with the same contents, numbers compared by their
-// text.
-func sameValue(a, b any) bool {
-	switch a := a.(type) {
-	case map[string]any:
-		b, ok := b.(map[string]any)
-		if !ok || len(a) != len(b) {
-			return false
-		}
-		for k, x := range a {
-			y, ok := b[k]
-			if !ok || !sameValue(x, y) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		b, ok := b.([]any)
-		return ok && slices.EqualFunc(a, b, sameValue)
-	case string:
-		b, ok := b.(string)
-		return ok && a == b
-	case json.Number:
-		b, ok := b.(json.Number)
-		return ok && a == b
-	case bool:
-		b, ok := b.(bool)
-		return ok && a == b
-	case nil:
-		return b == nil
-	}
-	return a == b // absent
 }
 
 // conflictMarkersError reports a vault file that git merged as text: it

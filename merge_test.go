@@ -68,9 +68,9 @@ func TestMergeDocuments(t *testing.T) {
 			base: `{"a":"1"}`, ours: `{"a":"2"}`, theirs: `{"a":{"b":"1"}}`,
 			conflicts: []Conflict{{Path: "a", Ours: Changed, Theirs: Changed}}},
 	}
-	parse := func(s string) map[string]any {
+	parse := func(s string) node {
 		t.Helper()
-		doc, err := ParseJSON([]byte(s))
+		doc, err := decode([]byte(s), false)
 		if err != nil {
 			t.Fatalf("%s: %v", s, err)
 		}
@@ -79,7 +79,7 @@ func TestMergeDocuments(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := &merger{}
-			got := m.node(nil, parse(tt.base), parse(tt.ours), parse(tt.theirs)).(map[string]any)
+			got := m.node(nil, parse(tt.base), parse(tt.ours), parse(tt.theirs))
 			if diff := cmp.Diff(tt.conflicts, m.conflicts); diff != "" {
 				t.Fatalf("conflicts (-want +got):\n%s", diff)
 			}
@@ -95,7 +95,7 @@ func TestMergeDocuments(t *testing.T) {
 			}
 			// Merging is symmetric: the other direction gives the same.
 			m = &merger{}
-			back, _ := encodeDocument(m.node(nil, parse(tt.base), parse(tt.theirs), parse(tt.ours)).(map[string]any))
+			back, _ := encodeDocument(m.node(nil, parse(tt.base), parse(tt.theirs), parse(tt.ours)))
 			if string(back) != tt.want || len(m.conflicts) > 0 {
 				t.Errorf("theirs into ours merged to %s (%v), want %s", back, m.conflicts, tt.want)
 			}

@@ -1,10 +1,8 @@
 package vault
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -71,8 +69,8 @@ func formatPath(segs []string) string {
 
 // lookup follows segs from doc. When the path leads nowhere it returns a
 // *NotFoundError describing where it stopped, by names and JSON kinds only.
-func lookup(name, path string, doc map[string]any, segs []string) (any, error) {
-	var node any = doc
+func lookup(name, path string, doc node, segs []string) (node, error) {
+	n := doc
 	for i, seg := range segs {
 		notFound := func(format string, args ...any) error {
 			return &NotFoundError{Vault: name, Path: path, At: formatPath(segs[:i]), Missing: seg, reason: fmt.Sprintf(format, args...)}
@@ -81,27 +79,27 @@ func lookup(name, path string, doc map[string]any, segs []string) (any, error) {
 		if i > 0 {
 			here = strconv.Quote(formatPath(segs[:i]))
 		}
-		switch n := node.(type) {
-		case map[string]any:
-			v, ok := n[seg]
+		switch n.kind() {
+		case kindObject:
+			v, ok := n.member(seg)
 			if !ok {
-				return nil, notFound("%s has no key %q; it has %s", here, seg, listNames(sortedKeys(n)))
+				return node{}, notFound("%s has no key %q; it has %s", here, seg, listNames(n.keys()))
 			}
-			node = v
-		case []any:
+			n = v
+		case kindArray:
 			idx, ok := parseIndex(seg)
 			if !ok {
-				return nil, notFound("%s is an array, so %q must be an index from 0 to %d", here, seg, len(n)-1)
+				return node{}, notFound("%s is an array, so %q must be an index from 0 to %d", here, seg, n.len()-1)
 			}
-			if idx >= len(n) {
-				return nil, notFound("%s is an array of %d elements, so there is no index %d", here, len(n), idx)
+			if idx >= n.len() {
+				return node{}, notFound("%s is an array of %d elements, so there is no index %d", here, n.len(), idx)
 			}
-			node = n[idx]
+			n = n.elems()[idx]
 		default:
-			return nil, notFound("%s is a %s, which has nothing inside it", here, kindOf(node))
+			return node{}, notFound("%s is a %s, which has nothing inside it", here, n.kindName())
 		}
 	}
-	return node, nil
+	return n, nil
 }
 
 // parseIndex parses an array index: decimal digits without a sign or a
@@ -112,30 +110,4 @@ func parseIndex(s string) (int, bool) {
 	}
 	n, err := strconv.Atoi(s)
 	return n, err == nil && n >= 0
-}
-
-// scalarText returns a scalar's text as Get gives it: strings raw, numbers as
-// written, booleans as true and false, null as the empty string. For objects
-// and arrays it returns false.
-func scalarText(v any) (string, bool) {
-	switch v := v.(type) {
-	case string:
-		return v, true
-	case json.Number:
-		return string(v), true
-	case bool:
-		return strconv.FormatBool(v), true
-	case nil:
-		return "", true
-	}
-	return "", false
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

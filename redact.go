@@ -129,7 +129,7 @@ func (m *matcher) bucket(data []byte) uint32 {
 // notSecret returns the values that opts declare not secret ([NotSecret]):
 // every value at or below one of the paths, unless the same value is also
 // found elsewhere in doc. It is nil when no path is declared.
-func notSecret(name string, doc map[string]any, opts []FlattenOption) (map[string]bool, error) {
+func notSecret(name string, doc node, opts []FlattenOption) (map[string]bool, error) {
 	var o flattenOptions
 	for _, opt := range opts {
 		if opt != nil {
@@ -151,18 +151,18 @@ func notSecret(name string, doc map[string]any, opts []FlattenOption) (map[strin
 		declared = append(declared, segs)
 	}
 	public, secret := map[string]bool{}, map[string]bool{}
-	var walk func(node any, segs []string, under bool)
-	walk = func(node any, segs []string, under bool) {
+	var walk func(n node, segs []string, under bool)
+	walk = func(n node, segs []string, under bool) {
 		for _, d := range declared {
 			under = under || slices.Equal(d, segs)
 		}
-		switch n := node.(type) {
-		case map[string]any:
-			for k, x := range n {
-				walk(x, append(segs, k), under)
+		switch n.kind() {
+		case kindObject:
+			for _, m := range n.members() {
+				walk(m.val, append(segs, m.key), under)
 			}
-		case []any:
-			for i, x := range n {
+		case kindArray:
+			for i, x := range n.elems() {
 				walk(x, append(segs, strconv.Itoa(i)), under)
 			}
 		default:

@@ -71,18 +71,18 @@ func (v *Vault) DecodeContext(ctx context.Context, path string, dst any) error {
 
 // decode decodes the value at path into dst, returning its JSON text.
 func (v *Vault) decode(path string, dst any) ([]byte, error) {
-	var node any = v.doc()
+	n := *v.doc()
 	if path != "" {
 		segs, err := parsePath(path)
 		if err != nil {
 			return nil, fmt.Errorf("vault: %s: %w", v.name, err)
 		}
-		if node, err = lookup(v.name, path, v.doc(), segs); err != nil {
+		if n, err = lookup(v.name, path, n, segs); err != nil {
 			return nil, err
 		}
 	}
-	e := encoder{buf: make([]byte, 0, encodedSizeHint(node)), sorted: true}
-	if err := e.value(node); err != nil {
+	e := encoder{buf: make([]byte, 0, nodeSizeHint(n)), sorted: true}
+	if err := e.node(n); err != nil {
 		clear(e.buf)
 		return nil, err
 	}
@@ -136,11 +136,11 @@ func (e *encoder) marshal(v any) error {
 	if err != nil {
 		return fmt.Errorf("vault: the value at %q, of Go type %T, cannot be encoded as JSON: %s", formatPath(e.path), v, marshalProblem(err))
 	}
-	node, err := decodeValue(b)
+	n, err := decodeValue(b)
 	if err != nil {
 		return fmt.Errorf("vault: the value at %q, of Go type %T, encodes to JSON that a vault cannot hold: %v", formatPath(e.path), v, err)
 	}
-	return e.value(node)
+	return e.node(n)
 }
 
 // marshalProblem words an error of json.Marshal without what a type's own

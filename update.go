@@ -1,7 +1,6 @@
 package vault
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -70,7 +69,7 @@ func UpdateContext(ctx context.Context, path string, keys []*Key, fn func(tx *Tx
 		if err != nil {
 			return err
 		}
-		plain, err := sealDocument(v.doc())
+		plain, err := encodeDocument(*v.doc())
 		if err != nil {
 			return err
 		}
@@ -162,43 +161,45 @@ func (v *Vault) set(path string, value any, so setOptions) error {
 	if err != nil {
 		return err
 	}
-	var node any = v.doc()
+	// Every refusal comes before the first change: below an object that
+	// Set adds, nothing can be refused.
+	slot := v.doc()
 	for i, seg := range segs {
 		last := i == len(segs)-1
-		switch n := node.(type) {
-		case map[string]any:
+		switch slot.kind() {
+		case kindObject:
+			at, ok := slot.find(seg)
 			if last {
-				if old, ok := n[seg]; ok && !so.replaceTree {
-					if err := v.keepTree(path, old); err != nil {
+				if ok && !so.replaceTree {
+					if err := v.keepTree(path, slot.members()[at].val); err != nil {
 						return err
 					}
 				}
-				n[seg] = val
+				slot.setMember(seg, val)
 				return nil
 			}
-			child, ok := n[seg]
 			if !ok {
-				child = map[string]any{}
-				n[seg] = child
+				slot.setMember(seg, objectNode(nil))
 			}
-			node = child
-		case []any:
+			slot = &slot.members()[at].val
+		case kindArray:
 			idx, ok := parseIndex(seg)
-			if !ok || idx >= len(n) {
-				return fmt.Errorf("vault: %s: cannot set %q: %q is an array of %d elements and arrays do not grow; set the whole array instead", v.name, path, formatPath(segs[:i]), len(n))
+			if !ok || idx >= slot.len() {
+				return fmt.Errorf("vault: %s: cannot set %q: %q is an array of %d elements and arrays do not grow; set the whole array instead", v.name, path, formatPath(segs[:i]), slot.len())
 			}
+			elem := &slot.elems()[idx]
 			if last {
 				if !so.replaceTree {
-					if err := v.keepTree(path, n[idx]); err != nil {
+					if err := v.keepTree(path, *elem); err != nil {
 						return err
 					}
 				}
-				n[idx] = val
+				*elem = val
 				return nil
 			}
-			node = n[idx]
+			slot = elem
 		default:
-			return fmt.Errorf("vault: %s: cannot set %q: %q is a %s, which cannot hold keys; unset it first to replace it with an object", v.name, path, formatPath(segs[:i]), kindOf(node))
+			return fmt.Errorf("vault: %s: cannot set %q: %q is a %s, which cannot hold keys; unset it first to replace it with an object", v.name, path, formatPath(segs[:i]), slot.kindName())
 		}
 	}
 	return nil // not reached: parsePath returns at least one segment
@@ -206,15 +207,15 @@ func (v *Vault) set(path string, value any, so setOptions) error {
 
 // keepTree refuses to replace old, the value at path, if it is an object or
 // an array that holds values.
-func (v *Vault) keepTree(path string, old any) error {
+func (v *Vault) keepTree(path string, old node) error {
 	count := countLeaves(old)
-	switch n := old.(type) {
-	case map[string]any:
+	switch old.kind() {
+	case kindObject:
 		if count > 0 {
 			return fmt.Errorf("vault: %s: %q is an object holding %d values (keys %s): setting it would replace them all; set one of its keys, such as %q, or replace the whole object on purpose (ReplaceTree, set -force)",
-				v.name, path, count, listNames(sortedKeys(n)), path+"."+firstKey(n))
+				v.name, path, count, listNames(old.keys()), path+"."+firstKey(old))
 		}
-	case []any:
+	case kindArray:
 		if count > 0 {
 			return fmt.Errorf("vault: %s: %q is an array holding %d values: setting it would replace them all; set one element, such as %q, or replace the whole array on purpose (ReplaceTree, set -force)",
 				v.name, path, count, path+".0")
@@ -240,15 +241,23 @@ func (v *Vault) delete(path string) error {
 	if err != nil {
 		return fmt.Errorf("vault: %s: %w", v.name, err)
 	}
-	if _, err := lookup(v.name, path, v.doc(), segs); err != nil {
+	if _, err := lookup(v.name, path, *v.doc(), segs); err != nil {
 		return err
 	}
-	parent, _ := lookup(v.name, path, v.doc(), segs[:len(segs)-1])
-	obj, ok := parent.(map[string]any)
-	if !ok {
+	parent := v.doc()
+	for _, seg := range segs[:len(segs)-1] { // the path exists
+		if parent.kind() == kindArray {
+			idx, _ := parseIndex(seg)
+			parent = &parent.elems()[idx]
+			continue
+		}
+		at, _ := parent.find(seg)
+		parent = &parent.members()[at].val
+	}
+	if parent.kind() != kindObject {
 		return fmt.Errorf("vault: %s: cannot unset %q: it is an element of an array; set the whole array instead", v.name, path)
 	}
-	delete(obj, segs[len(segs)-1])
+	parent.deleteMember(segs[len(segs)-1])
 	return nil
 }
 
@@ -262,11 +271,10 @@ func (tx *Tx) Replace(secrets any) error {
 	if err != nil {
 		return tx.recordChange(OpReplace, "", err)
 	}
-	doc, ok := val.(map[string]any)
-	if !ok {
-		return tx.recordChange(OpReplace, "", fmt.Errorf("vault: %s: the new document (Go type %T) is a JSON %s, not an object: a vault holds one object", tx.name, secrets, kindOf(val)))
+	if val.kind() != kindObject {
+		return tx.recordChange(OpReplace, "", fmt.Errorf("vault: %s: the new document (Go type %T) is a JSON %s, not an object: a vault holds one object", tx.name, secrets, val.kindName()))
 	}
-	tx.doc = func() map[string]any { return doc }
+	tx.doc = func() *node { return &val }
 	return tx.recordChange(OpReplace, "", nil)
 }
 
@@ -279,25 +287,30 @@ func (v *Vault) recordChange(op Op, path string, err error) error {
 	return err
 }
 
-// normalize turns a value of any type Seal accepts into the types Open
-// produces, so that a Vault holds one representation whatever was set.
-func normalize(value any, path []string) (any, error) {
+// normalize turns a value of any type Seal accepts into a node, as Open
+// would read it back, so that a Vault holds one representation whatever
+// was set. The node shares no memory with value but its strings.
+func normalize(value any, path []string) (node, error) {
 	e := encoder{path: path}
 	if err := e.value(value); err != nil { // also checks UTF-8 and number text
-		return nil, err
+		return node{}, err
 	}
 	defer clear(e.buf)
-	switch value.(type) {
-	case string, bool, nil, json.Number:
-		return value, nil
+	switch value := value.(type) {
+	case string:
+		return stringNode(value), nil
+	case json.Number:
+		return numberNode(string(value)), nil
+	case bool:
+		return boolNode(value), nil
+	case nil:
+		return node{}, nil
 	}
-	d := json.NewDecoder(bytes.NewReader(e.buf))
-	d.UseNumber()
-	var out any
-	if err := d.Decode(&out); err != nil {
-		return nil, errors.New("vault: re-reading an encoded value failed")
+	n, err := decodeValue(e.buf) // copies every string out of e.buf
+	if err != nil {
+		return node{}, errors.New("vault: re-reading an encoded value failed")
 	}
-	return out, nil
+	return n, nil
 }
 
 // Paths returns the credential paths of every value in the vault, sorted;
@@ -308,22 +321,22 @@ func (v *Vault) Paths() []string {
 		return nil
 	}
 	var paths []string
-	var walk func(node any, segs []string)
-	walk = func(node any, segs []string) {
-		switch n := node.(type) {
-		case map[string]any:
-			for k, x := range n {
-				walk(x, append(slices.Clip(segs), k))
+	var walk func(n node, segs []string)
+	walk = func(n node, segs []string) {
+		switch n.kind() {
+		case kindObject:
+			for _, m := range n.members() {
+				walk(m.val, append(slices.Clip(segs), m.key))
 			}
-		case []any:
-			for i, x := range n {
+		case kindArray:
+			for i, x := range n.elems() {
 				walk(x, append(slices.Clip(segs), strconv.Itoa(i)))
 			}
 		default:
 			paths = append(paths, formatPath(segs))
 		}
 	}
-	walk(v.doc(), nil)
+	walk(*v.doc(), nil)
 	slices.Sort(paths)
 	return paths
 }

@@ -158,7 +158,7 @@ type Vault struct {
 	name string
 	// doc returns the decrypted document. Like Key's secret, it is a func
 	// so that fmt, printing a Vault by reflection, shows an address.
-	doc      func() map[string]any
+	doc      func() *node
 	keyIndex int
 	key      *Key
 	sealedAt time.Time
@@ -237,7 +237,7 @@ func openUnaudited(name string, read func() ([]byte, error), keys []*Key, o *opt
 		clear(plain)
 		return nil, notJSON(name, err)
 	}
-	v := &Vault{name: name, doc: func() map[string]any { return doc }, keyIndex: idx, key: keys[idx], sealedAt: sealedAt, opts: o}
+	v := &Vault{name: name, doc: func() *node { return &doc }, keyIndex: idx, key: keys[idx], sealedAt: sealedAt, opts: o}
 	if o.auditor != nil {
 		v.fingerprint = valueFingerprinter(v.key)
 	}
@@ -511,13 +511,13 @@ func (v *Vault) get(path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("vault: %s: %w", v.name, err)
 	}
-	node, err := lookup(v.name, path, v.doc(), segs)
+	n, err := lookup(v.name, path, *v.doc(), segs)
 	if err != nil {
 		return "", err
 	}
-	s, ok := scalarText(node)
+	s, ok := scalarText(n)
 	if !ok {
-		return "", notScalar(v.name, path, node)
+		return "", notScalar(v.name, path, n)
 	}
 	return s, nil
 }
@@ -527,19 +527,20 @@ func (v *Vault) event(op Op, err error) Event {
 	return Event{Op: op, Vault: v.name, Key: v.key.Fingerprint(), KeyIndex: v.keyIndex, Err: err}
 }
 
-func notScalar(name, path string, node any) error {
-	switch n := node.(type) {
-	case map[string]any:
-		return errorf(ErrNotScalar, "%s: %q is an object, not a single value: ask for one of its keys (%s), e.g. %q", name, path, listNames(sortedKeys(n)), path+"."+firstKey(n))
-	case []any:
-		return errorf(ErrNotScalar, "%s: %q is an array of %d elements, not a single value: ask for one by index, e.g. %q", name, path, len(n), path+".0")
+func notScalar(name, path string, n node) error {
+	switch n.kind() {
+	case kindObject:
+		return errorf(ErrNotScalar, "%s: %q is an object, not a single value: ask for one of its keys (%s), e.g. %q", name, path, listNames(n.keys()), path+"."+firstKey(n))
+	case kindArray:
+		return errorf(ErrNotScalar, "%s: %q is an array of %d elements, not a single value: ask for one by index, e.g. %q", name, path, n.len(), path+".0")
 	}
 	return errorf(ErrNotScalar, "%s: %q is not a single value", name, path)
 }
 
-func firstKey(m map[string]any) string {
-	if keys := sortedKeys(m); len(keys) > 0 {
-		return formatPath(keys[:1])
+// firstKey returns an object's first key as a path segment, or "key".
+func firstKey(obj node) string {
+	if ms := obj.members(); len(ms) > 0 {
+		return formatPath([]string{ms[0].key})
 	}
 	return "key"
 }
@@ -558,7 +559,7 @@ func (v *Vault) RevealJSONContext(ctx context.Context) ([]byte, error) {
 	if err := v.ready(); err != nil {
 		return nil, err
 	}
-	compact, err := encodeDocument(v.doc())
+	compact, err := encodeDocument(*v.doc())
 	event := v.event(OpReveal, err)
 	if err == nil && v.fingerprint != nil {
 		event.ValueFingerprint = v.fingerprint(string(compact))
@@ -621,25 +622,7 @@ func (v *Vault) Len() int {
 	if v.ready() != nil {
 		return 0
 	}
-	return countLeaves(v.doc())
-}
-
-func countLeaves(node any) int {
-	switch n := node.(type) {
-	case map[string]any:
-		total := 0
-		for _, x := range n {
-			total += countLeaves(x)
-		}
-		return total
-	case []any:
-		total := 0
-		for _, x := range n {
-			total += countLeaves(x)
-		}
-		return total
-	}
-	return 1
+	return countLeaves(*v.doc())
 }
 
 // String describes the vault without its contents: "vault.Vault(credentials.enc, 7 secrets)".

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -351,7 +352,7 @@ func TestSealRoundTrip(t *testing.T) {
 		"map":    map[string]any{"k": "v"},
 		"nested": map[string]any{"a.b": []any{json.Number("1"), "x", map[string]any{}}},
 	}
-	if diff := cmp.Diff(want, v.doc()); diff != "" {
+	if diff := cmp.Diff(want, toAny(*v.doc())); diff != "" {
 		t.Errorf("round trip (-want +got):\n%s", diff)
 	}
 	info, err := os.Stat(path)
@@ -510,5 +511,48 @@ func TestZeroVault(t *testing.T) {
 				t.Errorf("printed as %q", got)
 			}
 		})
+	}
+}
+
+// TestOpenAllocatesLittle: opening a vault of many short values in small
+// objects (the shape of issue 16's compact vault, 20,000 values) allocates
+// less than twice the file's size, the file's own buffer included: the
+// document shares the decrypted buffer and costs its members, not a map
+// per object and a box per value. Allocation is counted, not timed; the
+// least of a few runs, so that another goroutine's garbage does not count.
+func TestOpenAllocatesLittle(t *testing.T) {
+	key := mustKey(t, testKeyText)
+	doc := map[string]any{}
+	for i := range 5000 {
+		svc := map[string]any{}
+		for j, k := range []string{"host", "user", "password", "token"} {
+			svc[k] = strings.Repeat(string(rune('a'+(i+j)%26)), 32+(i*7+j)%16)
+		}
+		doc[fmt.Sprintf("service%05d", i)] = svc
+	}
+	path := filepath.Join(t.TempDir(), "compact.enc")
+	if err := Seal(path, doc, key); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	least := uint64(1 << 62)
+	for range 3 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		v, err := Open(path, []*Key{key})
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Len() != 20000 {
+			t.Fatalf("%d values", v.Len())
+		}
+		least = min(least, after.TotalAlloc-before.TotalAlloc)
+	}
+	if ratio := float64(least) / float64(info.Size()); ratio > 2 {
+		t.Errorf("Open allocated %d bytes for a file of %d: %.2f times its size, want at most 2", least, info.Size(), ratio)
 	}
 }
