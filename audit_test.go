@@ -3,6 +3,9 @@ package vault
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -431,5 +434,33 @@ func TestContextReachesAuditor(t *testing.T) {
 				t.Errorf("events (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestValueFingerprintText pins what a fingerprint hashes, so that one
+// value gives the same fingerprint in every version's audit log: the
+// values, each as its length in decimal, a colon and its bytes, under a key
+// derived from the vault key. Values longer than the writer's buffer, and
+// many short ones, cross its edges.
+func TestValueFingerprintText(t *testing.T) {
+	key := GenerateKey()
+	derive := hmac.New(sha256.New, key.fernetKey()[:])
+	derive.Write([]byte(valueFingerprintDomain))
+	fpKey := derive.Sum(nil)
+	fingerprint := valueFingerprinter(key)
+	for _, values := range [][]string{
+		nil,
+		{""},
+		{"ab", "c"},
+		{strings.Repeat("x", 4095), "y", strings.Repeat("z", 10000)},
+		strings.Split(strings.Repeat("value-", 3000), "-"),
+	} {
+		mac := hmac.New(sha256.New, fpKey)
+		for _, v := range values {
+			fmt.Fprintf(mac, "%d:%s", len(v), v)
+		}
+		if got, want := fingerprint(values...), hex.EncodeToString(mac.Sum(nil)[:8]); got != want {
+			t.Errorf("%d values: fingerprint %s, want %s", len(values), got, want)
+		}
 	}
 }

@@ -435,15 +435,16 @@ func (v *Vault) commandEnv(ctx context.Context, c *Command) ([]string, *Masker, 
 	if err == nil {
 		public, err = notSecret(v.name, *v.doc(), c.Flatten)
 	}
-	var env []string
+	var env, names []string
 	if err == nil {
-		env = childEnv(c.Env, c.Strip, v.key, vars)
+		names = sortedNames(vars)
+		env = childEnv(c.Env, c.Strip, v.key, vars, names)
 		err = checkExecSize(v.name, c.Args, env, vars)
 	}
 	event := v.event(OpExec, err)
 	event.Command = filepath.Base(c.Args[0])
 	if err == nil {
-		event.Names = sortedNames(vars)
+		event.Names = names
 		if v.fingerprint != nil {
 			event.ValueFingerprint = v.fingerprint(namesAndValues(vars, event.Names)...)
 		}
@@ -455,8 +456,8 @@ func (v *Vault) commandEnv(ctx context.Context, c *Command) ([]string, *Masker, 
 }
 
 // childEnv returns base without the strip variables, the variables vars
-// sets and any variable holding key, then vars, sorted.
-func childEnv(base, strip []string, key *Key, vars map[string]string) []string {
+// sets and any variable holding key, then vars in the order of names.
+func childEnv(base, strip []string, key *Key, vars map[string]string, names []string) []string {
 	forms := keyForms(key)
 	env := make([]string, 0, len(base)+len(vars))
 	for _, kv := range base {
@@ -466,7 +467,7 @@ func childEnv(base, strip []string, key *Key, vars map[string]string) []string {
 		}
 		env = append(env, kv)
 	}
-	return append(env, environ(vars, sortedNames(vars))...)
+	return append(env, environ(vars, names)...)
 }
 
 // keyForms returns the forms of key that ParseKey reads: URL-safe and

@@ -94,6 +94,9 @@ func newMatcher(text []byte, pats []span) *matcher {
 		m.bits++
 	}
 	m.buckets = make([]uint32, 1<<m.bits+1)
+	// A counting sort: buckets[b+1] counts bucket b, then, summed, is
+	// where bucket b+1 starts, the cursor that fills bucket b+1, and at
+	// the end where bucket b+1 ends; shifted by one, where it starts.
 	for _, p := range pats {
 		m.buckets[m.bucket(text[p.off:])+1]++
 	}
@@ -101,14 +104,17 @@ func newMatcher(text []byte, pats []span) *matcher {
 		m.buckets[b] += m.buckets[b-1]
 	}
 	m.order = make([]uint32, len(pats))
-	next := slices.Clone(m.buckets[:len(m.buckets)-1])
 	for i, p := range pats {
 		b := m.bucket(text[p.off:])
-		m.order[next[b]] = uint32(i)
-		next[b]++
+		m.order[m.buckets[b]] = uint32(i)
+		m.buckets[b]++
 	}
+	copy(m.buckets[1:], m.buckets[:len(m.buckets)-1])
+	m.buckets[0] = 0
+	// longest searches a bucket of more than four patterns by bisection,
+	// and reads the others one by one: only the first need sorting.
 	for b := 0; b+1 < len(m.buckets); b++ {
-		if lo, hi := m.buckets[b], m.buckets[b+1]; hi-lo > 1 {
+		if lo, hi := m.buckets[b], m.buckets[b+1]; hi-lo > longestScan {
 			slices.SortFunc(m.order[lo:hi], func(x, y uint32) int { return bytes.Compare(m.pattern(x), m.pattern(y)) })
 		}
 	}
@@ -343,6 +349,10 @@ func (m *matcher) redact(out, data []byte, final bool) (result []byte, keep int,
 	return done(len(data))
 }
 
+// longestScan is the number of patterns of a bucket that longest reads one
+// by one; it narrows a larger bucket, which is sorted, by bisection.
+const longestScan = 4
+
 // longest returns the length of the longest pattern that data starts with,
 // and whether data ended while a longer pattern could still follow.
 func (m *matcher) longest(data []byte) (n int, open bool) {
@@ -356,7 +366,7 @@ func (m *matcher) longest(data []byte) (n int, open bool) {
 	// the next byte of data at k are a run, found by binary search, and one
 	// that ends at k sorts first.
 	k := 0
-	for len(order) > 4 {
+	for len(order) > longestScan {
 		for len(order) > 0 && int(m.pats[order[0]].n) == k {
 			n, order = k, order[1:]
 		}

@@ -119,7 +119,7 @@ func (fs *formSet) addUnit(u string) {
 		fs.addJSON(u, jsonOld, false)
 	}
 	if has&classShell != 0 || u[0] == '~' || u[0] == '#' {
-		fs.addShell(u)
+		fs.addShell(u, has&classHigh != 0)
 	}
 }
 
@@ -226,7 +226,7 @@ func (fs *formSet) addBase64(u string) {
 		start := len(fs.text)
 		fs.text = append(fs.text, enc[skip:end]...)
 		fs.addEncoded(start, skip, end, bitsEnd, true)
-		if bytes.ContainsAny(enc[skip:end], "+/") {
+		if bytes.IndexByte(enc[skip:end], '+') >= 0 || bytes.IndexByte(enc[skip:end], '/') >= 0 {
 			start := len(fs.text)
 			for _, c := range enc[skip:end] {
 				switch c {
@@ -289,9 +289,16 @@ func (fs *formSet) addURL(u string, keep *[256]bool, space byte) {
 	const hex = "0123456789ABCDEF"
 	start := len(fs.text)
 	for i := 0; i < len(u); i++ {
+		if keep[u[i]] { // a run of bytes kept, appended at once
+			j := i + 1
+			for j < len(u) && keep[u[j]] {
+				j++
+			}
+			fs.text = append(fs.text, u[i:j]...)
+			i = j - 1
+			continue
+		}
 		switch c := u[i]; {
-		case keep[c]:
-			fs.text = append(fs.text, c)
 		case c == ' ' && space != 0:
 			fs.text = append(fs.text, space)
 		default:
@@ -412,9 +419,10 @@ func (fs *formSet) addJSON(u string, flags int, derived bool) {
 // addShell adds the shell-quoted forms of u: the inside of single quotes,
 // a "'" written '\” (the shell exporters, and bash's set -x trace); and
 // what bash's printf %q writes, with backslashes or, for a value with
-// characters it does not print, as $'...', in a UTF-8 locale and in the C
-// locale (where every non-ASCII byte is one it does not print).
-func (fs *formSet) addShell(u string) {
+// characters it does not print, as $'...', in a UTF-8 locale and, if u has
+// bytes beyond ASCII (high), in the C locale (where every non-ASCII byte is
+// one it does not print; the two agree on ASCII).
+func (fs *formSet) addShell(u string, high bool) {
 	if strings.IndexByte(u, '\'') >= 0 {
 		start := len(fs.text)
 		for i := 0; i < len(u); i++ {
@@ -427,7 +435,9 @@ func (fs *formSet) addShell(u string) {
 		fs.addText(start, false)
 	}
 	fs.addPrintfQ(u, true)
-	fs.addPrintfQ(u, false)
+	if high {
+		fs.addPrintfQ(u, false)
+	}
 }
 
 // addPrintfQ adds u as bash's printf %q writes it, in a UTF-8 locale or not.
