@@ -28,30 +28,40 @@ type fixture struct {
 	key   *Key
 }
 
-var fixtures sync.Map // size -> *fixture
+var fixtures sync.Map // size -> *fixture, sealed once; path unset
 
+// getFixture returns the fixture of size, its vault written in b's temporary
+// directory, which the testing package removes when b ends.
 func getFixture(b *testing.B, size string) *fixture {
-	if f, ok := fixtures.Load(size); ok {
-		return f.(*fixture)
+	cached, ok := fixtures.Load(size)
+	if !ok {
+		cached = sealFixture(b, size)
+		fixtures.Store(size, cached)
 	}
+	f := *cached.(*fixture)
+	f.path = filepath.Join(b.TempDir(), size+".enc")
+	if err := os.WriteFile(f.path, f.token, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return &f
+}
+
+func sealFixture(b *testing.B, size string) *fixture {
 	key, err := ParseKey(benchdata.Key)
 	if err != nil {
 		b.Fatal(err)
 	}
-	dir, err := os.MkdirTemp("", "credvault-bench-")
-	if err != nil {
-		b.Fatal(err)
-	}
-	path := filepath.Join(dir, size+".enc")
+	path := filepath.Join(b.TempDir(), size+".enc")
 	doc := benchdata.Document(size)
 	if err := Seal(path, doc, key); err != nil {
 		b.Fatal(err)
 	}
-	token, _ := os.ReadFile(path)
+	token, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
 	plain, _ := sealDocument(doc)
-	f := &fixture{path: path, token: token, plain: plain, key: key}
-	fixtures.Store(size, f)
-	return f
+	return &fixture{token: token, plain: plain, key: key}
 }
 
 // forSizes runs fn on each fixture size, and on the extra fixtures named.
