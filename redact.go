@@ -5,9 +5,11 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
+	"unsafe"
 )
 
 // MinSecretLen is the length, in bytes, under which a value is not masked:
@@ -30,7 +32,8 @@ const mask = "***"
 // A Masker compiles its patterns when one of its Redactors first has
 // output to scan, so that a program that prints nothing costs nothing;
 // compiling takes time and memory linear in the size of the forms, about a
-// dozen times the secrets' bytes. Then its cost per byte of output does not
+// dozen times the secrets' bytes, and uses two CPUs for thousands of
+// secrets. Then its cost per byte of output does not
 // grow with the number of secrets: a skip table lets the scan pass over most
 // of a text that holds no secret without looking at every byte, and where a
 // secret may start, one hash lookup finds the few patterns that could start
@@ -63,18 +66,60 @@ func NewMasker(secrets ...string) *Masker {
 // matcher compiles the Masker's patterns, once.
 func (m *Masker) matcher() *matcher {
 	m.once.Do(func() {
-		size := 0
-		for _, s := range m.secrets {
-			size += 10*len(s) + 32
-		}
-		fs := formSet{text: make([]byte, 0, size), pats: make([]span, 0, 8*len(m.secrets))}
-		for _, s := range m.secrets {
-			fs.addSecret(s)
-		}
-		m.t = newMatcher(fs.text, fs.pats)
+		m.t = compile(m.secrets)
 		m.secrets = nil
 	})
 	return m.t
+}
+
+// parallelSecrets is the number of secrets from which compile forms them
+// on two goroutines: a few milliseconds of work, worth a second core.
+const parallelSecrets = 2048
+
+// compile forms the patterns of secrets and builds the matcher. With many
+// secrets and more than one CPU, two goroutines each form half of them,
+// into the two parts of one buffer, sized by formsSize; a half that
+// outgrows its part (a value of many escaped bytes) is copied after.
+func compile(secrets []string) *matcher {
+	if len(secrets) < parallelSecrets || runtime.GOMAXPROCS(0) < 2 {
+		fs := formSet{text: make([]byte, 0, formsSize(secrets)), pats: make([]span, 0, 8*len(secrets))}
+		fs.addSecrets(secrets)
+		return newMatcher(fs.text, fs.pats)
+	}
+	first, second := secrets[:len(secrets)/2], secrets[len(secrets)/2:]
+	split := formsSize(first)
+	buf := make([]byte, split+formsSize(second))
+	a := formSet{text: buf[:0:split], pats: make([]span, 0, 8*len(secrets))} // room for b's after
+	b := formSet{text: buf[split:split], pats: make([]span, 0, 8*len(second))}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.addSecrets(second)
+	}()
+	a.addSecrets(first)
+	<-done
+	inPlace := unsafe.SliceData(a.text) == unsafe.SliceData(buf) && unsafe.SliceData(b.text) == unsafe.SliceData(buf[split:])
+	var text []byte
+	offset := split
+	if inPlace {
+		text = buf[:split+len(b.text)] // with unused bytes between the halves
+	} else {
+		text, offset = append(append(make([]byte, 0, len(a.text)+len(b.text)), a.text...), b.text...), len(a.text)
+	}
+	for i := range b.pats {
+		b.pats[i].off += uint32(offset)
+	}
+	return newMatcher(text, append(a.pats, b.pats...))
+}
+
+// formsSize estimates the bytes of the forms of secrets: ten times theirs,
+// plus a little, which most values stay well below.
+func formsSize(secrets []string) int {
+	size := 0
+	for _, s := range secrets {
+		size += 10*len(s) + 32
+	}
+	return size
 }
 
 // newMatcher builds the tables over the patterns: the skip table and prefix
@@ -86,8 +131,19 @@ func newMatcher(text []byte, pats []span) *matcher {
 	for _, p := range pats {
 		m.maxLen = max(m.maxLen, int(p.n))
 	}
+	// The skip table, the largest of the tables, is built beside the
+	// others when they are large.
+	if len(pats) < 8*parallelSecrets || runtime.GOMAXPROCS(0) < 2 {
+		m.skip = newSkipTable(text, pats)
+	} else {
+		skipped := make(chan struct{})
+		go func() {
+			defer close(skipped)
+			m.skip = newSkipTable(text, pats)
+		}()
+		defer func() { <-skipped }()
+	}
 	m.filter = newPrefixFilter(text, pats)
-	m.skip = newSkipTable(text, pats)
 
 	m.bits = 4
 	for 1<<m.bits < len(pats) {

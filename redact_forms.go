@@ -43,6 +43,13 @@ type formSet struct {
 	unit    int // the index in pats of the first form of the current unit
 }
 
+// addSecrets adds the forms of each secret.
+func (fs *formSet) addSecrets(secrets []string) {
+	for _, s := range secrets {
+		fs.addSecret(s)
+	}
+}
+
 // addSecret adds the forms of a secret: of the value, of the value without
 // surrounding whitespace, and of each line of a multi-line value (output
 // often reaches a log line by line), each line without surrounding

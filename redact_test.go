@@ -293,3 +293,36 @@ func maskedForms(secrets []string) []string {
 	}
 	return forms
 }
+
+// TestCompileInHalves: a Masker of enough secrets to be formed on two
+// goroutines has the patterns, in the order, of one formed on one, also
+// when a half outgrows its part of the buffer (values of control bytes,
+// whose escaped forms are many times longer), and masks every secret.
+func TestCompileInHalves(t *testing.T) {
+	for _, heavy := range []int{-1, 10, parallelSecrets + 10} {
+		secrets := make([]string, parallelSecrets+100)
+		for i := range secrets {
+			secrets[i] = fmt.Sprintf("secret-%05d-value", i)
+			if i == heavy {
+				secrets[i] = strings.Repeat("\x01", 100_000)
+			}
+		}
+		fs := formSet{}
+		fs.addSecrets(secrets)
+		m := compile(secrets)
+		if len(m.pats) != len(fs.pats) {
+			t.Fatalf("heavy %d: %d patterns, want %d", heavy, len(m.pats), len(fs.pats))
+		}
+		for i, p := range fs.pats {
+			if got, want := string(m.pattern(uint32(i))), string(fs.text[p.off:p.off+p.n]); got != want {
+				t.Fatalf("heavy %d: pattern %d is %q, want %q", heavy, i, got, want)
+			}
+		}
+		masker := NewMasker(secrets...)
+		for _, i := range []int{0, len(secrets)/2 - 1, len(secrets) / 2, len(secrets) - 1} {
+			if got := redactAll(t, masker, "before "+secrets[i]+" after"); got != "before *** after" {
+				t.Errorf("heavy %d: secret %d: %q", heavy, i, got)
+			}
+		}
+	}
+}
