@@ -199,16 +199,26 @@ func (e *NoKeyError) Error() string {
 func (e *NoKeyError) Is(target error) bool { return target == ErrNoKey }
 
 // KeyVariables returns the environment variables that hold key material
-// or lead to it for this Resolver: the keyring variable (and MASTER_KEY),
-// $CREDVAULT_AGE_KEY, $CREDVAULT_AGE_KEY_FILE and $CREDVAULT_KEY_CMD. A
-// program that starts a child (a key command, a command given the secrets)
-// removes them from the child's environment, whatever the route was.
+// or lead to it for this Resolver: the keyring variable, MASTER_KEY and
+// every MASTER_KEY_<NAME> that Environ holds (the keyrings of other
+// environments), $CREDVAULT_AGE_KEY, $CREDVAULT_AGE_KEY_FILE and
+// $CREDVAULT_KEY_CMD. The key command runs without them; a program that
+// starts a child (a command given the secrets) removes them from the
+// child's environment, whatever the route was.
 //
 // Ambient cloud credentials (AWS_*, GOOGLE_APPLICATION_CREDENTIALS, ...)
 // are not among them: they are the job's identity, which a deploy usually
 // needs, and they open the vault only through the KMS, whose log records it.
 func (r *Resolver) KeyVariables() []string {
 	vars := []string{r.keyEnv(), DefaultKeyEnv, EnvAgeKey, EnvAgeKeyFile, EnvKeyCmd}
+	if r.Environ != nil {
+		for _, kv := range r.Environ() {
+			name, _, _ := strings.Cut(kv, "=")
+			if strings.HasPrefix(name, DefaultKeyEnv+"_") && !slices.Contains(vars, name) {
+				vars = append(vars, name)
+			}
+		}
+	}
 	return slices.Compact(vars)
 }
 

@@ -305,7 +305,7 @@ func TestKeyCommand(t *testing.T) {
 					t.Error("the wrong key")
 				}
 				child, _ := os.ReadFile(envFile)
-				for _, name := range []string{"PROD_KEY=", "MASTER_KEY=", "CREDVAULT_AGE_KEY=", "CREDVAULT_KEY_CMD="} {
+				for _, name := range []string{"PROD_KEY=", "MASTER_KEY=", "MASTER_KEY_UNUSED=", "CREDVAULT_AGE_KEY=", "CREDVAULT_KEY_CMD="} {
 					if strings.Contains("\n"+string(child), "\n"+name) {
 						t.Errorf("the key command saw %s", name)
 					}

@@ -203,17 +203,10 @@ func (f *vaultFlags) noKeyHint() string {
 // material, for exec to leave out of its child's environment whichever of
 // them gave the key: -key-env's, MASTER_KEY and every MASTER_KEY_<ENV>, and
 // those custody reads: the inline age identities, the identity file's name
-// and the key command. (The library also leaves out any variable that
-// holds the key that opened the vault.)
+// and the key command. The key command runs without the same. (The library
+// also leaves out any variable that holds the key that opened the vault.)
 func (f *vaultFlags) keyVariables() []string {
-	names := (&custody.Resolver{KeyEnv: f.keyEnv}).KeyVariables()
-	for _, kv := range f.c.environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "MASTER_KEY_") {
-			names = append(names, name)
-		}
-	}
-	return names
+	return f.resolver().KeyVariables()
 }
 
 // keySource says where the keyring came from, for messages and audit
