@@ -68,7 +68,7 @@ func TestCLIBadInput(t *testing.T) {
 		{"github without GITHUB_ENV", []string{"env", "-format", "github", "-vault", good}, 1, []string{"$GITHUB_ENV is not set"}},
 		{"azure and a multi-line secret", []string{"env", "-format", "azure", "-vault", good}, 1, []string{"DB_KEY holds a line break", "Azure Pipelines refuses multi-line secrets"}},
 		{"an unknown format", []string{"env", "-format", "yaml", "-vault", good}, 2, []string{`invalid value "yaml" for flag -format: use one of shell`}},
-		{"an unknown flag", []string{"get", "-nope", "x"}, 2, []string{"flag provided but not defined: -nope", "Usage: credvault get"}},
+		{"an unknown flag", []string{"get", "-nope", "x"}, 2, []string{"flag provided but not defined: -nope", "run 'credvault get -h' for usage"}},
 		{"an unknown command", []string{"fetch"}, 2, []string{`unknown command "fetch"`}},
 		{"get without a path", []string{"get", "-vault", good}, 2, []string{"get takes one credential PATH"}},
 		{"a bad -max-age", []string{"get", "-max-age", "soon", "x"}, 2, []string{`invalid value "soon" for flag -max-age`}},

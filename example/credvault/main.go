@@ -218,8 +218,7 @@ func runCommand(cmd *command, args []string, c *cli) int {
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintf(c.stderr, "credvault %s: %v\n\n", cmd.name, err)
-		commandUsage(c.stderr, cmd, fs)
+		usageFailed(c.stderr, cmd, err)
 		return 2
 	}
 	defer func() {
@@ -229,7 +228,7 @@ func runCommand(cmd *command, args []string, c *cli) int {
 		c.atExit = nil
 	}()
 	if err := do(positional); err != nil {
-		return report(c.stderr, cmd, fs, err)
+		return report(c.stderr, cmd, err)
 	}
 	return 0
 }
@@ -277,10 +276,9 @@ func (e exitStatus) Error() string { return e.msg }
 
 // report prints err for the user and returns the exit status it deserves.
 // It is the one place where errors become messages and statuses.
-func report(w io.Writer, cmd *command, fs *flag.FlagSet, err error) int {
+func report(w io.Writer, cmd *command, err error) int {
 	if ue := (usageError{}); errors.As(err, &ue) {
-		fmt.Fprintf(w, "credvault %s: %v\n\n", cmd.name, err)
-		commandUsage(w, cmd, fs)
+		usageFailed(w, cmd, err)
 		return 2
 	}
 	if es := (exitStatus{}); errors.As(err, &es) {
@@ -296,6 +294,14 @@ func report(w io.Writer, cmd *command, fs *flag.FlagSet, err error) int {
 		fmt.Fprintf(w, "credvault %s: hint: %s\n", cmd.name, h)
 	}
 	return 1
+}
+
+// usageFailed reports a mistake in cmd's command line: the error, and where
+// the usage is, rather than the whole of it, which would bury the one line
+// that says what is wrong (-h and "help COMMAND" print it).
+func usageFailed(w io.Writer, cmd *command, err error) {
+	fmt.Fprintf(w, "credvault %s: %v\n", cmd.name, err)
+	fmt.Fprintf(w, "credvault %s: run 'credvault %s -h' for usage\n", cmd.name, cmd.name)
 }
 
 // usageIntro and usageNotes frame the list of commands in the general
