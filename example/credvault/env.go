@@ -17,8 +17,11 @@ func envCommand() *command {
 	return &command{
 		name:    "env",
 		summary: "print all secrets as environment variables: shell, dotenv, json, github, gitlab or azure",
-		example: `  eval "$(credvault env -prefix APP_)"              # this shell, or a GitLab job
+		example: `  set -e                                            # a script: stop if credvault fails (a wrong key)
+  vars="$(credvault env -prefix APP_)"              # the assignment carries credvault's status;
+  eval "$vars"; unset vars                          # eval "$(credvault env)" would hide it
   credvault env -prefix APP_ -format github         # GitHub Actions: masked, then into $GITHUB_ENV
+  credvault exec -prefix APP_ ./deploy.sh           # GitLab and CIs that cannot mask: exec, not env
   credvault env -prefix DB_ -path database -format json`,
 		setup: func(fs *flag.FlagSet, c *cli) func([]string) error {
 			vf := addVaultFlags(fs, c)
