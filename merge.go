@@ -34,10 +34,13 @@ type Conflict struct {
 	Ours, Theirs Change // what each side did to it since the base
 }
 
-// A MergeError reports the conflicts that stopped a merge; nothing was
-// written. errors.Is(err, ErrConflict) reports true for it.
+// A MergeError reports the conflicts of a merge. Our version then holds
+// the merge of everything that did not conflict, sealed, with our value at
+// each conflicting path, as git leaves a text file with conflict markers:
+// the changes of both sides are kept, and only the paths named remain to
+// decide. errors.Is(err, ErrConflict) reports true for it.
 type MergeError struct {
-	Vault     string     // our version, which is unchanged
+	Vault     string     // our version, which holds the merge of the rest
 	Conflicts []Conflict // sorted by path
 }
 
@@ -52,11 +55,12 @@ func (e *MergeError) Error() string {
 	if len(e.Conflicts) > max {
 		list += fmt.Sprintf(" and %d more", len(e.Conflicts)-max)
 	}
-	what := "a credential"
+	what, it := "a credential", "it"
 	if len(e.Conflicts) > 1 {
-		what = fmt.Sprintf("%d credentials", len(e.Conflicts))
+		what, it = fmt.Sprintf("%d credentials", len(e.Conflicts)), "each"
 	}
-	return fmt.Sprintf("vault: %s: both sides of the merge changed %s differently: %s: nothing was written, and the file keeps our version", e.Vault, what, list)
+	return fmt.Sprintf("vault: %s: both sides of the merge changed %s differently: %s: the file holds our value of %s and every change of both sides that did not conflict; set %s to what both sides meant",
+		e.Vault, what, list, it, it)
 }
 
 // Is reports whether target is ErrConflict.
@@ -78,11 +82,13 @@ func (e *MergeError) Is(target error) bool { return target == ErrConflict }
 // conflict. Arrays are values: two different changes to one array
 // conflict.
 //
-// If there is a conflict, Merge writes nothing and returns a *MergeError
-// that names each conflicting path and what each side did, never a value.
-// Otherwise the merged document, its object keys sorted, replaces ours
-// atomically, under the write lock of ours, after checking that the new
-// token decrypts to it.
+// The merged document, its object keys sorted, replaces ours atomically,
+// under the write lock of ours, after checking that the new token decrypts
+// to it. If there are conflicts, the document written holds our value at
+// each conflicting path and the merge of everything else, so that no
+// change of either side is lost, and Merge returns a *MergeError that
+// names each conflicting path and what each side did, never a value. A
+// version that does not open, or a failed write, leaves ours unchanged.
 //
 // # The key and the timestamp of the result
 //
@@ -97,7 +103,8 @@ func (e *MergeError) Is(target error) bool { return target == ErrConflict }
 // ([WithMaxAge]). Nothing is written when the result is ours already.
 //
 // With [WithAuditor], Merge records the opening of each version and one
-// OpMerge event for ours, with the conflicting paths in Names if any.
+// OpMerge event for ours, with the conflicting paths in Names and the
+// *MergeError in Err if any.
 func Merge(base, ours, theirs string, keys []*Key, opts ...WriteOption) error {
 	return MergeContext(context.Background(), base, ours, theirs, keys, opts...)
 }
@@ -111,6 +118,7 @@ func MergeContext(ctx context.Context, base, ours, theirs string, keys []*Key, o
 		return err
 	}
 	events := []Event{{Op: OpMerge, Vault: ours, KeyIndex: -1}}
+	var conflict *MergeError
 	err := withWriteLockContext(ctx, ours, o, func(target string) error {
 		b, err := openMergeBase(ctx, base, keys, o)
 		if err != nil {
@@ -129,10 +137,11 @@ func MergeContext(ctx context.Context, base, ours, theirs string, keys []*Key, o
 		m := &merger{}
 		merged := m.node(nil, b, *ov.doc(), *tv.doc())
 		if len(m.conflicts) > 0 {
+			conflict = &MergeError{Vault: ours, Conflicts: m.conflicts}
 			for _, c := range m.conflicts {
 				events[0].Names = append(events[0].Names, c.Path)
 			}
-			return &MergeError{Vault: ours, Conflicts: m.conflicts}
+			events[0].Err = conflict
 		}
 
 		result, at := ov, ov.sealedAt
@@ -153,6 +162,9 @@ func MergeContext(ctx context.Context, base, ours, theirs string, keys []*Key, o
 		defer clear(plain)
 		return sealAndReplace(ctx, ours, target, plain, result.key, at, o, events, true)
 	})
+	if err == nil && conflict != nil {
+		return conflict // written and audited with its conflicts
+	}
 	return o.auditFailure(ctx, events, err)
 }
 

@@ -164,14 +164,13 @@ func TestMergeFiles(t *testing.T) {
 	}
 }
 
-func TestMergeConflictWritesNothing(t *testing.T) {
+func TestMergeConflictKeepsTheRest(t *testing.T) {
 	key := GenerateKey()
 	dir := t.TempDir()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	b := sealAt(t, dir, "base.enc", `{"db":{"password":"base-secret"},"api":"base-token","gone":"x"}`, key, t0)
-	o := sealAt(t, dir, "ours.enc", `{"db":{"password":"ours-secret"},"api":"ours-token","added":"ours-added"}`, key, t0)
-	th := sealAt(t, dir, "theirs.enc", `{"api":"theirs-token","gone":"y","added":"theirs-added"}`, key, t0)
-	before, _ := os.ReadFile(o)
+	b := sealAt(t, dir, "base.enc", `{"db":{"password":"base-secret"},"api":"base-token","gone":"x","old":"o"}`, key, t0)
+	o := sealAt(t, dir, "ours.enc", `{"db":{"password":"ours-secret"},"api":"ours-token","added":"ours-added","old":"o","mine":"m"}`, key, t0)
+	th := sealAt(t, dir, "theirs.enc", `{"api":"theirs-token","gone":"y","added":"theirs-added","stripe":{"key":"sk"}}`, key, t0)
 	var events []Event
 	err := Merge(b, o, th, []*Key{key}, WithAuditor(AuditorFunc(func(_ context.Context, e Event) error {
 		e.Names = append([]string(nil), e.Names...)
@@ -192,21 +191,28 @@ func TestMergeConflictWritesNothing(t *testing.T) {
 		t.Errorf("conflicts (-want +got):\n%s", diff)
 	}
 	msg := err.Error()
-	for _, s := range []string{`"api" (ours changed, theirs changed)`, `"db" (ours changed, theirs removed)`, `"added" (ours added, theirs added)`, "nothing was written"} {
+	for _, s := range []string{`"api" (ours changed, theirs changed)`, `"db" (ours changed, theirs removed)`, `"added" (ours added, theirs added)`, "every change of both sides that did not conflict"} {
 		if !strings.Contains(msg, s) {
 			t.Errorf("error %q does not say %q", msg, s)
 		}
 	}
 	assertNoLeak(t, "error", msg, "secret", "token", "ours-added", "theirs-added")
-	if after, _ := os.ReadFile(o); !bytes.Equal(before, after) {
-		t.Error("our version changed")
+	// Ours holds our value at each conflict and both sides' other changes:
+	// theirs added stripe.key and removed old, ours added mine.
+	raw, _ := os.ReadFile(o)
+	plain, _, _, err := unseal(o, raw, []*Key{key})
+	if want := `{"added":"ours-added","api":"ours-token","db":{"password":"ours-secret"},"mine":"m","stripe":{"key":"sk"}}`; err != nil || string(plain) != want {
+		t.Errorf("our version holds %s (%v), want %s", plain, err, want)
 	}
 	if names := dirNames(t, dir); len(names) != 3 {
 		t.Errorf("directory holds %q, want the three versions only", names)
 	}
 	last := events[len(events)-1]
-	if last.Op != OpMerge || last.Err == nil || !cmp.Equal(last.Names, []string{"added", "api", "db", "gone"}) {
-		t.Errorf("the last audit event is %+v, want a failed merge naming the paths", last)
+	if last.Op != OpMerge || !errors.Is(last.Err, ErrConflict) || !cmp.Equal(last.Names, []string{"added", "api", "db", "gone"}) {
+		t.Errorf("the last audit event is %+v, want a merge with conflicts naming the paths", last)
+	}
+	if n := len(events); events[n-2].Op == OpMerge {
+		t.Errorf("the merge was audited twice: %+v", events[n-2:])
 	}
 }
 

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 
 	"github.com/credvault/vault"
 )
@@ -24,8 +26,11 @@ func mergeCommand() *command {
 				}
 				base, ours, theirs, name := args[0], args[1], args[2], args[1]
 				if len(args) == 4 {
-					// The vault's own path, for its recipients file.
+					// The vault's own path, for its recipients file, and
+					// for messages and audit records in place of git's
+					// temporary copies of its versions.
 					name, vf.vault = args[3], args[3]
+					vf.tempNames = strings.NewReplacer(base, name, ours, name, theirs, name)
 				}
 				keys, opts, err := vf.setup()
 				if err != nil {
@@ -36,15 +41,47 @@ func mergeCommand() *command {
 					for _, conflict := range me.Conflicts {
 						fmt.Fprintf(c.stderr, "credvault merge: CONFLICT in %s at %s: ours %s, theirs %s\n", name, conflict.Path, conflict.Ours, conflict.Theirs)
 					}
-					return exitStatus{code: 1, msg: fmt.Sprintf("%s keeps our version, sealed, and nothing was written in plaintext; "+
-						"make it what both sides meant (credvault set, unset or edit -vault %s; their version: git show :3:%s > theirs.enc, then credvault show -vault theirs.enc), then git add %s", name, name, name, name)}
+					what, it := "the credential above", "it"
+					if len(me.Conflicts) > 1 {
+						what, it = fmt.Sprintf("the %d credentials above", len(me.Conflicts)), "each"
+					}
+					return exitStatus{code: 1, msg: fmt.Sprintf("%s holds, sealed, every change of both sides that did not conflict and our value of %s; nothing was written in plaintext. "+
+						"Set %s to what both sides meant (credvault set or unset; their version: git show :3:%s > theirs.enc, then credvault show -vault theirs.enc), then git add %s", name, what, it, name, name)}
 				}
 				if err != nil {
-					return within("cannot merge "+name, keyError{err: err, source: vf.keySource()})
+					err = keyError{err: err, source: vf.keySource()}
+					if vf.tempNames != nil {
+						err = gitNamed(err, vf.tempNames)
+					}
+					if !strings.Contains(err.Error(), name) {
+						err = within("cannot merge "+name, err)
+					}
+					return err
 				}
 				fmt.Fprintf(c.stderr, "credvault: merged %s\n", name)
 				return nil
 			}
 		},
 	}
+}
+
+// gitNamed returns err with the names of git's temporary copies of a
+// vault's versions (.merge_file_okl3Wp) replaced by the vault's own path.
+func gitNamed(err error, names *strings.Replacer) error {
+	return contextError{msg: names.Replace(err.Error()), err: err}
+}
+
+// gitNamedAuditor names the vault, not git's temporary copies of its
+// versions, in the audit records of a merge.
+type gitNamedAuditor struct {
+	vault.Auditor
+	names *strings.Replacer
+}
+
+func (a gitNamedAuditor) Audit(ctx context.Context, e vault.Event) error {
+	e.Vault = a.names.Replace(e.Vault)
+	if e.Err != nil {
+		e.Err = gitNamed(e.Err, a.names)
+	}
+	return a.Auditor.Audit(ctx, e)
 }

@@ -41,6 +41,9 @@ type vaultFlags struct {
 	// quiet is for textconv, which git diff runs for each version: no
 	// audit line on a terminal, one record per file elsewhere.
 	quiet bool
+	// tempNames replaces, for merge, the names of git's temporary copies
+	// of a vault's versions with the vault's own path.
+	tempNames *strings.Replacer
 
 	maxAge time.Duration
 	audit  string
@@ -97,6 +100,9 @@ func (f *vaultFlags) options() (vault.Option, error) {
 	}
 	if f.quiet {
 		auditor = onePerFile{auditor}
+	}
+	if f.tempNames != nil {
+		auditor = gitNamedAuditor{auditor, f.tempNames}
 	}
 	f.opts = vault.Options(
 		vault.WithAuditor(auditor),
