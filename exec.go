@@ -58,7 +58,9 @@ type Command struct {
 	// full-screen programs that a Redactor would disturb. By default each
 	// of Stdout and Stderr goes through its own [Redactor], which masks the
 	// values given to the command and the key that opened the vault, and
-	// is flushed when the command ends.
+	// is flushed when the command ends; when Stdout and Stderr are the same
+	// writer (==), one Redactor serves both, and the command's writes to
+	// either reach it in order, as exec.Cmd gives them one pipe.
 	Unmasked bool
 
 	// RelaySignals makes Run behave as a wrapper such as `credvault exec`
@@ -190,14 +192,7 @@ func (v *Vault) Run(ctx context.Context, c *Command) error {
 	cmd.Stdout, cmd.Stderr = c.Stdout, c.Stderr
 	var redactors []*Redactor
 	if !c.Unmasked {
-		if c.Stdout != nil {
-			r := masker.Redactor(c.Stdout)
-			redactors, cmd.Stdout = append(redactors, r), r
-		}
-		if c.Stderr != nil {
-			r := masker.Redactor(c.Stderr)
-			redactors, cmd.Stderr = append(redactors, r), r
-		}
+		cmd.Stdout, cmd.Stderr, redactors = redactOutput(masker, c.Stdout, c.Stderr)
 	}
 	err = runCmd(cmd, c.RelaySignals, func() error { return stopped })
 	for _, r := range redactors {
@@ -206,6 +201,37 @@ func (v *Vault) Run(ctx context.Context, c *Command) error {
 		}
 	}
 	return err
+}
+
+// redactOutput returns the writers for a child's stdout and stderr, each
+// through a Redactor of masker, and the Redactors to close when it ends.
+// When stdout and stderr are the same writer, one Redactor serves both, as
+// exec.Cmd then gives the child one pipe for both: two Redactors would
+// write to the writer at once.
+func redactOutput(masker *Masker, stdout, stderr io.Writer) (out, errOut io.Writer, redactors []*Redactor) {
+	if stdout != nil {
+		r := masker.Redactor(stdout)
+		redactors, out = append(redactors, r), r
+	}
+	if stderr != nil && sameWriter(stdout, stderr) {
+		return out, out, redactors
+	}
+	if stderr != nil {
+		r := masker.Redactor(stderr)
+		redactors, errOut = append(redactors, r), r
+	}
+	return out, errOut, redactors
+}
+
+// sameWriter reports whether a and b are the same writer, as exec.Cmd
+// compares Stdout and Stderr: false if their type cannot be compared.
+func sameWriter(a, b io.Writer) (same bool) {
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	return a == b
 }
 
 // RunCmd runs cmd, made by the caller with exec.Command or

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -141,6 +142,49 @@ func TestRunMasksAndFlushes(t *testing.T) {
 			}
 			if stdout.String() != tt.want || stderr.String() != tt.want {
 				t.Errorf("stdout %q, stderr %q, want %q", stdout.String(), stderr.String(), tt.want)
+			}
+		})
+	}
+}
+
+// TestRunSameStdoutStderr: when Stdout and Stderr are one writer, one
+// Redactor serves both, as exec.Cmd gives the child one pipe for both: two
+// would write to a bytes.Buffer at once (a data race under go test -race).
+func TestRunSameStdoutStderr(t *testing.T) {
+	key := GenerateKey()
+	v, err := Open(sealSeed(t, key), []*Key{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := helperCommand(t, "print", "pw=s3cret!P@ss")
+	var both bytes.Buffer
+	c.Stdout, c.Stderr = &both, &both
+	if err := v.Run(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	if want := "pw=***pw=***"; both.String() != want {
+		t.Errorf("output %q, want %q", both.String(), want)
+	}
+
+	m := NewMasker("s3cret!P@ss")
+	var other bytes.Buffer
+	uncomparable := writerFunc(both.Write) // a func: == would panic
+	for _, tt := range []struct {
+		name           string
+		stdout, stderr io.Writer
+		redactors      int
+		same           bool
+	}{
+		{"the same buffer", &both, &both, 1, true},
+		{"two buffers", &both, &other, 2, false},
+		{"stdout only", &both, nil, 1, false},
+		{"stderr only", nil, &both, 1, false},
+		{"uncomparable", uncomparable, uncomparable, 2, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, rs := redactOutput(m, tt.stdout, tt.stderr)
+			if len(rs) != tt.redactors || (out != nil && out == errOut) != tt.same {
+				t.Errorf("%d redactors, one for both %v; want %d, %v", len(rs), out == errOut, tt.redactors, tt.same)
 			}
 		})
 	}

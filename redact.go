@@ -3,8 +3,10 @@ package vault
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"runtime"
 	"slices"
 	"strconv"
@@ -38,10 +40,14 @@ const mask = "***"
 // of a text that holds no secret without looking at every byte, and where a
 // secret may start, one hash lookup finds the few patterns that could start
 // there.
+//
+// Printing a Masker, with any fmt verb or through log/slog, shows
+// "vault.Masker(redacted)", never a secret. The zero Masker masks nothing.
 type Masker struct {
-	secrets []string
-	once    sync.Once
-	t       *matcher
+	// compiled returns the compiled patterns, compiling them on the first
+	// call. Like Key's secret, it is a func so that fmt, printing a struct
+	// that holds a Masker by reflection, shows an address and no secret.
+	compiled func() *matcher
 }
 
 // A matcher holds a Masker's compiled patterns.
@@ -60,16 +66,21 @@ type matcher struct {
 // leaves out ([IsMaskable]) are not masked, and neither are derived forms
 // shorter than MinSecretLen.
 func NewMasker(secrets ...string) *Masker {
-	return &Masker{secrets: slices.Clone(secrets)}
+	secrets = slices.Clone(secrets)
+	return &Masker{compiled: sync.OnceValue(func() *matcher {
+		t := compile(secrets)
+		secrets = nil
+		return t
+	})}
 }
 
-// matcher compiles the Masker's patterns, once.
+// matcher returns the Masker's patterns, compiled once; the zero Masker's
+// match nothing.
 func (m *Masker) matcher() *matcher {
-	m.once.Do(func() {
-		m.t = compile(m.secrets)
-		m.secrets = nil
-	})
-	return m.t
+	if m == nil || m.compiled == nil {
+		return compile(nil)
+	}
+	return m.compiled()
 }
 
 // parallelSecrets is the number of secrets from which compile forms them
@@ -121,6 +132,18 @@ func formsSize(secrets []string) int {
 	}
 	return size
 }
+
+// String returns "vault.Masker(redacted)": a Masker never shows its secrets.
+func (m Masker) String() string { return "vault.Masker(redacted)" }
+
+// GoString returns the same as String, so that %#v shows no secret.
+func (m Masker) GoString() string { return m.String() }
+
+// Format implements fmt.Formatter so that every verb prints String.
+func (m Masker) Format(f fmt.State, verb rune) { fmt.Fprint(f, m.String()) }
+
+// LogValue implements slog.LogValuer with the same text.
+func (m Masker) LogValue() slog.Value { return slog.StringValue(m.String()) }
 
 // newMatcher builds the tables over the patterns: the skip table and prefix
 // filter for the scan, and the buckets by the hash of a pattern's first four
@@ -271,8 +294,21 @@ func maskedValues(vars map[string]string, public map[string]bool) []string {
 //
 // A Redactor's methods are safe to call from several goroutines; calls are
 // serialized. The two streams of one child need two Redactors (one Masker),
-// so that bytes of one stream never complete a secret begun in the other.
+// so that bytes of one stream never complete a secret begun in the other,
+// unless they go to the same writer: then one Redactor serves both, as
+// [Vault.Run] does.
+//
+// Printing a Redactor, with any fmt verb or through log/slog, shows
+// "vault.Redactor(redacted)", never the bytes it holds back. The zero
+// Redactor is not usable: make one with [Masker.Redactor] or [NewRedactor].
 type Redactor struct {
+	// state returns the Redactor's buffers; a func, as in Masker, so that
+	// fmt shows no held bytes.
+	state func() *redactor
+}
+
+// redactor is a Redactor's state.
+type redactor struct {
 	mu   sync.Mutex
 	m    *Masker
 	w    io.Writer
@@ -284,7 +320,8 @@ type Redactor struct {
 
 // Redactor returns a new Redactor that writes to w.
 func (m *Masker) Redactor(w io.Writer) *Redactor {
-	return &Redactor{m: m, w: w}
+	r := &redactor{m: m, w: w}
+	return &Redactor{state: func() *redactor { return r }}
 }
 
 // NewRedactor returns a Redactor that writes to w with secrets masked; it is
@@ -293,9 +330,56 @@ func NewRedactor(w io.Writer, secrets ...string) *Redactor {
 	return NewMasker(secrets...).Redactor(w)
 }
 
+// errNoRedactor is the error of every method of a Redactor that was not
+// made by Masker.Redactor or NewRedactor.
+var errNoRedactor = errors.New("vault: the Redactor was not made by Masker.Redactor or NewRedactor")
+
+// get returns r's state, or an error for the zero Redactor.
+func (r *Redactor) get() (*redactor, error) {
+	if r == nil || r.state == nil {
+		return nil, errNoRedactor
+	}
+	return r.state(), nil
+}
+
 // Write redacts p and writes what can be written now. It returns len(p)
 // unless the underlying writer failed.
 func (r *Redactor) Write(p []byte) (int, error) {
+	s, err := r.get()
+	if err != nil {
+		return 0, err
+	}
+	return s.Write(p)
+}
+
+// Flush writes the held bytes, redacted as if the stream ended here.
+func (r *Redactor) Flush() error {
+	s, err := r.get()
+	if err != nil {
+		return err
+	}
+	return s.Flush()
+}
+
+// Close flushes the held bytes. It does not close the underlying writer.
+func (r *Redactor) Close() error {
+	return r.Flush()
+}
+
+// String returns "vault.Redactor(redacted)": a Redactor never shows the
+// bytes it holds back.
+func (r Redactor) String() string { return "vault.Redactor(redacted)" }
+
+// GoString returns the same as String, so that %#v shows no secret.
+func (r Redactor) GoString() string { return r.String() }
+
+// Format implements fmt.Formatter so that every verb prints String.
+func (r Redactor) Format(f fmt.State, verb rune) { fmt.Fprint(f, r.String()) }
+
+// LogValue implements slog.LogValuer with the same text.
+func (r Redactor) LogValue() slog.Value { return slog.StringValue(r.String()) }
+
+func (r *redactor) Write(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.err != nil {
@@ -322,8 +406,7 @@ func (r *Redactor) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Flush writes the held bytes, redacted as if the stream ended here.
-func (r *Redactor) Flush() error {
+func (r *redactor) Flush() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.err != nil || len(r.held) == 0 {
@@ -336,15 +419,10 @@ func (r *Redactor) Flush() error {
 	return err
 }
 
-// Close flushes the held bytes. It does not close the underlying writer.
-func (r *Redactor) Close() error {
-	return r.Flush()
-}
-
 // write writes out: the Redactor's own buffer if owned (kept for the next
 // call, and cleared, since it held what surrounded secrets), or else a part
 // of the data being written, which is not the Redactor's to clear.
-func (r *Redactor) write(out []byte, owned bool) error {
+func (r *redactor) write(out []byte, owned bool) error {
 	if len(out) == 0 {
 		return nil
 	}

@@ -1,0 +1,109 @@
+package vault
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"testing"
+)
+
+// printVerbs are the fmt verbs a careless log line might use.
+var printVerbs = []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"}
+
+// unexportedHolder holds a value by value and by pointer in unexported
+// fields, which fmt prints by reflection, without calling their methods.
+type unexportedHolder[T any] struct {
+	v T
+	p *T
+}
+
+// exportedHolder holds them in exported fields, which fmt, slog and
+// encoding/json reach through their methods.
+type exportedHolder[T any] struct {
+	V T
+	P *T
+}
+
+// printedForms returns what fmt, log/slog and encoding/json make of x: the
+// pointer, the value, and both inside structs.
+func printedForms[T any](t *testing.T, x *T) []string {
+	t.Helper()
+	inner := unexportedHolder[T]{*x, x}
+	outer := exportedHolder[T]{*x, x}
+	var outputs []string
+	for _, verb := range printVerbs {
+		outputs = append(outputs,
+			fmt.Sprintf(verb, x), fmt.Sprintf(verb, *x),
+			fmt.Sprintf(verb, inner), fmt.Sprintf(verb, outer), fmt.Sprintf(verb, []*T{x}))
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "ptr", x, "val", *x, "inner", inner, "outer", outer)
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("x", "ptr", x, "val", *x, "inner", inner, "outer", outer)
+	outputs = append(outputs, buf.String())
+	if j, err := json.Marshal(outer); err == nil {
+		outputs = append(outputs, string(j))
+	}
+	return outputs
+}
+
+// assertNeverPrints checks that no printed form of x holds a secret, in
+// text, as hex (%x of bytes) or as decimal bytes (%v of a []byte).
+func assertNeverPrints[T any](t *testing.T, what string, x *T, secrets ...string) {
+	t.Helper()
+	var forms []string
+	for _, s := range secrets {
+		forms = append(forms, s, hex.EncodeToString([]byte(s)), fmt.Sprint([]byte(s))[1:len(s)*2])
+	}
+	for _, out := range printedForms(t, x) {
+		assertNoLeak(t, "formatted "+what, out, forms...)
+	}
+}
+
+func TestMaskerAndRedactorNeverPrint(t *testing.T) {
+	const secret = "SUPERSECRET-pass"
+	key := GenerateKey()
+	fresh := NewMasker(secret, key.Encode())
+	assertNeverPrints(t, "new Masker", fresh, secret, key.Encode())
+
+	compiled := NewMasker(secret, key.Encode())
+	var out bytes.Buffer
+	r := compiled.Redactor(&out)
+	// The Redactor holds back "SUPERSECRET-p", which could start the secret.
+	if _, err := r.Write([]byte("xx SUPERSECRET-p")); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "xx " {
+		t.Fatalf("the Redactor wrote %q, want %q with the rest held back", out.String(), "xx ")
+	}
+	assertNeverPrints(t, "compiled Masker", compiled, secret, key.Encode())
+	assertNeverPrints(t, "Redactor holding bytes", r, secret, "SUPERSECRET-p")
+	assertNeverPrints(t, "NewRedactor", NewRedactor(&out, secret), secret)
+
+	if got := fmt.Sprint(fresh); got != "vault.Masker(redacted)" {
+		t.Errorf("Sprint(masker) = %q", got)
+	}
+	if got := fmt.Sprint(r); got != "vault.Redactor(redacted)" {
+		t.Errorf("Sprint(redactor) = %q", got)
+	}
+}
+
+func TestZeroMaskerAndRedactor(t *testing.T) {
+	var m Masker
+	var out bytes.Buffer
+	r := m.Redactor(&out)
+	if _, err := r.Write([]byte("nothing to mask here")); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil || out.String() != "nothing to mask here" {
+		t.Errorf("the zero Masker's Redactor wrote %q, %v", out.String(), err)
+	}
+	var zero Redactor
+	if _, err := zero.Write([]byte("x")); err != errNoRedactor {
+		t.Errorf("zero Redactor Write: %v, want errNoRedactor", err)
+	}
+	if err := zero.Close(); err != errNoRedactor {
+		t.Errorf("zero Redactor Close: %v, want errNoRedactor", err)
+	}
+}
