@@ -70,6 +70,7 @@ var commonProbes = map[string]flagProbe{
 var commandProbes = map[string]flagProbe{
 	"keygen -o":            {flag: []string{"-o", "probe.key"}, want: "file probe.key"},
 	"seal -force":          {args: []string{"seal", "secrets.json"}, flag: []string{"-force"}, want: "exit 0"},
+	"get -raw":             {args: []string{"get", "database.password"}, flag: []string{"-raw"}, want: `s3cret!P@ss\z`},
 	"set -allow-empty":     {args: []string{"set", "database.password"}, flag: []string{"-allow-empty"}, want: "exit 0"},
 	"set -force":           {args: []string{"set", "database"}, stdin: "flat", flag: []string{"-force"}, want: "exit 0"},
 	"set -json":            {args: []string{"set", "database.port"}, stdin: "5432", flag: []string{"-json"}, then: []string{"show"}, want: `"port": ?5432`},

@@ -2,19 +2,22 @@ package main
 
 import (
 	"flag"
-	"fmt"
+	"io"
+	"strings"
 )
 
 func getCommand() *command {
 	return &command{
 		name:    "get",
 		args:    "PATH",
-		summary: "print one value and a newline",
+		summary: "print one value, and a newline unless it ends with one",
 		example: `  credvault get database.password
   credvault get -vault prod.enc 'servers.db\.example\.com.password'
-  credvault get hosts.0`,
+  credvault get hosts.0
+  credvault get -raw ssh.private_key | credvault set -raw ssh.backup_key   # a copy, byte for byte`,
 		setup: func(fs *flag.FlagSet, c *cli) func([]string) error {
 			vf := addVaultFlags(fs, c)
+			raw := fs.Bool("raw", false, "print the value byte for byte, with no newline added (for \"get -raw A | set -raw B\")")
 			return func(args []string) error {
 				if len(args) != 1 {
 					return usagef("get takes one credential PATH, such as database.password")
@@ -27,7 +30,12 @@ func getCommand() *command {
 				if err != nil {
 					return err
 				}
-				_, err = fmt.Fprintln(c.stdout, value)
+				if _, err := io.WriteString(c.stdout, value); err != nil {
+					return err
+				}
+				if !*raw && !strings.HasSuffix(value, "\n") {
+					_, err = io.WriteString(c.stdout, "\n")
+				}
 				return err
 			}
 		},
