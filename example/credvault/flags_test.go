@@ -75,6 +75,7 @@ var commandProbes = map[string]flagProbe{
 	"set -force":           {args: []string{"set", "database"}, stdin: "flat", flag: []string{"-force"}, want: "exit 0"},
 	"set -json":            {args: []string{"set", "database.port"}, stdin: "5432", flag: []string{"-json"}, then: []string{"show"}, want: `"port": ?5432`},
 	"set -raw":             {args: []string{"set", "database.password"}, stdin: "raw-value\n", flag: []string{"-raw"}, then: []string{"show"}, want: `raw-value\\n`},
+	"unset -force":         {args: []string{"unset", "database"}, flag: []string{"-force"}, want: "exit 0"},
 	"rotate -new-key-file": {args: []string{"rotate"}, flag: []string{"-new-key-file", "new.key"}, want: "to key " + probeNewKeyFingerprint},
 	"rotate -new-key-env":  {args: []string{"rotate"}, env: []string{"NEW_KEY=" + probeNewKey}, flag: []string{"-new-key-env", "NEW_KEY"}, want: "to key " + probeNewKeyFingerprint},
 	"status -names":        {flag: []string{"-names"}, want: `database\.password`},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/credvault/vault"
 	"golang.org/x/term"
@@ -121,29 +122,56 @@ func unsetCommand() *command {
 	return &command{
 		name:    "unset",
 		args:    "PATH",
-		summary: "remove one value (or a whole object) and re-seal",
-		example: `  credvault unset api_keys.stripe`,
+		summary: "remove one value (or, with -force, a whole object or array) and re-seal",
+		example: `  credvault unset api_keys.stripe
+  credvault unset -force api_keys          # the object and every value in it`,
 		setup: func(fs *flag.FlagSet, c *cli) func([]string) error {
 			vf := addVaultFlags(fs, c)
+			force := fs.Bool("force", false, "remove an object or array that holds more than one value")
 			return func(args []string) error {
 				if len(args) != 1 {
 					return usagef("unset takes one credential PATH")
 				}
+				path := args[0]
 				keys, opts, err := vf.setup()
 				if err != nil {
 					return err
 				}
+				var n int
 				err = vault.Update(vf.vault, keys, func(v *vault.Tx) error {
-					return v.Delete(args[0])
+					n = valuesUnder(v.Paths(), path)
+					if n > 1 && !*force {
+						return fmt.Errorf("%q holds %d values, which unset would remove together; nothing was removed: add -force to remove them all, or unset them one by one (\"credvault status -names\" lists them)", path, n)
+					}
+					return v.Delete(path)
 				}, opts, vf.maxAgeOption())
 				if err != nil {
 					return keyError{err: err, source: vf.keySource()}
 				}
-				fmt.Fprintf(c.stderr, "credvault: unset %s in %s (sealed with key %s)\n", args[0], vf.vault, keys[0].Fingerprint())
+				what := path
+				if n != 1 {
+					what = fmt.Sprintf("%s (%d values)", path, n)
+				}
+				fmt.Fprintf(c.stderr, "credvault: unset %s in %s (sealed with key %s)\n", what, vf.vault, keys[0].Fingerprint())
 				return nil
 			}
 		},
 	}
+}
+
+// valuesUnder counts the values at path or below it, among a vault's
+// credential paths (see vault.Vault.Paths): 1 for a single value, the
+// number of values inside for an object or an array. A path in the
+// syntax's only form (a backslash escapes nothing but a dot or a
+// backslash) compares as text.
+func valuesUnder(paths []string, path string) int {
+	n := 0
+	for _, p := range paths {
+		if p == path || strings.HasPrefix(p, path+".") {
+			n++
+		}
+	}
+	return n
 }
 
 // isTerminal reports whether f is a terminal, as x/term's IsTerminal says
