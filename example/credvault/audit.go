@@ -109,6 +109,9 @@ func (s *auditSummary) line() string {
 		if e.Op == vault.OpOpen && e.Err == nil && i < len(s.events)-1 {
 			continue // every other operation opens the vault first
 		}
+		if e.Op == vault.OpDecode && e.Err == nil && changedLater(s.events[i+1:], e.Path) {
+			continue // set reads the old value's type before it changes it
+		}
 		if op := describe(e); !slices.Contains(ops, op) {
 			ops = append(ops, op)
 		}
@@ -125,6 +128,17 @@ func (s *auditSummary) line() string {
 		line += ": failed"
 	}
 	return line
+}
+
+// changedLater reports whether one of events set or deleted the value at
+// path.
+func changedLater(events []vault.Event, path string) bool {
+	for _, e := range events {
+		if (e.Op == vault.OpSet || e.Op == vault.OpDelete) && e.Path == path {
+			return true
+		}
+	}
+	return false
 }
 
 // describe names an event's operation and what it touched, never a value:

@@ -27,6 +27,14 @@ func TestAuditSummary(t *testing.T) {
 			open, {Op: vault.OpReveal, Vault: "credentials.enc", Key: "8343ee68f937"},
 			{Op: vault.OpReplace, Vault: "credentials.enc", Key: "8343ee68f937", SealKey: "8343ee68f937"},
 		}, "credvault: audit: reveal, replace (credentials.enc, key 8343ee68f937)"},
+		{"set reads the type it keeps", []vault.Event{
+			open, {Op: vault.OpDecode, Vault: "credentials.enc", Path: "database.port", Key: "8343ee68f937"},
+			{Op: vault.OpSet, Vault: "credentials.enc", Path: "database.port", Key: "8343ee68f937", SealKey: "8343ee68f937"},
+		}, "credvault: audit: set database.port (credentials.enc, key 8343ee68f937)"},
+		{"set refused", []vault.Event{
+			open, {Op: vault.OpDecode, Vault: "credentials.enc", Path: "database.port", Key: "8343ee68f937"},
+			{Op: vault.OpUpdate, Vault: "credentials.enc", Key: "8343ee68f937", Err: failed},
+		}, "credvault: audit: decode database.port, update (credentials.enc, key 8343ee68f937): failed"},
 		{"exec", []vault.Event{open, {Op: vault.OpExec, Vault: "credentials.enc", Command: "deploy.sh", Names: []string{"A", "B"}}},
 			"credvault: audit: exec deploy.sh with 2 names (credentials.enc, key 8343ee68f937)"},
 		{"rotate", []vault.Event{open, {Op: vault.OpRotate, Vault: "credentials.enc", Key: "8343ee68f937", SealKey: "0123456789ab"}},

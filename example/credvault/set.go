@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,7 +28,7 @@ func setCommand() *command {
 			vf := addVaultFlags(flags, c)
 			asJSON := flags.Bool("json", false, "read a JSON value (number, boolean, null, string, array or object) and store it typed")
 			allowEmpty := flags.Bool("allow-empty", false, "store an empty value; by default empty input is refused, as an unset variable gives it (-json \"\" needs no flag)")
-			force := flags.Bool("force", false, "replace an object or array that holds values")
+			force := flags.Bool("force", false, "replace an object or array that holds values, or a number, boolean or null with a string")
 			raw := flags.Bool("raw", false, "keep even the final newline of a single-line value")
 			return func(args []string) error {
 				if len(args) != 1 {
@@ -65,6 +66,11 @@ func setCommand() *command {
 					setOpts = append(setOpts, vault.ReplaceTree())
 				}
 				err = vault.Update(vf.vault, keys, func(v *vault.Tx) error {
+					if !*asJSON && !*force {
+						if err := keepScalarType(v, path, value); err != nil {
+							return err
+						}
+					}
 					return v.Set(path, value, setOpts...)
 				}, opts, vf.maxAgeOption())
 				if err != nil {
@@ -74,6 +80,49 @@ func setCommand() *command {
 				return nil
 			}
 		},
+	}
+}
+
+// keepScalarType refuses to replace a number, a boolean or a null at path
+// with value, a string: "echo 5433 | credvault set database.port" meant the
+// number 5433, and the program that reads the port as a number would fail
+// on the string. Objects and arrays are Set's to guard (ReplaceTree), and
+// a path with nothing at it takes any value.
+func keepScalarType(tx *vault.Tx, path string, value any) error {
+	var old any
+	if err := tx.Decode(path, &old); err != nil {
+		return nil // nothing there, or a path Set will refuse with its own message
+	}
+	was := jsonKind(old)
+	if now := jsonKind(value); was == now || was == "object" || was == "array" {
+		return nil
+	}
+	return fmt.Errorf("%q holds %s, and the value on stdin would make it %s; nothing was changed: to store the value as JSON (a number, true, false, null), add -json; to store it as a string all the same, add -force", path, withArticle(was), withArticle(jsonKind(value)))
+}
+
+// withArticle puts "a" before a JSON kind's name, but for null.
+func withArticle(kind string) string {
+	if kind == "null" {
+		return kind
+	}
+	return "a " + kind
+}
+
+// jsonKind names the JSON type of a value as Decode returns it into an any.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case json.Number, float64:
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		return "array"
+	default:
+		return "object"
 	}
 }
 
