@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -240,40 +241,58 @@ func withAudit(err, auditErr error) error {
 // uses of the vault key.
 const valueFingerprintDomain = "credvault audit value fingerprint v1"
 
-// valueFingerprinter returns a function that fingerprints values under key.
-func valueFingerprinter(key *Key) func(values ...string) string {
+// A fingerprinter hashes released values for audit events, under a key
+// derived from the vault key.
+type fingerprinter struct{ key []byte }
+
+func newFingerprinter(key *Key) *fingerprinter {
 	derive := hmac.New(sha256.New, key.fernetKey()[:])
 	derive.Write([]byte(valueFingerprintDomain))
-	fpKey := derive.Sum(nil)
-	return func(values ...string) string {
-		mac := hmac.New(sha256.New, fpKey)
-		// Each value length-prefixed, so that ("ab","c") and ("a","bc")
-		// differ: "2:ab1:c". Written through a buffer, cleared after use:
-		// a value at a time costs a copy and a call each, and Flatten's
-		// audit fingerprints every variable.
-		buf := make([]byte, 0, 4096)
-		flush := func() {
-			mac.Write(buf)
-			clear(buf)
-			buf = buf[:0]
+	return &fingerprinter{key: derive.Sum(nil)}
+}
+
+// of fingerprints values.
+func (f *fingerprinter) of(values ...string) string { return f.seq(slices.Values(values)) }
+
+// vars fingerprints the variables of names: each name, then its value.
+func (f *fingerprinter) vars(vars map[string]string, names []string) string {
+	return f.seq(func(yield func(string) bool) {
+		for _, n := range names {
+			if !yield(n) || !yield(vars[n]) {
+				return
+			}
 		}
-		for _, v := range values {
-			if cap(buf)-len(buf) < 21 {
+	})
+}
+
+func (f *fingerprinter) seq(values iter.Seq[string]) string {
+	mac := hmac.New(sha256.New, f.key)
+	// Each value length-prefixed, so that ("ab","c") and ("a","bc") differ:
+	// "2:ab1:c". Written through a buffer, cleared after use: a value at a
+	// time costs a copy and a call each, and Flatten's audit fingerprints
+	// every variable.
+	buf := make([]byte, 0, 4096)
+	flush := func() {
+		mac.Write(buf)
+		clear(buf)
+		buf = buf[:0]
+	}
+	for v := range values {
+		if cap(buf)-len(buf) < 21 {
+			flush()
+		}
+		buf = strconv.AppendInt(buf, int64(len(v)), 10)
+		buf = append(buf, ':')
+		for v != "" {
+			if len(buf) == cap(buf) {
 				flush()
 			}
-			buf = strconv.AppendInt(buf, int64(len(v)), 10)
-			buf = append(buf, ':')
-			for v != "" {
-				if len(buf) == cap(buf) {
-					flush()
-				}
-				n := copy(buf[len(buf):cap(buf)], v)
-				buf, v = buf[:len(buf)+n], v[n:]
-			}
+			n := copy(buf[len(buf):cap(buf)], v)
+			buf, v = buf[:len(buf)+n], v[n:]
 		}
-		flush()
-		return hex.EncodeToString(mac.Sum(nil)[:8])
 	}
+	flush()
+	return hex.EncodeToString(mac.Sum(nil)[:8])
 }
 
 // NewSlogAuditor returns an Auditor that writes one log record per event to

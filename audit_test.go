@@ -447,7 +447,7 @@ func TestValueFingerprintText(t *testing.T) {
 	derive := hmac.New(sha256.New, key.fernetKey()[:])
 	derive.Write([]byte(valueFingerprintDomain))
 	fpKey := derive.Sum(nil)
-	fingerprint := valueFingerprinter(key)
+	fingerprint := newFingerprinter(key).of
 	for _, values := range [][]string{
 		nil,
 		{""},
@@ -462,5 +462,9 @@ func TestValueFingerprintText(t *testing.T) {
 		if got, want := fingerprint(values...), hex.EncodeToString(mac.Sum(nil)[:8]); got != want {
 			t.Errorf("%d values: fingerprint %s, want %s", len(values), got, want)
 		}
+	}
+	vars := map[string]string{"B": strings.Repeat("b", 5000), "A": "a"}
+	if got, want := newFingerprinter(key).vars(vars, []string{"A", "B"}), fingerprint("A", "a", "B", vars["B"]); got != want {
+		t.Errorf("variables: fingerprint %s, want %s, that of each name and its value", got, want)
 	}
 }

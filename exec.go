@@ -404,7 +404,7 @@ func (v *Vault) Masker(ctx context.Context, opts ...FlattenOption) (*Masker, err
 	if err := withAudit(err, v.opts.audit(ctx, v.event(OpMask, err))); err != nil {
 		return nil, err
 	}
-	return NewMasker(append(values, v.key.Encode())...), nil
+	return &Masker{secrets: append(values, v.key.Encode())}, nil
 }
 
 // maskable returns the values that a Masker of the vault masks.
@@ -472,13 +472,13 @@ func (v *Vault) commandEnv(ctx context.Context, c *Command) ([]string, *Masker, 
 	if err == nil {
 		event.Names = names
 		if v.fingerprint != nil {
-			event.ValueFingerprint = v.fingerprint(namesAndValues(vars, event.Names)...)
+			event.ValueFingerprint = v.fingerprint.vars(vars, event.Names)
 		}
 	}
 	if err := withAudit(err, v.opts.audit(ctx, event)); err != nil {
 		return nil, nil, err
 	}
-	return env, NewMasker(append(maskedValues(vars, public), v.key.Encode())...), nil
+	return env, &Masker{secrets: append(maskedValues(vars, public), v.key.Encode())}, nil
 }
 
 // childEnv returns base without the strip variables, the variables vars

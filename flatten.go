@@ -377,7 +377,7 @@ func (v *Vault) flatten(ctx context.Context, op Op, prefix string, opts []Flatte
 	event := v.event(op, err)
 	if err == nil && v.opts.auditor != nil {
 		event.Names = sortedNames(vars)
-		event.ValueFingerprint = v.fingerprint(namesAndValues(vars, event.Names)...)
+		event.ValueFingerprint = v.fingerprint.vars(vars, event.Names)
 	}
 	if err := withAudit(err, v.opts.audit(ctx, event)); err != nil {
 		return nil, err
@@ -410,19 +410,20 @@ func sortedNames(vars map[string]string) []string {
 	return names
 }
 
-// namesAndValues lists each name followed by its value, for a fingerprint.
-func namesAndValues(vars map[string]string, names []string) []string {
-	list := make([]string, 0, 2*len(names))
-	for _, n := range names {
-		list = append(list, n, vars[n])
-	}
-	return list
-}
-
+// environ returns NAME=value for each of names, in that order: strings
+// that share one allocation, as a command's environment of thousands of
+// variables is made at once and dropped at once.
 func environ(vars map[string]string, names []string) []string {
+	size := 0
+	for _, n := range names {
+		size += len(n) + 1 + len(vars[n])
+	}
+	arena := make([]byte, 0, size)
 	env := make([]string, len(names))
 	for i, n := range names {
-		env[i] = n + "=" + vars[n]
+		start := len(arena)
+		arena = append(append(append(arena, n...), '='), vars[n]...)
+		env[i] = unsafe.String(&arena[start], len(arena)-start)
 	}
 	return env
 }

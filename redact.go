@@ -266,9 +266,10 @@ func notSecret(name string, doc node, opts []FlattenOption) (map[string]bool, er
 }
 
 // maskedValues returns the values of vars that are to be masked: those the
-// masking rule applies to, less the ones declared not secret.
+// masking rule applies to, less the ones declared not secret; with room for
+// one more, the key.
 func maskedValues(vars map[string]string, public map[string]bool) []string {
-	values := make([]string, 0, len(vars))
+	values := make([]string, 0, len(vars)+1)
 	for _, v := range vars {
 		if IsMaskable(v) && !public[v] {
 			values = append(values, v)

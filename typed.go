@@ -60,7 +60,7 @@ func (v *Vault) DecodeContext(ctx context.Context, path string, dst any) error {
 	event := v.event(OpDecode, err)
 	event.Path = path
 	if err == nil && v.fingerprint != nil {
-		event.ValueFingerprint = v.fingerprint(string(text))
+		event.ValueFingerprint = v.fingerprint.of(string(text))
 	}
 	if err := withAudit(err, v.opts.audit(ctx, event)); err != nil {
 		return err

@@ -166,7 +166,7 @@ type Vault struct {
 
 	// fingerprint hashes released values for audit events; nil without an
 	// Auditor.
-	fingerprint func(values ...string) string
+	fingerprint *fingerprinter
 	// changes are the Set, Delete and Replace calls since Open, audited
 	// when Update commits them.
 	changes []Event
@@ -239,7 +239,7 @@ func openUnaudited(name string, read func() ([]byte, error), keys []*Key, o *opt
 	}
 	v := &Vault{name: name, doc: func() *node { return &doc }, keyIndex: idx, key: keys[idx], sealedAt: sealedAt, opts: o}
 	if o.auditor != nil {
-		v.fingerprint = valueFingerprinter(v.key)
+		v.fingerprint = newFingerprinter(v.key)
 	}
 	return v, nil
 }
@@ -457,7 +457,7 @@ func (v *Vault) GetContext(ctx context.Context, path string) (string, error) {
 	event := v.event(OpGet, err)
 	event.Path = path
 	if err == nil && v.fingerprint != nil {
-		event.ValueFingerprint = v.fingerprint(value)
+		event.ValueFingerprint = v.fingerprint.of(value)
 	}
 	if err := withAudit(err, v.opts.audit(ctx, event)); err != nil {
 		return "", err
@@ -490,7 +490,7 @@ func (v *Vault) LookupContext(ctx context.Context, path string) (value string, o
 	event := v.event(OpLookup, err)
 	event.Path, event.Absent = path, absent
 	if err == nil && !absent && v.fingerprint != nil {
-		event.ValueFingerprint = v.fingerprint(value)
+		event.ValueFingerprint = v.fingerprint.of(value)
 	}
 	if err := withAudit(err, v.opts.audit(ctx, event)); err != nil {
 		return "", false, err
@@ -562,7 +562,7 @@ func (v *Vault) RevealJSONContext(ctx context.Context) ([]byte, error) {
 	compact, err := encodeDocument(*v.doc())
 	event := v.event(OpReveal, err)
 	if err == nil && v.fingerprint != nil {
-		event.ValueFingerprint = v.fingerprint(string(compact))
+		event.ValueFingerprint = v.fingerprint.of(string(compact))
 	}
 	if err := withAudit(err, v.opts.audit(ctx, event)); err != nil {
 		clear(compact)
