@@ -8,6 +8,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
+	"unicode"
 )
 
 // MaxKeyringSize bounds a keyring read from a file or an environment
@@ -28,6 +30,9 @@ const MaxKeyringSize = 64 << 10
 // Errors name the file and say what to do; they never quote its contents.
 // A missing file gives an error that wraps fs.ErrNotExist.
 func ReadKeyringFile(path string, warn func(msg string)) ([]*Key, error) {
+	if LooksLikeKey(path) {
+		return nil, errors.New("vault: the key file's path is a key itself: give the path of a file that holds the key, or put the key in an environment variable")
+	}
 	file, err := os.Open(path)
 	if err != nil {
 		err = unwrapPath(err)
@@ -69,6 +74,9 @@ func KeyringFromEnv(getenv func(string) string, name string) ([]*Key, error) {
 	if name == "" {
 		return nil, errors.New("vault: no environment variable named for the keyring")
 	}
+	if LooksLikeKey(name) {
+		return nil, errors.New("vault: the name of the keyring's variable is a key itself: give the variable's name (such as MASTER_KEY) and put the key in it")
+	}
 	s := getenv(name)
 	if s == "" {
 		return nil, fmt.Errorf("vault: $%s is not set: set it to the vault's keyring from your CI's secret store (make a key with \"credvault keygen\")", name)
@@ -105,4 +113,28 @@ func trimPrefix(err error) string {
 		return msg[len("vault: "):]
 	}
 	return msg
+}
+
+// LooksLikeKey reports whether s is or holds a key where a name, a path, a
+// label or a recipient belongs: a key or keyring as [ParseKeyring] accepts
+// it, whole or after a "NAME=" prefix or among words, or an age identity
+// ("AGE-SECRET-KEY-1...", "AGE-PLUGIN-..."). A program refuses such an s
+// without quoting it: a key pasted in the wrong place must not end up in an
+// error message, a log or an audit record.
+func LooksLikeKey(s string) bool {
+	upper := strings.ToUpper(s)
+	if strings.Contains(upper, "AGE-SECRET-KEY-") || strings.Contains(upper, "AGE-PLUGIN-") {
+		return true
+	}
+	for _, field := range strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == ',' || r == ';' || r == '"' || r == '\'' }) {
+		if _, err := parseKey(field); err == nil {
+			return true
+		}
+		if _, rest, ok := strings.Cut(field, "="); ok {
+			if _, err := parseKey(rest); err == nil {
+				return true
+			}
+		}
+	}
+	return false
 }

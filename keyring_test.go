@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"encoding/hex"
 	"errors"
 	"io/fs"
 	"os"
@@ -76,6 +77,48 @@ func TestReadKeyringFile(t *testing.T) {
 			}
 			assertNoLeak(t, "error", err.Error(), key.Encode(), key.Encode()[:30])
 		})
+	}
+}
+
+// TestKeyInPlaceOfAName: a key given where its file's path or its
+// variable's name belongs is refused, and not quoted.
+func TestKeyInPlaceOfAName(t *testing.T) {
+	key := GenerateKey()
+	getenv := func(string) string { return "" }
+	for _, s := range []string{key.Encode(), " " + key.Encode() + "\n", key.Encode() + "," + GenerateKey().Encode()} {
+		_, err := ReadKeyringFile(s, nil)
+		if err == nil || !strings.Contains(err.Error(), "the key file's path is a key itself") {
+			t.Errorf("ReadKeyringFile(key): %v", err)
+		}
+		_, err = KeyringFromEnv(getenv, s)
+		if err == nil || !strings.Contains(err.Error(), "is a key itself") {
+			t.Errorf("KeyringFromEnv(key): %v", err)
+		}
+		assertNoLeak(t, "error", err.Error(), key.Encode())
+	}
+}
+
+func TestLooksLikeKey(t *testing.T) {
+	key := GenerateKey()
+	hexKey := hex.EncodeToString(key.secret()[:])
+	for _, s := range []string{
+		key.Encode(), strings.TrimRight(key.Encode(), "="), hexKey, "ci=" + key.Encode(), "  " + key.Encode() + "\n",
+		"x," + key.Encode(), "AGE-SECRET-KEY-1QQQ", "# created\nage-secret-key-1qqq", "AGE-PLUGIN-YUBIKEY-1QQQ",
+		"MASTER_KEY=" + key.Encode(),
+	} {
+		if !LooksLikeKey(s) {
+			t.Errorf("LooksLikeKey(%q) = false", s)
+		}
+	}
+	for _, s := range []string{
+		"", "MASTER_KEY", "credentials.enc", "/home/alice/.config/credvault/age-keys.txt", "alice",
+		"age1cgda5d4jfrypahulq8ukdyrd0avkupk4pk6jw0quhrvkrh9pjvyqar6js9",
+		"awskms:///arn:aws:kms:eu-west-2:111122223333:key/0c1a0000-0000-4000-8000-00000000c1c1",
+		"gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k", "ci=age1cgda5d4jfrypahulq8ukdyrd0avkupk4pk6jw0quhrvkrh9pjvyqar6js9",
+	} {
+		if LooksLikeKey(s) {
+			t.Errorf("LooksLikeKey(%q) = true", s)
+		}
 	}
 }
 

@@ -198,14 +198,17 @@ func sortRecipients(rs []Recipient) {
 	})
 }
 
-// Find returns the index of the recipient whose ID or label is s, or -1.
+// Find returns the index of the recipient whose ID is s, or else of the
+// one whose label is s, or -1. An ID is preferred: labels cannot look like
+// IDs (see [NewRecipient]), but a file edited by hand is read as it is.
 func (f *File) Find(s string) int {
-	for i, r := range f.Recipients {
-		if r.ID == s || r.Label != "" && r.Label == s {
-			return i
-		}
+	if i := slices.IndexFunc(f.Recipients, func(r Recipient) bool { return r.ID == s }); i >= 0 {
+		return i
 	}
-	return -1
+	if s == "" {
+		return -1
+	}
+	return slices.IndexFunc(f.Recipients, func(r Recipient) bool { return r.Label == s })
 }
 
 const (
@@ -226,13 +229,13 @@ func (f *File) check() error {
 	labels := map[string]bool{}
 	for i, r := range f.Recipients {
 		where := fmt.Sprintf("recipient %d", i+1)
+		if err := checkLabel(r.Label); err != nil {
+			return fmt.Errorf("custody: %s: %v", where, err)
+		}
 		if r.Label != "" {
 			where += fmt.Sprintf(" (%q)", r.Label)
 		}
 		if err := checkID(r.Type, r.ID); err != nil {
-			return fmt.Errorf("custody: %s: %v", where, err)
-		}
-		if err := checkLabel(r.Label); err != nil {
 			return fmt.Errorf("custody: %s: %v", where, err)
 		}
 		if len(r.Wrapped) == 0 || len(r.Wrapped) > maxWrapped {
@@ -253,6 +256,9 @@ func (f *File) check() error {
 // checkID checks the syntax of a recipient ID of type t, without a driver:
 // an age X25519 recipient, or a URL with a scheme and a key.
 func checkID(t Type, id string) error {
+	if vault.LooksLikeKey(id) {
+		return errSecretID
+	}
 	switch t {
 	case Age:
 		_, err := parseAgeRecipient(id)
@@ -264,17 +270,31 @@ func checkID(t Type, id string) error {
 	return fmt.Errorf("type %q is neither %q nor %q", t, Age, KMS)
 }
 
+// errSecretID is the error for a key or an age identity given as a
+// recipient: the error does not quote it.
+var errSecretID = errors.New("the ID is a secret (a vault key or an age identity), not a recipient: a recipient is the public key of an age identity (age1..., which \"age-keygen -y FILE\" prints) or a KMS key URL")
+
+// checkLabel checks a recipient's label. Its errors never quote the label:
+// it may be a key given in the wrong place.
 func checkLabel(label string) error {
 	if len(label) > maxLabel || !utf8.ValidString(label) {
 		return fmt.Errorf("the label is longer than %d bytes or not UTF-8", maxLabel)
 	}
+	if vault.LooksLikeKey(label) {
+		return errors.New("the label is a key or an age identity: a label names the recipient for people, such as alice or ci")
+	}
 	for _, r := range label {
-		if unicode.IsControl(r) {
-			return errors.New("the label holds a control character")
+		if r != ' ' && (unicode.IsControl(r) || unicode.IsSpace(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)) {
+			// Cf holds the bidirectional overrides (U+202E) and the
+			// zero-width characters, which make a label read as another.
+			return fmt.Errorf("the label holds the invisible or control character %U: use letters, digits, spaces and punctuation", r)
 		}
 	}
 	if strings.TrimSpace(label) != label {
 		return errors.New("the label starts or ends with a space")
+	}
+	if strings.HasPrefix(strings.ToLower(label), "age1") || strings.Contains(label, "://") {
+		return errors.New(`the label looks like a recipient ID (it starts with "age1" or holds "://"): a label names the recipient for people, such as alice or ci`)
 	}
 	return nil
 }

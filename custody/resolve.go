@@ -269,6 +269,9 @@ func (r *Resolver) Pin() (string, error) {
 
 // Resolve finds the key of the vault at vaultPath by the routes above.
 func (r *Resolver) Resolve(ctx context.Context, vaultPath string) (*Keyring, error) {
+	if err := r.checkNames(); err != nil {
+		return nil, err
+	}
 	pin, err := r.Pin()
 	if err != nil {
 		return nil, err
@@ -350,6 +353,35 @@ func (r *Resolver) Resolve(ctx context.Context, vaultPath string) (*Keyring, err
 	}
 	attempts = append(attempts, recipientAttempts...)
 	return nil, &NoKeyError{Vault: vaultPath, Attempts: attempts}
+}
+
+// checkNames refuses a key or an age identity given where a variable's
+// name or a command belongs, without quoting it: the shell would print a
+// command that is a key in its "not found" message. (Paths are checked
+// where they are read. A command may hold a key among its words, as
+// "echo KEY" does.)
+func (r *Resolver) checkNames() error {
+	for _, c := range []struct {
+		what, value, instead string
+		alone                bool
+	}{
+		{"KeyEnv, the name of the keyring's variable,", r.KeyEnv, "give the variable's name and put the key in it", false},
+		{"KeyCmd, the key command,", r.KeyCmd, "give a command that prints the key", true},
+		{"$" + EnvKeyCmd + ", the key command,", r.getenv(EnvKeyCmd), "set it to a command that prints the key, or put the key in $" + DefaultKeyEnv, true},
+	} {
+		if c.value == "" {
+			continue
+		}
+		secret := vault.LooksLikeKey(c.value)
+		if c.alone {
+			_, err := vault.ParseKeyring(c.value)
+			secret = err == nil || strings.HasPrefix(strings.ToUpper(strings.TrimSpace(c.value)), "AGE-")
+		}
+		if secret {
+			return fmt.Errorf("custody: %s is a key or an age identity itself: %s", c.what, c.instead)
+		}
+	}
+	return nil
 }
 
 // pinned returns the pinned key of a keyring, alone, or the keyring itself
@@ -569,6 +601,8 @@ func (r *Resolver) identities(explicit []identitySource) ([]identitySource, []er
 	switch {
 	case path == "":
 		absent = append(absent, "no "+EnvAgeKeyFile+" and no home directory")
+	case named && vault.LooksLikeKey(path):
+		attempts = append(attempts, fmt.Errorf("$%s holds an age identity or a key, not the path of a file: put the identity in $%s instead", EnvAgeKeyFile, EnvAgeKey))
 	default:
 		ids, err := r.readIdentities(path)
 		switch {
@@ -592,6 +626,9 @@ func (r *Resolver) identities(explicit []identitySource) ([]identitySource, []er
 // readIdentities reads a file of age identities, warning when others can
 // read it.
 func (r *Resolver) readIdentities(path string) ([]age.Identity, error) {
+	if vault.LooksLikeKey(path) {
+		return nil, errors.New("the name of an age identity file is an age identity or a key itself: give the file's path, or put the identity in $" + EnvAgeKey)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		var pe *fs.PathError

@@ -18,8 +18,11 @@ import (
 // recipients file is shared.
 func NewRecipient(id, label string, kms []Driver) (Recipient, error) {
 	id = strings.TrimSpace(id)
+	if vault.LooksLikeKey(id) {
+		return Recipient{}, fmt.Errorf("custody: %v", errSecretID)
+	}
 	if err := checkLabel(label); err != nil {
-		return Recipient{}, fmt.Errorf("custody: label %q: %v", label, err)
+		return Recipient{}, fmt.Errorf("custody: %v", err)
 	}
 	if strings.HasPrefix(id, "age1") || strings.HasPrefix(id, "ssh-") {
 		if _, err := parseAgeRecipient(id); err != nil {
@@ -176,6 +179,9 @@ func AddRecipient(ctx context.Context, path string, key *vault.Key, rc Recipient
 // then on is under a key it never had.
 func RemoveRecipient(path string, key *vault.Key, which string, opts ...vault.WriteOption) (Recipient, error) {
 	var removed Recipient
+	if vault.LooksLikeKey(which) {
+		return removed, fmt.Errorf("custody: the recipient to remove is named by a secret (a vault key or an age identity): name it by its ID (age1... or a KMS key URL) or its label")
+	}
 	keysPath := KeysPath(path)
 	err := vault.UpdateSidecar(path, keysPath, FileMode, func() ([]byte, error) {
 		f, err := current(path, []*vault.Key{key})

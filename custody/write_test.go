@@ -194,3 +194,108 @@ func TestKillDuringRotate(t *testing.T) {
 	}
 	t.Logf("20 kills, every one left a vault that opens; %d through the pending recipients file", pending)
 }
+
+// TestSecretsWhereNamesBelong: a vault key or an age identity given as a
+// recipient, a label, the recipient to remove, an identity file's name, the
+// keyring variable's name or the key command is refused, and not quoted.
+func TestSecretsWhereNamesBelong(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	alice, aliceFile := identity(t, dir, "alice.txt")
+	path, _ := sealFor(t, dir, nil, recipient(t, alice.Recipient().String(), "alice"))
+	key := vault.GenerateKey().Encode()
+	secret := alice.String()
+	for _, tc := range []struct {
+		name string
+		err  func() error
+		want string
+	}{
+		{"identity as recipient", func() error { _, err := custody.NewRecipient(secret, "", nil); return err }, "is a secret"},
+		{"key as recipient", func() error { _, err := custody.NewRecipient(key, "", nil); return err }, "is a secret"},
+		{"key as label", func() error { _, err := custody.NewRecipient(alice.Recipient().String(), key, nil); return err }, "the label is a key"},
+		{"remove by identity", func() error {
+			kr, err := (&custody.Resolver{Identities: []string{aliceFile}}).Resolve(ctx, path)
+			if err != nil {
+				return err
+			}
+			_, err = custody.RemoveRecipient(path, kr.Keys[0], secret)
+			return err
+		}, "named by a secret"},
+		{"identity file name", func() error {
+			_, err := (&custody.Resolver{Identities: []string{secret}}).Resolve(ctx, path)
+			return err
+		}, "the name of an age identity file is an age identity"},
+		{"identity file variable", func() error {
+			_, err := (&custody.Resolver{Getenv: env{"CREDVAULT_AGE_KEY_FILE": secret}.get}).Resolve(ctx, path)
+			return err
+		}, "$CREDVAULT_AGE_KEY_FILE holds an age identity"},
+		{"key variable name", func() error { _, err := (&custody.Resolver{KeyEnv: key}).Resolve(ctx, path); return err }, "KeyEnv, the name of the keyring's variable, is a key"},
+		{"key command", func() error { _, err := (&custody.Resolver{KeyCmd: key}).Resolve(ctx, path); return err }, "KeyCmd, the key command, is a key"},
+		{"key file", func() error { _, err := (&custody.Resolver{KeyFile: key}).Resolve(ctx, path); return err }, "the key file's path is a key itself"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.err()
+			contains(t, tc.name, err, tc.want)
+			if err != nil && (strings.Contains(err.Error(), key) || strings.Contains(err.Error(), secret)) {
+				t.Errorf("the error quotes the secret: %v", err)
+			}
+		})
+	}
+}
+
+// TestLabels: labels are for people: no control or invisible characters,
+// nothing that reads as a recipient ID.
+func TestLabels(t *testing.T) {
+	id := "age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj"
+	for _, label := range []string{"alice", "ci prod", "Zoë", "ci-eu-west-1", ""} {
+		if _, err := custody.NewRecipient(id, label, nil); err != nil {
+			t.Errorf("label %q: %v", label, err)
+		}
+	}
+	for label, want := range map[string]string{
+		"evil\u202egnp":         "U+202E",
+		"a\u200bb":              "U+200B",
+		"tab\there":             "U+0009",
+		"line\u2028two":         "U+2028",
+		"nbsp\u00a0x":           "U+00A0",
+		" alice":                "starts or ends with a space",
+		id:                      "looks like a recipient ID",
+		"Age1bob":               "looks like a recipient ID",
+		"awskms:///alias/ci":    "looks like a recipient ID",
+		strings.Repeat("x", 65): "longer than 64 bytes",
+	} {
+		_, err := custody.NewRecipient(id, label, nil)
+		contains(t, "label "+label, err, want)
+	}
+}
+
+// TestRemovePrefersID: "recipients remove ID" removes the recipient with
+// that ID, even when a hand-edited file gives another that ID as its label.
+func TestRemovePrefersID(t *testing.T) {
+	dir := t.TempDir()
+	alice, aliceFile := identity(t, dir, "alice.txt")
+	bob, _ := identity(t, dir, "bob.txt")
+	path, _ := sealFor(t, dir, nil, recipient(t, alice.Recipient().String(), "alice"), recipient(t, bob.Recipient().String(), "bob"))
+	f, err := custody.ReadFile(custody.KeysPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// alice labelled with bob's ID, as a file edited by hand could have
+	// it: Find takes the ID, and the file is refused when written or read.
+	i := f.Find("alice")
+	f.Recipients[i].Label = bob.Recipient().String()
+	if j := f.Find(bob.Recipient().String()); j == i || f.Recipients[j].ID != bob.Recipient().String() {
+		t.Errorf("Find(bob's ID) = recipient %d, alice's", j)
+	}
+	if _, err := f.Marshal(); err == nil || !strings.Contains(err.Error(), "looks like a recipient ID") {
+		t.Errorf("a label that is another recipient's ID: %v", err)
+	}
+	kr, err := (&custody.Resolver{Identities: []string{aliceFile}}).Resolve(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	removed, err := custody.RemoveRecipient(path, kr.Keys[0], bob.Recipient().String())
+	if err != nil || removed.ID != bob.Recipient().String() {
+		t.Errorf("removed %v, %v; want bob", removed, err)
+	}
+}

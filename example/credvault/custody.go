@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -81,4 +82,56 @@ func exists(path string) bool {
 // recipients: -key-timeout each.
 func (f *vaultFlags) kmsContext(n int) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), f.keyTimeout*time.Duration(max(n, 1)))
+}
+
+// keyOnCommandLine refuses, without quoting it, a key or an age identity
+// given where a flag or an argument expects a name, a path, a label or a
+// recipient: a mistake that would otherwise print the key in an error, a
+// hint or an audit record. The arguments of a command to run (exec) are
+// its own. -key-fingerprint is left out: a pin is 64 hex digits, the form
+// of a hex key.
+func keyOnCommandLine(fs *flag.FlagSet, args []string, runs bool) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if err == nil && f.Name != "key-fingerprint" && holdsKey(f.Name, f.Value.String()) {
+			advice, ok := keyFlagAdvice[f.Name]
+			if !ok {
+				advice = "give what the flag asks for, and keep keys in a file or a variable"
+			}
+			err = usagef("-%s holds a key or an age identity, which never belongs on the command line (other users see it in the process list, and your shell's history keeps it): %s; if it is a key in use, rotate it", f.Name, advice)
+		}
+	})
+	if err != nil || runs {
+		return err
+	}
+	for i, arg := range args {
+		if vault.LooksLikeKey(arg) {
+			return usagef("argument %d holds a key or an age identity, which never belongs on the command line (other users see it in the process list, and your shell's history keeps it): give a name or a path, keep keys in a file or a variable; if it is a key in use, rotate it", i+1)
+		}
+	}
+	return nil
+}
+
+// holdsKey reports whether the value of flag name is or holds a key. A key
+// command may print a key it holds ("printf %s KEY"): it is refused only
+// when it is a key alone, which the shell would print back in its "not
+// found" message.
+func holdsKey(name, value string) bool {
+	if name != "key-cmd" {
+		return vault.LooksLikeKey(value)
+	}
+	_, err := vault.ParseKeyring(value)
+	return err == nil || strings.HasPrefix(strings.ToUpper(strings.TrimSpace(value)), "AGE-")
+}
+
+// keyFlagAdvice says what a flag wants instead of a key.
+var keyFlagAdvice = map[string]string{
+	"recipient":    "give the public key of an age identity (age1..., which \"age-keygen -y FILE\" prints) or a KMS key URL",
+	"identity":     "give the path of the file that holds the identity, or put the identity in $CREDVAULT_AGE_KEY",
+	"key-file":     "give the path of a file that holds the key, or put the key in $MASTER_KEY",
+	"new-key-file": "give the path of a file that holds the new key",
+	"key-env":      "give the name of the variable (MASTER_KEY) and put the key in it",
+	"new-key-env":  "give the name of the variable and put the new key in it",
+	"key-cmd":      "give a command that prints the key, or put the key in $MASTER_KEY",
+	"label":        "give the recipient's name, such as alice or ci",
 }

@@ -221,6 +221,9 @@ func runCommand(cmd *command, args []string, c *cli) int {
 		usageFailed(c.stderr, cmd, err)
 		return 2
 	}
+	if err := keyOnCommandLine(fs, positional, cmd.runs); err != nil {
+		return report(c.stderr, cmd, err)
+	}
 	defer func() {
 		for _, f := range c.atExit {
 			f()
