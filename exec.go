@@ -404,7 +404,7 @@ func (v *Vault) Masker(ctx context.Context, opts ...FlattenOption) (*Masker, err
 	if err := withAudit(err, v.opts.audit(ctx, v.event(OpMask, err))); err != nil {
 		return nil, err
 	}
-	return &Masker{secrets: append(values, v.key.Encode())}, nil
+	return newMasker(append(values, v.key.Encode())), nil
 }
 
 // maskable returns the values that a Masker of the vault masks.
@@ -478,7 +478,7 @@ func (v *Vault) commandEnv(ctx context.Context, c *Command) ([]string, *Masker, 
 	if err := withAudit(err, v.opts.audit(ctx, event)); err != nil {
 		return nil, nil, err
 	}
-	return env, &Masker{secrets: append(maskedValues(vars, public), v.key.Encode())}, nil
+	return env, newMasker(append(maskedValues(vars, public), v.key.Encode())), nil
 }
 
 // childEnv returns base without the strip variables, the variables vars

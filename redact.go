@@ -66,7 +66,11 @@ type matcher struct {
 // leaves out ([IsMaskable]) are not masked, and neither are derived forms
 // shorter than MinSecretLen.
 func NewMasker(secrets ...string) *Masker {
-	secrets = slices.Clone(secrets)
+	return newMasker(slices.Clone(secrets))
+}
+
+// newMasker is NewMasker for a list of secrets that the Masker may keep.
+func newMasker(secrets []string) *Masker {
 	return &Masker{compiled: sync.OnceValue(func() *matcher {
 		t := compile(secrets)
 		secrets = nil
