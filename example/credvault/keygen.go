@@ -14,13 +14,13 @@ func keygenCommand() *command {
 		example: `  credvault keygen -o master.key       # a new 0600 file, never overwritten
   export MASTER_KEY="$(cat master.key)"`,
 		setup: func(fs *flag.FlagSet, c *cli) func([]string) error {
-			out := fs.String("o", "", "write the key to `file` (created with mode 0600; an existing file is never overwritten)")
+			out := fs.String("o", "", "write the key to `file` (created with mode 0600; an existing file is never overwritten; - is stdout)")
 			return func(args []string) error {
 				if len(args) > 0 {
 					return usagef("keygen takes no arguments")
 				}
 				key := vault.GenerateKey()
-				if *out == "" {
+				if *out == "" || *out == "-" {
 					_, err := fmt.Fprintln(c.stdout, key.Encode())
 					return err
 				}
