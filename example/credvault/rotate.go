@@ -43,9 +43,12 @@ func rotateCommand() *command {
 					}
 					newKey = ring[0]
 				case *newEnv != "":
+					if c.getenv(*newEnv) == "" {
+						return fmt.Errorf("-new-key-env: $%s is not set: set it to the new key, made and saved first (\"credvault keygen -o new.key\"), not to the vault's current keyring", *newEnv)
+					}
 					ring, err := vault.KeyringFromEnv(c.getenv, *newEnv)
 					if err != nil {
-						return err
+						return within("-new-key-env", err)
 					}
 					newKey = ring[0]
 				default:

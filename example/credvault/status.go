@@ -12,9 +12,9 @@ import (
 func statusCommand() *command {
 	return &command{
 		name:    "status",
-		summary: "which key of the keyring opens the vault, when it was sealed, how many secrets (no values)",
+		summary: "which key of the keyring opens the vault, since when (its last seal or rotate: set keeps it), how many secrets (no values)",
 		example: `  credvault status
-  credvault status -max-age 720h -names     # exit 1 if the vault is older than 30 days`,
+  credvault status -max-age 720h -names     # exit 1 if the key is older than 30 days`,
 		setup: func(fs *flag.FlagSet, c *cli) func([]string) error {
 			vf := addVaultFlags(fs, c)
 			names := fs.Bool("names", false, "also list the credential paths (names only)")
@@ -36,7 +36,7 @@ func statusCommand() *command {
 				age := now.Sub(v.SealedAt()).Round(time.Second)
 				out := c.stdout
 				fmt.Fprintf(out, "vault:    %s\n", vf.vault)
-				fmt.Fprintf(out, "sealed:   %s (%s ago)\n", v.SealedAt().UTC().Format(time.RFC3339), age)
+				fmt.Fprintf(out, "key since: %s (%s ago): when the vault's key last changed; set, unset and edit keep it\n", v.SealedAt().UTC().Format(time.RFC3339), age)
 				expired := vf.maxAge > 0 && v.SealedAt().Add(vf.maxAge).Before(now)
 				switch {
 				case vf.maxAge <= 0:
@@ -72,7 +72,7 @@ func statusCommand() *command {
 					}
 				}
 				if expired {
-					return fmt.Errorf("%s: %w: sealed %s ago, older than -max-age %s", vf.vault, vault.ErrExpired, age, vf.maxAge)
+					return fmt.Errorf("%s: %w: its key dates from %s ago, longer than -max-age %s: rotate it", vf.vault, vault.ErrExpired, age, vf.maxAge)
 				}
 				return nil
 			}
