@@ -49,6 +49,8 @@ func TestBadInput(t *testing.T) {
 	link := filepath.Join(dir, "link.enc")
 	os.Symlink(good, link)
 	notADir := file("plain-file", []byte("x"))
+	dangling := filepath.Join(dir, "dangling.enc")
+	os.Symlink(filepath.Join(dir, "gone.enc"), dangling)
 
 	open := func(path string, opts ...OpenOption) func() error {
 		return func() error { _, err := Open(path, []*Key{key}, opts...); return err }
@@ -78,6 +80,7 @@ func TestBadInput(t *testing.T) {
 		{"a 200 MB file", open(huge), nil, []string{"huge.enc", "209715200 bytes, more than the 64 MiB a vault may be", "right file"}},
 		{"a directory", open(dir), nil, []string{dir, "is a directory", "give the path of the file"}},
 		{"a missing file", open(filepath.Join(dir, "nope.enc")), fs.ErrNotExist, []string{"nope.enc", "no such file", "seal a new vault there"}},
+		{"a dangling link", open(dangling), fs.ErrNotExist, []string{"dangling.enc", "a symbolic link to " + filepath.Join(dir, "gone.enc") + ", which leads to no file", "fix or remove the link"}},
 		{"a symlinked vault opens", open(link), nil, nil},
 		{"key of the wrong length", func() error { _, err := ParseKey(key.Encode()[:40]); return err }, nil, []string{"decodes to 30 bytes, want 32", "whole key was copied"}},
 		{"key that is not base64", func() error { _, err := ParseKey(strings.Repeat("!", 44)); return err }, nil, []string{"not base64 or hex (44 characters"}},

@@ -145,6 +145,9 @@ func readError(name string, err error) error {
 	err = unwrapPath(err)
 	hint := "check the file's permissions"
 	if errors.Is(err, fs.ErrNotExist) {
+		if target, lerr := os.Readlink(name); lerr == nil {
+			return &vaultError{msg: fmt.Sprintf("vault: cannot read %s: it is a symbolic link to %s, which leads to no file: fix or remove the link", name, target), err: err}
+		}
 		hint = "check the vault path, or seal a new vault there"
 	}
 	return &vaultError{msg: fmt.Sprintf("vault: cannot read %s: %v: %s", name, err, hint), err: err}

@@ -289,10 +289,14 @@ func (f *vaultFlags) setup() ([]*vault.Key, vault.Option, error) {
 	if f.maxAge < 0 {
 		return nil, nil, usagef("-max-age %s is negative: give the longest time since the key last changed, such as 720h, or 0 for no limit", f.maxAge)
 	}
-	if info, err := os.Stat(f.vault); err == nil {
+	info, err := os.Stat(f.vault)
+	if err == nil {
 		if err := f.notSameAs(info, "-vault", f.vault); err != nil {
 			return nil, nil, err
 		}
+	}
+	if target, lerr := os.Readlink(f.vault); lerr == nil && errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("%s is a symbolic link to %s, which leads to no file: fix the link, or remove it to make a vault there", f.vault, target)
 	}
 	keys, err := f.keyring()
 	if err != nil {
