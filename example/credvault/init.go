@@ -59,6 +59,7 @@ func initVault(c *cli, vf *vaultFlags, keyPath string) error {
 			return fmt.Errorf("%s already exists: init creates a new vault and a new key, and replaces nothing; nothing was written (pass -vault or -env for another vault, -key-file for another key file)", path)
 		}
 	}
+	vf.newKey = "new key made by init, saved to " + keyPath
 	opts, err := vf.options()
 	if err != nil {
 		return err
@@ -103,6 +104,7 @@ func initForRecipients(c *cli, vf *vaultFlags, ids []string) error {
 		}
 		recipients = append(recipients, rc)
 	}
+	vf.newKey = "new key made by init for recipients " + recipientNames(recipients)
 	opts, err := vf.options()
 	if err != nil {
 		return err
