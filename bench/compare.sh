@@ -11,9 +11,11 @@
 #       peak RSS (/usr/bin/time), Open of the compact 100k vault, and the
 #       redactor's throughput at 1,000 secrets (go test -bench).
 #
-# It prints a table of medians and ratios and writes it, with the machine,
-# to bench/RESULTS.md. It installs hyperfine and python3-cryptography with
-# apt when they are missing. Usage: bench/compare.sh [RUNS]
+# It prints a table of medians and ratios and writes it, with the machine
+# and its load average at the start and the end of the run, to
+# bench/RESULTS.md. It installs hyperfine and python3-cryptography with
+# apt when they are missing, and needs nothing else: it runs unattended.
+# Usage: bench/compare.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
@@ -29,6 +31,7 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+cut -d' ' -f1-3 /proc/loadavg >"$work/load-start.txt"
 scratch=$work
 [ -d /dev/shm ] && [ -w /dev/shm ] && scratch=/dev/shm
 
@@ -82,6 +85,9 @@ hyperfine -N -i --warmup 1 --runs 5 --export-json "$work/exec-exec50k.json" \
    -n exec-echo "$work/credvault exec $v50 -- echo x" >/dev/null
  rss exec-echo-exec50k "$work/credvault" exec $v50 -- echo x)
 rss exec-refused-exec50k "$work/credvault" exec $v50 -- true
+# What the process costs with no vault at all: the constant under the
+# per-secret figures.
+rss version "$work/credvault" version
 
 echo "redactor" >&2
 go test -run=NONE -bench='^BenchmarkRedact$/secrets=1000/none/redactor' -benchtime=5x -count=5 . >"$work/redact.txt"
@@ -89,6 +95,8 @@ go test -run=NONE -bench='^BenchmarkRedact$/secrets=1000/none/redactor' -benchti
 echo "in process" >&2
 go run ./bench/inprocess -dir "$work" -scratch "$scratch" >"$work/go.jsonl"
 $py bench/python_inprocess.py "$work" >"$work/py.jsonl"
+
+cut -d' ' -f1-3 /proc/loadavg >"$work/load-end.txt"
 
 $py - "$work" <<'PY' | tee bench/RESULTS.md
 import json, os, platform, subprocess, sys
@@ -108,6 +116,9 @@ import cryptography
 print("# credvault beside the seed's Python helper\n")
 print(f"Machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; "
       f"{goversion}; Python {platform.python_version()} with cryptography {cryptography.__version__}.\n")
+load = lambda name: open(os.path.join(work, name)).read().strip()
+print(f"Load average (1, 5, 15 minutes) at the start of the run: {load('load-start.txt')}; at the end: {load('load-end.txt')}. "
+      "The machine is shared: wall-clock figures taken under load are slower, and ratios noisier, than on a quiet machine.\n")
 print("Produced by `bench/compare.sh` (hyperfine for whole processes, median of the runs; "
       "in process, median of at least 5 runs and 1 s). Ratio = credvault / Python: lower is better.\n")
 
@@ -166,11 +177,13 @@ for size in ("exec1k", "exec10k"):
         print(f"| `{cmd.replace('exec-', 'exec -- ').replace('echo', 'echo x')}`, {size} ({size[4:]} secrets of 32 bytes) | "
               f"{e[cmd]:.1f} ms, {rssk(cmd + '-' + size)/1024:.1f} MB RSS; `env -format json` {e['env']:.1f} ms, "
               f"{rssk('env-' + size)/1024:.1f} MB: {ratio:.2f}x env | ≤ 2x env | {'met' if ratio <= 2 else 'MISSED'} |")
+def slope(cmd):
+    return (rssk(f"{cmd}-exec10k") - rssk(f"{cmd}-exec1k")) * 1024 / (secret_bytes("exec10k") - secret_bytes("exec1k"))
 for cmd in ("exec-true", "exec-echo"):
-    slope = (rssk(f"{cmd}-exec10k") - rssk(f"{cmd}-exec1k")) * 1024 / (secret_bytes("exec10k") - secret_bytes("exec1k"))
     print(f"| memory of `{cmd.replace('exec-', 'exec -- ').replace('echo', 'echo x')}` per byte of secret, 1k to 10k secrets | "
-          f"{slope:.1f} bytes of RSS per secret byte (+{(rssk(cmd + '-exec10k') - rssk(cmd + '-exec1k'))/1024:.1f} MB "
-          f"for 288 KB of values) | ≤ 20x | {'met' if slope <= 20 else 'MISSED'} |")
+          f"{slope(cmd):.1f} bytes of RSS per secret byte (+{(rssk(cmd + '-exec10k') - rssk(cmd + '-exec1k'))/1024:.1f} MB "
+          f"for 288 KB of values; `env -format json` {slope('env'):.1f}); the constant: {rssk(cmd + '-exec1k')/1024:.1f} MB at 1k, "
+          f"{rssk('version')/1024:.1f} MB for `credvault version` | ≤ 20x | {'met' if slope(cmd) <= 20 else 'MISSED'} |")
 r50 = hf("exec-exec50k.json")["exec-refused"]
 b50 = hf("exec-exec50k-big.json")["exec-echo"]
 print(f"| `exec` on 50,000 secrets, default stack limit | refused in {r50:.1f} ms, {rssk('exec-refused-exec50k')/1024:.1f} MB RSS "
