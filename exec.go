@@ -41,9 +41,17 @@ type Command struct {
 	// Strip names variables of Env to leave out: every variable that may
 	// hold key material (MASTER_KEY, an age identity), whichever of them
 	// gave this vault its key. The command has no business with the key.
-	// Whatever Strip says, a variable of Env whose value holds the key that
-	// opened the vault, in any form ParseKey reads, is left out too.
+	// Whatever Strip says, a variable of Env whose value holds a key of
+	// the keyring the vault was opened with, in any form ParseKey reads
+	// (URL-safe or standard base64, padded or not, hex), or one of the
+	// Conceal secrets, is left out too.
 	Strip []string
+
+	// Conceal lists secrets of the caller's own that the command must
+	// neither get nor print, such as the age identities that unwrapped the
+	// vault's key: a variable of Env whose value holds one is left out, and
+	// the output masks them as it masks the vault's values.
+	Conceal []string
 
 	// Prefix and Flatten choose the variables, as for [Vault.Flatten].
 	Prefix  string
@@ -57,7 +65,8 @@ type Command struct {
 	// Unmasked passes the command's output through untouched, for
 	// full-screen programs that a Redactor would disturb. By default each
 	// of Stdout and Stderr goes through its own [Redactor], which masks the
-	// values given to the command and the key that opened the vault, and
+	// values given to the command, the keys of the keyring (in the forms
+	// Strip names) and the Conceal secrets, and
 	// is flushed when the command ends; when Stdout and Stderr are the same
 	// writer (==), one Redactor serves both, and the command's writes to
 	// either reach it in order, as exec.Cmd gives them one pipe.
@@ -141,9 +150,9 @@ func (e *ExitError) Unwrap() error { return e.Err }
 // output masked, and waits for it:
 //
 //   - its environment is c.Env without the c.Strip variables, without any
-//     variable that holds the vault's key, and without the variables the
-//     vault sets, then the vault's variables ([Vault.Flatten] with c.Prefix
-//     and c.Flatten), sorted;
+//     variable that holds a key of the keyring or a c.Conceal secret, and
+//     without the variables the vault sets, then the vault's variables
+//     ([Vault.Flatten] with c.Prefix and c.Flatten), sorted;
 //   - Stdout and Stderr each go through a Redactor of their own, closed
 //     (flushed) when the command ends, unless c.Unmasked;
 //   - when ctx is done, the command is sent SIGTERM, and killed WaitDelay
@@ -390,12 +399,16 @@ func (r *relayer) stop() {
 // Masker returns a Masker of the vault's secrets, as [Vault.Run] masks a
 // command's output: every value the masking rule applies to ([IsMaskable]),
 // at any depth (or below the [FromPath] path), except those declared
-// [NotSecret], and the key that opened the vault. It is for output a
-// program produces itself: its own logs, the output of a process it runs
-// some other way.
+// [NotSecret], and every key of the keyring the vault was opened with, in
+// each form [ParseKey] reads (URL-safe and standard base64, padded or not,
+// hex in lower or upper case). It is for output a program produces itself:
+// its own logs, the output of a process it runs some other way.
 //
 // It is audited as OpMask (a Masker holds the values, though it only
-// tells whether a text contains one).
+// tells whether a text contains one). Like Run, it takes a context and has
+// no form without one: operations added since the Context forms take ctx
+// first, as STYLE's database/sql anchor has new calls do, rather than
+// doubling the API.
 func (v *Vault) Masker(ctx context.Context, opts ...FlattenOption) (*Masker, error) {
 	if err := v.ready(); err != nil {
 		return nil, err
@@ -404,7 +417,7 @@ func (v *Vault) Masker(ctx context.Context, opts ...FlattenOption) (*Masker, err
 	if err := withAudit(err, v.opts.audit(ctx, v.event(OpMask, err))); err != nil {
 		return nil, err
 	}
-	return newMasker(append(values, v.key.Encode())), nil
+	return newMasker(append(values, keyForms(v.keyring)...)), nil
 }
 
 // maskable returns the values that a Masker of the vault masks.
@@ -464,7 +477,7 @@ func (v *Vault) commandEnv(ctx context.Context, c *Command) ([]string, *Masker, 
 	var env, names []string
 	if err == nil {
 		names = sortedNames(vars)
-		env = childEnv(c.Env, c.Strip, v.key, vars, names)
+		env = childEnv(c.Env, c.Strip, v.keyring, c.Conceal, vars, names)
 		err = checkExecSize(v.name, c.Args, env, vars)
 	}
 	event := v.event(OpExec, err)
@@ -478,13 +491,15 @@ func (v *Vault) commandEnv(ctx context.Context, c *Command) ([]string, *Masker, 
 	if err := withAudit(err, v.opts.audit(ctx, event)); err != nil {
 		return nil, nil, err
 	}
-	return env, newMasker(append(maskedValues(vars, public), v.key.Encode())), nil
+	masked := append(maskedValues(vars, public), keyForms(v.keyring)...)
+	return env, newMasker(append(masked, c.Conceal...)), nil
 }
 
 // childEnv returns base without the strip variables, the variables vars
-// sets and any variable holding key, then vars in the order of names.
-func childEnv(base, strip []string, key *Key, vars map[string]string, names []string) []string {
-	forms := keyForms(key)
+// sets and any variable holding a key of keyring or one of the conceal
+// secrets, then vars in the order of names.
+func childEnv(base, strip []string, keyring []*Key, conceal []string, vars map[string]string, names []string) []string {
+	forms := append(keyForms(keyring), conceal...)
 	env := make([]string, 0, len(base)+len(vars))
 	for _, kv := range base {
 		name, value, _ := strings.Cut(kv, "=")
@@ -496,17 +511,34 @@ func childEnv(base, strip []string, key *Key, vars map[string]string, names []st
 	return append(env, environ(vars, names)...)
 }
 
-// keyForms returns the forms of key that ParseKey reads: URL-safe and
-// standard base64, and hex in either case.
-func keyForms(key *Key) []string {
-	raw := key.fernetKey()[:]
-	h := hex.EncodeToString(raw)
-	return []string{key.Encode(), base64.StdEncoding.EncodeToString(raw), h, strings.ToUpper(h)}
+// keyForms returns the forms of the keys that ParseKey reads: URL-safe and
+// standard base64, with and without padding, and hex in lower and upper
+// case. (A text holding a padded form holds the unpadded one too, which is
+// enough to find it; the padded one lets a Masker mask the padding with it.)
+func keyForms(keys []*Key) []string {
+	var forms []string
+	for _, key := range keys {
+		raw := key.fernetKey()[:]
+		h := hex.EncodeToString(raw)
+		for _, f := range []string{
+			base64.URLEncoding.EncodeToString(raw), base64.RawURLEncoding.EncodeToString(raw),
+			base64.StdEncoding.EncodeToString(raw), base64.RawStdEncoding.EncodeToString(raw),
+			h, strings.ToUpper(h),
+		} {
+			if !slices.Contains(forms, f) {
+				forms = append(forms, f)
+			}
+		}
+	}
+	return forms
 }
 
+// holdsAny reports whether s holds one of subs; hex is matched in any
+// case, as ParseKey reads it.
 func holdsAny(s string, subs []string) bool {
+	lower := strings.ToLower(s)
 	for _, sub := range subs {
-		if strings.Contains(s, sub) {
+		if sub != "" && (strings.Contains(s, sub) || strings.Contains(lower, sub)) {
 			return true
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -117,6 +119,84 @@ func TestRunEnvironment(t *testing.T) {
 	if e.Op != OpExec || e.Command != filepath.Base(c.Args[0]) || len(e.Names) != 4 || e.ValueFingerprint == "" || slices.Contains(e.Names, "-test.run=^TestHelperProcess$") {
 		t.Errorf("exec event = %+v", e)
 	}
+}
+
+// TestRunKeyForms: every key of the keyring, in every form ParseKey reads,
+// and the Conceal secrets are kept out of the child's environment and
+// masked in its output: the other key of "new,old" too, the key without
+// its padding (OTHER=${K%=}), in standard base64, in hex of either case.
+func TestRunKeyForms(t *testing.T) {
+	newKey, oldKey := GenerateKey(), GenerateKey()
+	const identity = "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ"
+	v, err := Open(sealSeed(t, oldKey), []*Key{newKey, oldKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var forms []string
+	for _, k := range []*Key{newKey, oldKey} {
+		raw := k.fernetKey()[:]
+		h := hex.EncodeToString(raw)
+		forms = append(forms,
+			base64.URLEncoding.EncodeToString(raw), base64.RawURLEncoding.EncodeToString(raw),
+			base64.StdEncoding.EncodeToString(raw), base64.RawStdEncoding.EncodeToString(raw),
+			h, strings.ToUpper(h))
+	}
+	for _, form := range forms {
+		if _, err := ParseKey(form); err != nil {
+			t.Fatalf("ParseKey does not read a form the test uses: %v", err)
+		}
+	}
+	secrets := append(slices.Clone(forms), identity)
+
+	c := helperCommand(t, "env")
+	for i, s := range secrets {
+		c.Env = append(c.Env, fmt.Sprintf("FORM_%d=x%sx", i, s))
+	}
+	c.Env = append(c.Env, "MIXED_HEX="+mixedCase(hex.EncodeToString(oldKey.fernetKey()[:])))
+	c.Conceal = []string{identity}
+	var env bytes.Buffer
+	c.Stdout, c.Unmasked = &env, true
+	if err := v.Run(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(env.String(), "FORM_") || strings.Contains(env.String(), "MIXED_HEX") {
+		t.Errorf("the child got a variable holding a key or a Conceal secret:\n%s", env.String())
+	}
+
+	c = helperCommand(t, append([]string{"print"}, secrets...)...)
+	c.Conceal = []string{identity}
+	var stdout, stderr bytes.Buffer
+	c.Stdout, c.Stderr = &stdout, &stderr
+	if err := v.Run(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	want := strings.TrimSpace(strings.Repeat("*** ", len(secrets)))
+	if stdout.String() != want || stderr.String() != want {
+		t.Errorf("output %q and %q, want %q", stdout.String(), stderr.String(), want)
+	}
+
+	m, err := v.Masker(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var masked bytes.Buffer
+	r := m.Redactor(&masked)
+	fmt.Fprint(r, strings.Join(forms, " "))
+	r.Close()
+	if want := strings.TrimSpace(strings.Repeat("*** ", len(forms))); masked.String() != want {
+		t.Errorf("Vault.Masker gave %q, want %q", masked.String(), want)
+	}
+}
+
+// mixedCase alternates the case of s's letters.
+func mixedCase(s string) string {
+	b := []byte(s)
+	for i := range b {
+		if i%2 == 0 {
+			b[i] = byte(unicode.ToUpper(rune(b[i])))
+		}
+	}
+	return string(b)
 }
 
 // TestRunMasksAndFlushes: each stream goes through its own Redactor, which

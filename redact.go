@@ -69,7 +69,7 @@ func NewMasker(secrets ...string) *Masker {
 	return newMasker(slices.Clone(secrets))
 }
 
-// newMasker is NewMasker for a list of secrets that the Masker may keep.
+// newMasker is NewMasker without the copy: the Masker takes secrets over.
 func newMasker(secrets []string) *Masker {
 	return &Masker{compiled: sync.OnceValue(func() *matcher {
 		t := compile(secrets)

@@ -143,6 +143,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -161,6 +162,7 @@ type Vault struct {
 	doc      func() *node
 	keyIndex int
 	key      *Key
+	keyring  []*Key // every key given to open it, for Run to strip and mask
 	sealedAt time.Time
 	opts     *options
 
@@ -237,7 +239,7 @@ func openUnaudited(name string, read func() ([]byte, error), keys []*Key, o *opt
 		clear(plain)
 		return nil, notJSON(name, err)
 	}
-	v := &Vault{name: name, doc: func() *node { return &doc }, keyIndex: idx, key: keys[idx], sealedAt: sealedAt, opts: o}
+	v := &Vault{name: name, doc: func() *node { return &doc }, keyIndex: idx, key: keys[idx], keyring: slices.Clone(keys), sealedAt: sealedAt, opts: o}
 	if o.auditor != nil {
 		v.fingerprint = newFingerprinter(v.key)
 	}

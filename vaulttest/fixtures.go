@@ -72,7 +72,8 @@ func NewWithRecipient(t testing.TB, secrets map[string]any) (path, identity stri
 // CheckNoLeaks fails the test if blob (a log, an error message, a
 // command's output) holds a secret of v, in any form that v.Masker masks:
 // a value, a line of it, its base64, URL, JSON, HTML or shell-quoted form,
-// or the key that opened v. Values the masking rule leaves out
+// or any key of the keyring v was opened with, in any form vault.ParseKey
+// reads (URL-safe or standard base64, padded or not, hex). Values the masking rule leaves out
 // (vault.IsMaskable: short ones, true and false) are not looked for, nor
 // those that opts declare vault.NotSecret (a host name the code under test
 // prints on purpose). The failure names where and v, and the offset of the
@@ -107,7 +108,7 @@ func checkNoLeaks(t testing.TB, where string, blob []byte, v *vault.Vault, m *va
 // Run runs c with v's secrets, as v.Run does, with the output captured:
 // c.Stdout and c.Stderr, if nil, become buffers, returned as stdout and
 // stderr. Unless c.Unmasked, it fails the test if the captured output
-// still holds a secret (see CheckNoLeaks). It returns v.Run's error for
+// still holds a secret (see CheckNoLeaks) or one of c.Conceal. It returns v.Run's error for
 // the test to check: an *vault.ExitError when the command failed.
 func Run(t testing.TB, v *vault.Vault, c *vault.Command) (stdout, stderr string, err error) {
 	t.Helper()
@@ -127,6 +128,11 @@ func Run(t testing.TB, v *vault.Vault, c *vault.Command) (stdout, stderr string,
 		}
 		checkNoLeaks(t, "the stdout of "+c.Args[0], out.Bytes(), v, m)
 		checkNoLeaks(t, "the stderr of "+c.Args[0], errOut.Bytes(), v, m)
+		if len(c.Conceal) > 0 {
+			conceal := vault.NewMasker(c.Conceal...)
+			checkNoLeaks(t, "the stdout of "+c.Args[0], out.Bytes(), v, conceal)
+			checkNoLeaks(t, "the stderr of "+c.Args[0], errOut.Bytes(), v, conceal)
+		}
 	}
 	return out.String(), errOut.String(), err
 }

@@ -3,6 +3,7 @@ package vaulttest_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os/exec"
@@ -91,6 +92,14 @@ func TestCheckNoLeaks(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := keys[0]
+	// Opened with "new,old", where new is another key: CheckNoLeaks looks
+	// for both keys of the ring.
+	other := vault.GenerateKey()
+	v, err = vault.Open(path, []*vault.Key{other, key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := base64.URLEncoding.DecodeString(key.Encode())
 	public := vault.NotSecret("database.host")
 	tests := []struct {
 		name string
@@ -104,6 +113,11 @@ func TestCheckNoLeaks(t *testing.T) {
 		{"its JSON form", `{"p": "leak-me-not"}`, nil, true},
 		{"a number of 4 digits", "port 5432", nil, true},
 		{"the key", "key " + key.Encode(), nil, true},
+		{"the key unpadded", "key " + strings.TrimRight(key.Encode(), "="), nil, true},
+		{"the key in standard base64", "key " + base64.RawStdEncoding.EncodeToString(raw), nil, true},
+		{"the key in hex", "key " + hex.EncodeToString(raw), nil, true},
+		{"the key in upper-case hex", "key " + strings.ToUpper(hex.EncodeToString(raw)), nil, true},
+		{"the other key of the keyring", "key " + other.Encode(), nil, true},
 		{"a host", "deploying to db.example.com", nil, true},
 		{"a host declared not secret", "deploying to db.example.com", []vault.FlattenOption{public}, false},
 		{"a secret beside it", "deploying to db.example.com with leak-me-not", []vault.FlattenOption{public}, true},
