@@ -250,7 +250,9 @@ func environments() []string {
 	matches, _ := filepath.Glob(envVault("*"))
 	var names []string
 	for _, m := range matches {
-		names = append(names, strings.TrimSuffix(strings.TrimPrefix(m, "credentials."), ".enc"))
+		if name := strings.TrimSuffix(strings.TrimPrefix(m, "credentials."), ".enc"); isEnvName(name) {
+			names = append(names, name)
+		}
 	}
 	return names
 }

@@ -19,39 +19,57 @@ import (
 func envVault(name string) string { return "credentials." + name + ".enc" }
 
 // envKeyVar returns the key variable of environment name: MASTER_KEY_ and
-// the name upper-cased, each character that cannot be in a portable
-// variable name (a dash, a dot) written as an underscore: -env eu-west.2
-// reads $MASTER_KEY_EU_WEST_2.
+// the name upper-cased, each '-' written as '_': -env eu-west-2 reads
+// $MASTER_KEY_EU_WEST_2. Environment names (see checkEnvName) make this
+// one-to-one: no two environments share a key variable.
 func envKeyVar(name string) string {
-	var b strings.Builder
-	b.WriteString("MASTER_KEY_")
-	for _, r := range strings.ToUpper(name) {
-		if ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9') || r == '_' {
-			b.WriteRune(r)
-		} else {
-			b.WriteByte('_')
+	return "MASTER_KEY_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// checkEnvName refuses a name that is not an environment name: lower-case
+// letters, digits and '-', starting with a letter or digit. So a name
+// never names a path elsewhere, and each name has a key variable of its
+// own: with Prod beside prod, or eu_west and eu.west beside eu-west, two
+// vaults with two keys would read one variable. A name that differs from
+// one only in case or in '.' or '_' gets that one suggested.
+func checkEnvName(name, from string) error {
+	if isEnvName(name) {
+		return nil
+	}
+	if canonical := canonicalEnvName(name); canonical != "" {
+		return usagef("%s %q is not an environment name: names are lower-case letters, digits and '-', so that each has a key variable of its own (%s is that of %s): use %s (and rename a vault %s to %s)",
+			from, name, envKeyVar(canonical), canonical, canonical, envVault(name), envVault(canonical))
+	}
+	return usagef("%s %q is not an environment name: use lower-case letters, digits and '-', starting with a letter or digit (such as prod or eu-west-2)", from, name)
+}
+
+// canonicalEnvName returns the environment name that name differs from
+// only in case or in '.' and '_' for '-' (eu-west for EU_West), or "".
+func canonicalEnvName(name string) string {
+	canonical := strings.Map(func(r rune) rune {
+		if r == '.' || r == '_' {
+			return '-'
+		}
+		return r
+	}, strings.ToLower(name))
+	if !isEnvName(canonical) {
+		return ""
+	}
+	return canonical
+}
+
+// isEnvName reports whether name is an environment name: 1 to 64
+// lower-case letters, digits and '-', the first a letter or digit.
+func isEnvName(name string) bool {
+	if name == "" || len(name) > 64 || name[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; !('a' <= c && c <= 'z') && !('0' <= c && c <= '9') && c != '-' {
+			return false
 		}
 	}
-	return b.String()
-}
-
-// checkEnvName refuses a name that cannot make a vault file name beside the
-// others: it must start with a letter or digit and hold only letters,
-// digits, '_', '-' and '.', so that it never names a path elsewhere.
-func checkEnvName(name, from string) error {
-	ok := name != "" && len(name) <= 64 && isAlnum(name[0])
-	for i := 0; ok && i < len(name); i++ {
-		c := name[i]
-		ok = isAlnum(c) || c == '_' || c == '-' || c == '.'
-	}
-	if !ok {
-		return usagef("%s %q is not an environment name: use letters, digits, '_', '-' and '.', starting with a letter or digit (such as prod or eu-west)", from, name)
-	}
-	return nil
-}
-
-func isAlnum(c byte) bool {
-	return ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9')
+	return true
 }
 
 // A givenString is a string flag that records whether the command line set
@@ -81,7 +99,7 @@ func (f *vaultFlags) addEnvFlags(fs *flag.FlagSet, withVault bool) {
 		fs.Var(givenString{&f.vault, &f.vaultGiven}, "vault", "the vault `file`; $CREDVAULT_VAULT sets another default, and -env NAME selects credentials.NAME.enc")
 	}
 	fs.Var(givenString{&f.keyEnv, &f.keyEnvGiven}, "key-env", "the environment `variable` that holds the keyring; -env NAME selects MASTER_KEY_NAME")
-	fs.Func("env", "select the environment `NAME`: vault credentials.NAME.enc, keyring in $MASTER_KEY_NAME (upper-cased; '-' and '.' become '_'), never $MASTER_KEY; default $CREDVAULT_ENV", func(name string) error {
+	fs.Func("env", "select the environment `NAME`: vault credentials.NAME.enc, keyring in $MASTER_KEY_NAME (upper-cased, '-' as '_'); lower-case letters, digits and '-'; never $MASTER_KEY; default $CREDVAULT_ENV", func(name string) error {
 		if err := checkEnvName(name, "-env"); err != nil {
 			return err
 		}

@@ -59,6 +59,13 @@ func initVault(c *cli, vf *vaultFlags, keyPath string) error {
 			return fmt.Errorf("%s already exists: init creates a new vault and a new key, and replaces nothing; nothing was written (pass -vault or -env for another vault, -key-file for another key file)", path)
 		}
 	}
+	if other, name := vaultOfKeyVar(vf.vault, vf.keyEnv); other != "" {
+		what := "use an environment of its own, -env NAME, or -key-env for another variable"
+		if canonical := canonicalEnvName(name); vf.env != "" && canonical == vf.env && name != canonical {
+			what = fmt.Sprintf("if it is the vault of environment %s, rename it to %s and keep its key", vf.env, envVault(vf.env))
+		}
+		return fmt.Errorf("%s, beside the new vault, reads its key from $%s too: a new key stored there would lock it out; nothing was written (%s)", other, vf.keyEnv, what)
+	}
 	vf.newKey = "new key made by init, saved to " + keyPath
 	opts, err := vf.options()
 	if err != nil {
@@ -80,9 +87,47 @@ func initVault(c *cli, vf *vaultFlags, keyPath string) error {
 	if err := initGit(c, vf); err != nil {
 		return err
 	}
+	if set := c.getenv(vf.keyEnv); set != "" {
+		what := "a keyring"
+		if keys, err := vault.ParseKeyring(set); err == nil {
+			what = "key " + keys[0].Fingerprint()
+		}
+		fmt.Fprintf(c.stderr, "credvault: careful: $%s is set here already, to %s, not the new key %s: if a vault is sealed with it, storing the new key as %s (here or in CI) would replace it, and that vault would no longer open; then make this vault under another environment name instead\n",
+			vf.keyEnv, what, key.Fingerprint(), vf.keyEnv)
+	}
 	fmt.Fprintf(c.stderr, "credvault: give the key to CI as the secret %s (gh secret set %s < %s); here, pass -key-file %s or export %s=\"$(cat %s)\", then delete %s once it is stored safely\n",
 		vf.keyEnv, vf.keyEnv, keyPath, keyPath, vf.keyEnv, keyPath, keyPath)
 	return nil
+}
+
+// vaultOfKeyVar returns another vault beside path whose name gives it the
+// key variable keyVar, and its environment name, or "": credentials.enc
+// reads $MASTER_KEY, and credentials.NAME.enc $MASTER_KEY_NAME, read as
+// earlier versions of credvault did, which accepted any case and '.' and
+// '_' in NAME.
+func vaultOfKeyVar(path, keyVar string) (other, env string) {
+	dir := filepath.Dir(path)
+	others, _ := filepath.Glob(filepath.Join(dir, envVault("*")))
+	others = append(others, filepath.Join(dir, "credentials.enc"))
+	for _, other := range others {
+		if _, err := os.Lstat(other); err != nil || filepath.Clean(other) == filepath.Clean(path) {
+			continue
+		}
+		v, env := "MASTER_KEY", ""
+		if name, ok := strings.CutPrefix(filepath.Base(other), "credentials."); ok && name != "enc" {
+			env = strings.TrimSuffix(name, ".enc")
+			v = "MASTER_KEY_" + strings.Map(func(r rune) rune {
+				if ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9') || r == '_' {
+					return r
+				}
+				return '_'
+			}, strings.ToUpper(env))
+		}
+		if v == keyVar {
+			return other, env
+		}
+	}
+	return "", ""
 }
 
 // initForRecipients creates an empty vault under a new key that is wrapped
