@@ -30,6 +30,14 @@ func textconvCommand() *command {
 				if len(args) != 1 {
 					return usagef("textconv takes the FILE git gives it")
 				}
+				// Another tool's *.enc file, or one with git's conflict
+				// markers, is told apart before any key is looked for, by
+				// a line that changes with its content, so that git diff
+				// shows that it changed.
+				if _, err := vault.SealedAt(args[0]); errors.Is(err, vault.ErrMalformed) {
+					_, werr := fmt.Fprintln(c.stdout, notVault(args[0], err))
+					return werr
+				}
 				err := printDocument(c, vf, args[0])
 				if err == nil {
 					return nil
@@ -45,16 +53,27 @@ func textconvCommand() *command {
 	}
 }
 
+// notVault describes, in one line, a file that is not a vault, without
+// its text (it may be plaintext): its size and a digest of its bytes, and
+// how to see it.
+func notVault(path string, err error) string {
+	what := "not a credvault vault"
+	if errors.Is(err, vault.ErrConflict) {
+		what = "not a vault but git's conflict markers around two versions (run \"credvault git-setup\", then redo the merge)"
+	}
+	size := "unreadable"
+	if info, err := os.Stat(path); err == nil {
+		size = fmt.Sprintf("%d bytes", info.Size())
+	}
+	return fmt.Sprintf("credvault: %s: %s, %s; git diff --no-textconv shows its text", what, size, tokenDigest(path))
+}
+
 // placeholder describes, in one line and without a value, a vault version
 // that cannot be shown: its timestamp, which needs no key, and the reason.
 func placeholder(path, keySource string, err error) string {
 	var why string
 	var noKey *custody.NoKeyError
 	switch {
-	case errors.Is(err, vault.ErrConflict):
-		why = "it holds git conflict markers: run \"credvault git-setup\", then redo the merge"
-	case errors.Is(err, vault.ErrMalformed):
-		why = "not a sealed vault"
 	case errors.Is(err, vault.ErrWrongKey):
 		why = "no key of " + keySource + " opens it"
 	case errors.Is(err, vault.ErrNotJSON):
@@ -73,10 +92,11 @@ func placeholder(path, keySource string, err error) string {
 	return fmt.Sprintf("credvault: vault sealed %s, token %s, not shown: %s", at.UTC().Format(time.RFC3339), tokenDigest(path), why)
 }
 
-// tokenDigest returns a short SHA-256 of a vault's token, which tells two
-// versions apart when their timestamps are equal (a write that keeps the
-// key keeps the timestamp). The token is no secret: anyone who reads the
-// repository has it.
+// tokenDigest returns a short SHA-256 of a file, a vault's token, which
+// tells two versions apart when their timestamps are equal (a write that
+// keeps the key keeps the timestamp). The token is no secret: anyone who
+// reads the repository has it, as it has a file that is not a vault, whose
+// versions the digest tells apart too.
 func tokenDigest(path string) string {
 	f, err := os.Open(path)
 	if err != nil {
