@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -202,6 +203,9 @@ func checkReplaceable(path, target string, key *Key, o *options) (keep time.Time
 	}
 	defer clear(data)
 	data = bytes.TrimSpace(data)
+	if kind := keyMaterial(data); kind != "" {
+		return time.Time{}, &vaultError{msg: fmt.Sprintf("vault: %s is %s, not a vault: sealing would destroy it, and no option allows that; nothing was written: give the vault another path", name, kind)}
+	}
 	plain, keyIndex, sealedAt, err := openToken(data, []*Key{key})
 	clear(plain)
 	isVault := len(data) > 0 && (err == nil || keyIndex >= 0 || errors.Is(err, errWrongKey))
@@ -218,6 +222,43 @@ func checkReplaceable(path, target string, key *Key, o *options) (keep time.Time
 		return sealedAt, nil
 	}
 	return time.Time{}, nil
+}
+
+// keyMaterial names what data (without surrounding whitespace) is when it
+// is a file that holds keys or says who holds them, which no write may
+// replace, with or without WithReplaceAny: a Fernet key or keyring (a key
+// file), age identities (AGE-SECRET-KEY-1..., or a plugin's), or a
+// recipients file ({"credvault": "keys/v1", ...}). It returns "" for
+// anything else.
+func keyMaterial(data []byte) string {
+	if len(data) == 0 {
+		return ""
+	}
+	for line := range bytes.Lines(data) {
+		line = bytes.TrimSpace(line)
+		if bytes.HasPrefix(line, []byte("AGE-SECRET-KEY-1")) || bytes.HasPrefix(line, []byte("AGE-PLUGIN-")) {
+			return "a file of age identities (AGE-SECRET-KEY-1...)"
+		}
+	}
+	if len(data) <= MaxKeyringSize && isKeyring(data) {
+		return "a key file (a Fernet key)"
+	}
+	if data[0] == '{' {
+		var doc struct {
+			Format string `json:"credvault"`
+		}
+		if json.Unmarshal(data, &doc) == nil && strings.HasPrefix(doc.Format, "keys/") {
+			return fmt.Sprintf("a recipients file (%q)", doc.Format)
+		}
+	}
+	return ""
+}
+
+// isKeyring reports whether text parses as a keyring, as ParseKeyring
+// reads one.
+func isKeyring(text []byte) bool {
+	_, err := ParseKeyring(string(text))
+	return err == nil
 }
 
 func notVault(name, why string) error {

@@ -186,10 +186,12 @@ func WithNoClobber() SealOption {
 // WithReplaceAny lets Seal replace a regular file that is not a vault. By
 // default Seal replaces only a vault (a Fernet token, under any key) or an
 // empty file, and refuses, with an error wrapping fs.ErrExist, anything
-// else: a key file, a plaintext JSON document, a link to
-// ~/.ssh/authorized_keys. A directory, a named pipe or a device is never
-// replaced. WithNoClobber, if also given, wins. Rotate and Update, which
-// replace only a vault that opens with their keys, do not take it.
+// else: a plaintext JSON document, a link to ~/.ssh/authorized_keys. A file
+// of keys is never replaced, and its refusal does not wrap fs.ErrExist: a
+// Fernet key or keyring (a key file), age identities, a recipients file
+// ("credvault": "keys/v1"). Nor is a directory, a named pipe or a device.
+// WithNoClobber, if also given, wins. Rotate and Update, which replace only
+// a vault that opens with their keys, do not take it.
 func WithReplaceAny() SealOption {
 	return sealOptionFunc(func(o *options) { o.replaceAny = true })
 }

@@ -11,8 +11,9 @@ import (
 
 // TestSealTargets checks what Seal may replace: a vault (under any key) or
 // an empty file, never a file that is not a vault unless WithReplaceAny,
-// nothing at all with WithNoClobber, and never a directory, a named pipe or
-// a device, without waiting on the pipe.
+// nothing at all with WithNoClobber, and never a file of keys (a key file,
+// age identities, a recipients file), a directory, a named pipe or a
+// device, without waiting on the pipe.
 func TestSealTargets(t *testing.T) {
 	key := GenerateKey()
 	secrets := map[string]any{"only": "one-new-secret"}
@@ -27,7 +28,7 @@ func TestSealTargets(t *testing.T) {
 		{"nothing there", func(t *testing.T, dir, path string) string { return "" }, nil, ""},
 		{"an empty file", writeFile(""), nil, ""},
 		{"a vault under another key", sealedWith(GenerateKey()), nil, ""},
-		{"a key file", writeFile(GenerateKey().Encode() + "\n"), nil, "exists and is not a vault"},
+		{"a key file", writeFile(GenerateKey().Encode() + "\n"), nil, "is a key file (a Fernet key), not a vault"},
 		{"plaintext JSON", writeFile(`{"database": {"password": "x"}}`), nil, "exists and is not a vault (it starts with '{'"},
 		{"a link to authorized_keys", func(t *testing.T, dir, path string) string {
 			keys := filepath.Join(dir, "authorized_keys")
@@ -37,7 +38,13 @@ func TestSealTargets(t *testing.T) {
 			}
 			return keys
 		}, nil, "(a link to "},
-		{"a key file with WithReplaceAny", writeFile(GenerateKey().Encode() + "\n"), []SealOption{WithReplaceAny()}, ""},
+		{"a key file, even with WithReplaceAny", writeFile(GenerateKey().Encode() + "\n"), []SealOption{WithReplaceAny()}, "is a key file (a Fernet key), not a vault: sealing would destroy it, and no option allows that"},
+		{"a keyring, even with WithReplaceAny", writeFile(GenerateKey().Encode() + "," + GenerateKey().Encode()), []SealOption{WithReplaceAny()}, "is a key file (a Fernet key)"},
+		{"age identities, even with WithReplaceAny", writeFile("# created: 2026-01-01T00:00:00Z\n# public key: age1lt0zx9cl334fz2uz5zxkauwnjmfj2a2lpllehq2fwe3meacgd57shqg3zh\nAGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ\n"), []SealOption{WithReplaceAny()}, "is a file of age identities"},
+		{"a recipients file, even with WithReplaceAny", writeFile(`{"credvault": "keys/v1", "key": "0123456789ab", "recipients": []}`), []SealOption{WithReplaceAny()}, `is a recipients file ("keys/v1")`},
+		{"a key file with WithNoClobber", writeFile(GenerateKey().Encode()), []SealOption{WithNoClobber()}, "is a key file (a Fernet key)"},
+		{"a short file that is not a token", writeFile("c2hvcnQgYnV0IG5vdCBhIGtleQ=="), nil, "exists and is not a vault (its base64 decodes to 19 bytes, not the length of a Fernet token"},
+		{"plaintext JSON with WithReplaceAny", writeFile(`{"database": {"password": "x"}}`), []SealOption{WithReplaceAny()}, ""},
 		{"a vault with WithNoClobber", sealedWith(key), []SealOption{WithNoClobber()}, "already exists"},
 		{"an empty file with WithNoClobber", writeFile(""), []SealOption{WithNoClobber()}, "already exists"},
 		{"both options", writeFile("x"), []SealOption{WithReplaceAny(), WithNoClobber()}, "already exists"},
@@ -80,9 +87,16 @@ func TestSealTargets(t *testing.T) {
 			if !strings.Contains(err.Error(), path) {
 				t.Errorf("error %q does not name %s", err, path)
 			}
-			if strings.Contains(tt.says, "not a vault") || strings.Contains(tt.says, "already exists") {
+			switch {
+			case strings.Contains(tt.says, "exists and is not a vault") || strings.Contains(tt.says, "already exists"):
 				if !errors.Is(err, fs.ErrExist) {
 					t.Errorf("error %v does not wrap fs.ErrExist", err)
+				}
+			case strings.Contains(tt.says, "is a key file") || strings.Contains(tt.says, "age identities") || strings.Contains(tt.says, "recipients file"):
+				// No option replaces it: nothing says "exists, retry with
+				// WithReplaceAny".
+				if errors.Is(err, fs.ErrExist) {
+					t.Errorf("error %v wraps fs.ErrExist, as if WithReplaceAny could replace the file", err)
 				}
 			}
 			if keep != "" {

@@ -70,7 +70,7 @@ func openToken(tok []byte, keys []*Key) (plain []byte, keyIndex int, sealedAt ti
 	}
 	n := len(raw)
 	if n < tokenMinLen || (n-tokenOverhead)%aes.BlockSize != 0 {
-		return nil, -1, time.Time{}, fmt.Errorf("%d bytes is not the length of a Fernet token (%d bytes and more, in steps of 16)", n, tokenMinLen)
+		return nil, -1, time.Time{}, fmt.Errorf("its base64 decodes to %d bytes, not the length of a Fernet token (%d bytes and more, in steps of 16)", n, tokenMinLen)
 	}
 	if raw[0] != tokenVersion {
 		return nil, -1, time.Time{}, fmt.Errorf("the version byte is 0x%02x, not 0x80", raw[0])

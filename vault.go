@@ -97,9 +97,10 @@
 // lock of a hidden .NAME.lock file beside it, which the last writer
 // removes); writers of other vaults in the same directory do not wait. See
 // [WithLockTimeout]. A write never replaces
-// what is not a vault: Seal refuses a key file, a JSON document or a link to
-// either unless given [WithReplaceAny], and a directory, a named pipe or a
-// device always; [WithNoClobber] makes it refuse any existing file.
+// what is not a vault: Seal refuses a JSON document or a link to one unless
+// given [WithReplaceAny], and a file of keys (a key file, age identities, a
+// recipients file), a directory, a named pipe or a device always;
+// [WithNoClobber] makes it refuse any existing file.
 //
 // # Security considerations
 //
