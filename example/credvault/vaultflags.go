@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -140,6 +143,9 @@ func (f *vaultFlags) openAuditFile(path, from string, stderr io.Writer) (*os.Fil
 	if err == nil {
 		err = f.notSameAs(info, from, path)
 	}
+	if err == nil {
+		err = checkAuditContent(path, info, from)
+	}
 	if err != nil {
 		file.Close()
 		return nil, err
@@ -264,6 +270,68 @@ func checkAuditFile(path string, info fs.FileInfo) error {
 	}
 	return fmt.Errorf("the audit log %s is %s: give -audit the path of a regular file (or %s to discard the records), or leave it out to audit to stderr", path, kind, os.DevNull)
 }
+
+// checkAuditContent refuses an audit log (with info from the open file's
+// stat) that holds what appending would destroy: a vault, a key file, age
+// identities or a recipients file, whichever vault or key the command uses.
+// It reads the start of the file only: an audit log may be large.
+func checkAuditContent(path string, info fs.FileInfo, from string) error {
+	if !info.Mode().IsRegular() || info.Size() == 0 {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|oNonblock, 0)
+	if err != nil {
+		return nil // write-only: nothing to tell from, and nothing read
+	}
+	defer f.Close()
+	if same, err := f.Stat(); err != nil || !os.SameFile(info, same) {
+		return nil
+	}
+	head := make([]byte, vault.MaxKeyringSize+1)
+	n, _ := io.ReadFull(f, head)
+	defer clear(head)
+	kind := keyFileKind(head[:n], n <= vault.MaxKeyringSize)
+	if kind == "" && bytes.HasPrefix(bytes.TrimSpace(head[:n]), []byte("gAAAAA")) {
+		if _, err := vault.SealedAt(path); err == nil {
+			kind = "a vault"
+		}
+	}
+	if kind == "" {
+		return nil
+	}
+	return fmt.Errorf("%s %s is %s, not an audit log: appending records would destroy it; nothing was done: give %s the path of a log file", from, path, kind, from)
+}
+
+// keyFileKind names what data is when it holds keys or says who holds them:
+// age identities, a Fernet key or keyring (when whole, the whole file), a
+// recipients file. It returns "" for anything else.
+func keyFileKind(data []byte, whole bool) string {
+	for line := range bytes.Lines(data) {
+		line = bytes.TrimSpace(line)
+		if bytes.HasPrefix(line, []byte("AGE-SECRET-KEY-1")) || bytes.HasPrefix(line, []byte("AGE-PLUGIN-")) {
+			return "a file of age identities"
+		}
+	}
+	if recipientsHead.Match(data) {
+		return "a recipients file" // as custody writes one: the format first
+	}
+	if !whole {
+		return ""
+	}
+	if _, err := vault.ParseKeyring(string(data)); err == nil {
+		return "a key file (a Fernet key)"
+	}
+	var doc struct {
+		Format string `json:"credvault"`
+	}
+	if json.Unmarshal(data, &doc) == nil && strings.HasPrefix(doc.Format, "keys/") {
+		return "a recipients file"
+	}
+	return ""
+}
+
+// recipientsHead matches the start of a recipients file.
+var recipientsHead = regexp.MustCompile(`\A\s*\{\s*"credvault"\s*:\s*"keys/`)
 
 // notSameAs refuses a file (named by flag and path, with info from its
 // stat) that is the vault or the key file: a vault written over its own key
