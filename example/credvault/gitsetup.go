@@ -59,19 +59,20 @@ func gitSetup(c *cli, envs []string) error {
 	slices.Sort(envs)
 	envs = slices.Compact(envs)
 
+	self := driverCommand(c)
 	lines := []string{"*.enc diff=credvault merge=credvault"}
 	config := [][2]string{
-		{"diff.credvault.textconv", "credvault textconv"},
+		{"diff.credvault.textconv", self + " textconv"},
 		{"merge.credvault.name", "credvault: merge vaults by credential"},
-		{"merge.credvault.driver", "credvault merge %O %A %B %P"},
+		{"merge.credvault.driver", self + " merge %O %A %B %P"},
 	}
 	for _, env := range envs {
 		driver := "credvault-" + env
 		lines = append(lines, fmt.Sprintf("%s diff=%s merge=%s", envVault(env), driver, driver))
 		config = append(config,
-			[2]string{"diff." + driver + ".textconv", "credvault textconv -env " + env},
+			[2]string{"diff." + driver + ".textconv", self + " textconv -env " + env},
 			[2]string{"merge." + driver + ".name", "credvault: merge vaults of environment " + env + " by credential"},
-			[2]string{"merge." + driver + ".driver", "credvault merge -env " + env + " %O %A %B %P"},
+			[2]string{"merge." + driver + ".driver", self + " merge -env " + env + " %O %A %B %P"},
 		)
 	}
 
@@ -114,6 +115,42 @@ func gitSetup(c *cli, envs []string) error {
 		fmt.Fprintf(c.stderr, "credvault: git is set up for credvault already in %s: nothing changed\n", root)
 	}
 	return nil
+}
+
+// driverCommand returns the command git's drivers run credvault by, which
+// git gives to sh: "credvault" when it is on PATH, else the path of this
+// binary (a CI job that runs ./credvault), with a warning: git would
+// otherwise fail to run the drivers ("credvault: not found"), and a merge
+// would leave a vault as it was on one side.
+func driverCommand(c *cli) string {
+	if _, err := exec.LookPath("credvault"); err == nil {
+		return "credvault"
+	}
+	self, err := os.Executable()
+	if err == nil {
+		self, err = filepath.Abs(self)
+	}
+	if err != nil {
+		fmt.Fprintf(c.stderr, "credvault: warning: credvault is not on PATH, and the path of this binary is unknown (%v): git cannot run the drivers until credvault is on PATH (install it there, such as in /usr/local/bin)\n", err)
+		return "credvault"
+	}
+	fmt.Fprintf(c.stderr, "credvault: warning: credvault is not on PATH: git runs the drivers from this binary's path, %s; if it moves, run git-setup again, or install credvault on PATH (such as in /usr/local/bin) and run git-setup again\n", self)
+	return shellQuote(self)
+}
+
+// shellQuote returns s as one word for sh: as it is when it holds only
+// characters sh leaves alone, else in single quotes.
+func shellQuote(s string) string {
+	plain := s != ""
+	for _, r := range s {
+		if !strings.ContainsRune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:,@%=", r) {
+			plain = false
+		}
+	}
+	if plain {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func prefixed(prefix string, names []string) []string {
