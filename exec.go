@@ -89,6 +89,19 @@ type Command struct {
 	// and stops copying its output; zero means 10 seconds. It also bounds
 	// the wait for output after the command has exited, from processes it
 	// left running that still hold its stdout or stderr.
+	//
+	// On Unix, when Stdin is not a terminal, the command runs in a process
+	// group of its own, and SIGTERM, the kill and relayed signals go to the
+	// whole group: the processes it started (sh -c 'server & worker') end
+	// with it instead of living on with the secrets. Run returns once they
+	// are gone, or killed WaitDelay after the SIGTERM. A process that
+	// leaves the group on purpose (setsid, a daemon) is not followed. When
+	// Stdin is a terminal, the command stays in this process's group, the
+	// terminal's foreground group, so that it can read the terminal and
+	// Ctrl-C and Ctrl-Z reach it as part of the job: then the end of ctx
+	// signals the command alone. A command without a terminal on stdin
+	// that opens /dev/tty (a password prompt) is stopped by the terminal
+	// (SIGTTIN) when this process has one: give it the terminal as Stdin.
 	WaitDelay time.Duration
 }
 
@@ -103,7 +116,9 @@ type ExitError struct {
 	// Command is the program, Args[0].
 	Command string
 	// Code is the exit status a shell would report, for a wrapper to exit
-	// with.
+	// with. It is 0 for a command that the end of the context stopped and
+	// that exited cleanly on SIGTERM: it did not finish its work all the
+	// same (errors.Is(err, context.DeadlineExceeded) tells a timeout).
 	Code int
 	// Signal is the signal that ended the command, or nil.
 	Signal os.Signal
@@ -157,7 +172,8 @@ func (e *ExitError) Unwrap() error { return e.Err }
 //     (flushed) when the command ends, unless c.Unmasked;
 //   - when ctx is done, the command is sent SIGTERM, and killed WaitDelay
 //     later if it is still running (exec.CommandContext with Cmd.Cancel and
-//     Cmd.WaitDelay);
+//     Cmd.WaitDelay); on Unix, with the processes it started, unless Stdin
+//     is a terminal (see Command.WaitDelay);
 //   - signals are relayed if c.RelaySignals says so.
 //
 // Run refuses, before anything starts, an environment the kernel would
@@ -171,8 +187,11 @@ func (e *ExitError) Unwrap() error { return e.Err }
 //
 // Run returns nil if the command exited with status 0, an *ExitError if it
 // could not start or did not succeed (see [ExitError] for the statuses), and
-// another error if it never came to starting (a Flatten or audit error, ctx
-// done before the start) or if its output could not be written.
+// another error if it never came to starting (a Flatten or audit error, a
+// Dir that does not exist, ctx done before the start) or if its output
+// could not be written. A command that the end of ctx stopped did not
+// succeed, whatever its status: its *ExitError may have Code 0, when it
+// exited cleanly on SIGTERM, and errors.Is(err, ctx.Err()) reports why.
 func (v *Vault) Run(ctx context.Context, c *Command) error {
 	if err := v.ready(); err != nil {
 		return err
@@ -186,24 +205,35 @@ func (v *Vault) Run(ctx context.Context, c *Command) error {
 	}
 	cmd := exec.CommandContext(ctx, c.Args[0], c.Args[1:]...)
 	cmd.Env, cmd.Dir, cmd.Stdin = env, c.Dir, c.Stdin
-	var stopped error
-	cmd.Cancel = func() error {
-		err := terminate(cmd.Process)
-		if err == nil {
-			stopped = ctx.Err()
-		}
-		return err
-	}
 	cmd.WaitDelay = c.WaitDelay
 	if cmd.WaitDelay <= 0 {
 		cmd.WaitDelay = defaultWaitDelay
+	}
+	// A command whose stdin is not a terminal gets a process group of its
+	// own, so that the end of ctx reaches the processes it started too.
+	// One reading a terminal stays in this process's group, the
+	// terminal's foreground group, as a shell's foreground job does: a
+	// process group of its own could not read the terminal (SIGTTIN), and
+	// Ctrl-C and Ctrl-Z would no longer reach it with this process.
+	group := !isTerminal(c.Stdin) && setOwnGroup(cmd)
+	var stopped error
+	var killAt time.Time // when what remains of the group is killed
+	cmd.Cancel = func() error {
+		err := signalChild(cmd.Process, group, terminateSignal)
+		if err == nil {
+			stopped, killAt = ctx.Err(), time.Now().Add(cmd.WaitDelay)
+		}
+		return err
 	}
 	cmd.Stdout, cmd.Stderr = c.Stdout, c.Stderr
 	var redactors []*Redactor
 	if !c.Unmasked {
 		cmd.Stdout, cmd.Stderr, redactors = redactOutput(masker, c.Stdout, c.Stderr)
 	}
-	err = runCmd(cmd, c.RelaySignals, func() error { return stopped })
+	err = runCmd(cmd, c.RelaySignals, group, func() error { return stopped })
+	if group && stopped != nil {
+		endGroup(cmd.Process.Pid, killAt)
+	}
 	for _, r := range redactors {
 		if cerr := r.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("vault: %s: writing its output: %w", c.Args[0], cerr)
@@ -254,16 +284,20 @@ func sameWriter(a, b io.Writer) (same bool) {
 // If cmd was made by exec.CommandContext, its Cancel and WaitDelay are the
 // caller's to set; the default Cancel kills it.
 func RunCmd(cmd *exec.Cmd) error {
-	return runCmd(cmd, true, func() error { return nil })
+	return runCmd(cmd, true, false, func() error { return nil })
 }
 
-// runCmd runs cmd, relaying signals if relay is set. stopped returns the
-// context's error once Cancel has stopped cmd, or nil; it is read after
+// runCmd runs cmd, relaying signals if relay is set, to cmd's process
+// group if group is set (cmd starts in a group of its own). stopped returns
+// the context's error once Cancel has stopped cmd, or nil; it is read after
 // Wait, when Cancel can no longer run.
-func runCmd(cmd *exec.Cmd, relay bool, stopped func() error) error {
+func runCmd(cmd *exec.Cmd, relay, group bool, stopped func() error) error {
 	name := cmd.Path
 	if len(cmd.Args) > 0 {
 		name = cmd.Args[0]
+	}
+	if err := checkDir(name, cmd.Dir); err != nil {
+		return err
 	}
 	var r *relayer
 	if relay {
@@ -280,9 +314,9 @@ func runCmd(cmd *exec.Cmd, relay bool, stopped func() error) error {
 		}
 		return &ExitError{Command: name, Code: code, Err: unwrapStart(err)}
 	}
-	r.setChild(cmd.Process)
+	r.setChild(cmd.Process, group)
 	err := cmd.Wait()
-	r.setChild(nil)
+	r.setChild(nil, false)
 	caught := r.caught()
 	state := cmd.ProcessState
 	if state != nil && state.Success() && caught == nil && (err == nil || errors.Is(err, exec.ErrWaitDelay)) {
@@ -300,11 +334,26 @@ func runCmd(cmd *exec.Cmd, relay bool, stopped func() error) error {
 	if e.stopped != nil && !errors.Is(err, e.stopped) {
 		e.Err = errors.Join(err, e.stopped)
 	}
-	if e.Code == 0 && caught == nil {
-		// Exited 0 after the context ended it: err is the context's.
-		return fmt.Errorf("vault: %s: %w", name, err)
-	}
 	return e
+}
+
+// checkDir refuses a working directory that does not exist or is not a
+// directory, which exec would report as the program's failure to start
+// ("not found", status 127) or not at all clearly.
+func checkDir(name, dir string) error {
+	if dir == "" {
+		return nil
+	}
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return &vaultError{msg: fmt.Sprintf("vault: %s: cannot run it in %s: the directory does not exist", name, dir), err: unwrapPath(err)}
+	case err != nil:
+		return &vaultError{msg: fmt.Sprintf("vault: %s: cannot run it in %s: %v", name, dir, unwrapPath(err)), err: unwrapPath(err)}
+	case !info.IsDir():
+		return fmt.Errorf("vault: %s: cannot run it in %s: it is not a directory", name, dir)
+	}
+	return nil
 }
 
 // isTerminal reports whether r is a terminal, as golang.org/x/term says:
@@ -333,6 +382,7 @@ type relayer struct {
 
 	mu       sync.Mutex
 	child    *os.Process
+	group    bool // signal child's process group
 	received os.Signal
 }
 
@@ -355,7 +405,7 @@ func startRelay(interrupt bool) *relayer {
 				r.mu.Lock()
 				r.received = sig
 				if r.child != nil {
-					r.child.Signal(sig)
+					signalChild(r.child, r.group, sig)
 				}
 				r.mu.Unlock()
 			}
@@ -364,17 +414,18 @@ func startRelay(interrupt bool) *relayer {
 	return r
 }
 
-// setChild makes p the process to relay signals to, or none if nil; a
-// signal caught before p started is relayed at once.
-func (r *relayer) setChild(p *os.Process) {
+// setChild makes p, or its process group if group, what signals are
+// relayed to, or nothing if p is nil; a signal caught before p started is
+// relayed at once.
+func (r *relayer) setChild(p *os.Process, group bool) {
 	if r == nil {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.child = p
+	r.child, r.group = p, group
 	if p != nil && r.received != nil {
-		p.Signal(r.received)
+		signalChild(p, group, r.received)
 	}
 }
 

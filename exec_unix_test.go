@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -56,9 +57,15 @@ func helperMain(args []string) int {
 		return n
 	case "touch": // create a file
 		os.WriteFile(args[1], nil, 0o600)
-	case "wait": // wait for a signal, or for up to 10 s; "ignore" ignores SIGTERM
+	case "pgrp": // print the process's id and its process group's
+		fmt.Println(os.Getpid(), syscall.Getpgrp())
+	case "wait": // wait for a signal, or for up to 10 s; "ignore" ignores SIGTERM, "exit0" exits 0 on it
 		sigs := make(chan os.Signal, 1)
-		if len(args) > 1 && args[1] == "ignore" {
+		mode := ""
+		if len(args) > 1 {
+			mode = args[1]
+		}
+		if mode == "ignore" {
 			signal.Ignore(syscall.SIGTERM)
 		} else {
 			signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP)
@@ -67,6 +74,9 @@ func helperMain(args []string) int {
 		select {
 		case sig := <-sigs:
 			fmt.Println("got", sig)
+			if mode == "exit0" {
+				return 0
+			}
 			return 3
 		case <-time.After(10 * time.Second):
 			return 4
@@ -332,6 +342,7 @@ func TestRunContext(t *testing.T) {
 		signal os.Signal
 	}{
 		{"", 3, nil},                     // the helper handles SIGTERM: exit 3
+		{"exit0", 0, nil},                // it exits 0 on SIGTERM: stopped all the same
 		{"ignore", 137, syscall.SIGKILL}, // it ignores SIGTERM: killed after WaitDelay
 	} {
 		t.Run("mode="+tt.mode, func(t *testing.T) {
@@ -363,6 +374,74 @@ func TestRunContext(t *testing.T) {
 		}
 		if _, err := os.Stat(file); err == nil {
 			t.Error("the command ran")
+		}
+	})
+}
+
+// TestRunProcessGroup: a command whose stdin is not a terminal runs in a
+// process group of its own, and the end of ctx reaches the processes it
+// started (sh -c 'helper & wait'), which would otherwise live on with the
+// secrets; one whose stdin is a terminal stays in this process's group, the
+// terminal's foreground group, so that it can read the terminal.
+func TestRunProcessGroup(t *testing.T) {
+	key := GenerateKey()
+	v, err := Open(sealSeed(t, key), []*Key{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgrp := func(stdin io.Reader) (pid, group int) {
+		t.Helper()
+		c := helperCommand(t, "pgrp")
+		var out bytes.Buffer
+		c.Stdin, c.Stdout = stdin, &out
+		if err := v.Run(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fmt.Sscan(out.String(), &pid, &group); err != nil {
+			t.Fatalf("the helper printed %q: %v", out.String(), err)
+		}
+		return pid, group
+	}
+	t.Run("stdin not a terminal: a group of its own", func(t *testing.T) {
+		if pid, group := pgrp(strings.NewReader("input")); group != pid || group == syscall.Getpgrp() {
+			t.Errorf("the command %d is in group %d; want its own", pid, group)
+		}
+	})
+	t.Run("stdin a terminal: this process's group", func(t *testing.T) {
+		tty := openTerminal(t)
+		if pid, group := pgrp(tty); group != syscall.Getpgrp() {
+			t.Errorf("the command %d is in group %d; want this process's, %d", pid, group, syscall.Getpgrp())
+		}
+	})
+	t.Run("the end of ctx reaches its children", func(t *testing.T) {
+		if _, err := exec.LookPath("sh"); err != nil {
+			t.Skip("needs sh")
+		}
+		exe := helperCommand(t).Args
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		c := &Command{
+			// The helper, in the background, announces itself and waits
+			// for SIGTERM; the shell waits for it.
+			Args: []string{"sh", "-c", `"$0" "$1" -- wait & wait`, exe[0], exe[1]},
+			Env:  []string{"VAULT_TEST_HELPER=1", "PATH=" + os.Getenv("PATH")},
+			// Long enough that the old behaviour, the grandchild left
+			// running, fails the test rather than racing it.
+			WaitDelay: 5 * time.Second,
+		}
+		var out bytes.Buffer
+		c.Stdout = writerFunc(func(p []byte) (int, error) {
+			if bytes.Contains(p, []byte("ready")) {
+				cancel()
+			}
+			return out.Write(p)
+		})
+		err := v.Run(ctx, c)
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("error %v, want context.Canceled", err)
+		}
+		if !strings.Contains(out.String(), "got terminated") {
+			t.Errorf("the command's child did not get SIGTERM: its output is %q", out.String())
 		}
 	})
 }
@@ -418,6 +497,25 @@ func TestRunRefuses(t *testing.T) {
 		"nil command": func() error { return v.Run(context.Background(), nil) },
 		"audit fails": func() error { return failing.Run(context.Background(), helperCommand(t, "touch", file)) },
 		"not opened":  func() error { return (&Vault{}).Run(context.Background(), helperCommand(t, "touch", file)) },
+		"no such directory": func() error {
+			c := helperCommand(t, "touch", file)
+			c.Dir = filepath.Join(t.TempDir(), "nonexistent")
+			err := v.Run(context.Background(), c)
+			var exit *ExitError
+			if errors.As(err, &exit) || !errors.Is(err, fs.ErrNotExist) || !strings.Contains(fmt.Sprint(err), "cannot run it in "+c.Dir+": the directory does not exist") {
+				t.Errorf("error %v, want one that says the directory does not exist", err)
+			}
+			return err
+		},
+		"a directory that is a file": func() error {
+			c := helperCommand(t, "touch", file)
+			c.Dir = sealSeed(t, key)
+			err := v.Run(context.Background(), c)
+			if !strings.Contains(fmt.Sprint(err), "it is not a directory") {
+				t.Errorf("error %v, want one that says it is not a directory", err)
+			}
+			return err
+		},
 		"reserved name": func() error {
 			reserved, err := Open(sealPath(t, map[string]any{"path": "/tmp/evil"}, key), []*Key{key})
 			if err != nil {
