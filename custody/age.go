@@ -53,13 +53,50 @@ func wrapAge(key *vault.Key, id string) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
+// ageMagic is the first line of a binary age file.
+const ageMagic = "age-encryption.org/v1\n"
+
+// checkAgeHeader checks that an age-wrapped key is wrapped for one X25519
+// recipient alone. The recipients file lists one ID per wrapped key: a key
+// wrapped for several (with "age -r bob -r mallory") would let a recipient
+// the file does not show open the vault, and be audited as the one it does.
+// The header is read as the age format defines it: the magic line, one
+// "-> TYPE ARGS" line per recipient stanza (each followed by its body), and
+// the "--- MAC" line.
+func checkAgeHeader(wrapped []byte) error {
+	rest, ok := bytes.CutPrefix(wrapped, []byte(ageMagic))
+	if !ok {
+		return errors.New("the wrapped key is not a binary age file (age-encryption.org/v1)")
+	}
+	stanzas := 0
+	for {
+		line, after, ok := bytes.Cut(rest, []byte("\n"))
+		if !ok {
+			return errors.New("the wrapped key's age header has no end (---)")
+		}
+		rest = after
+		switch {
+		case bytes.HasPrefix(line, []byte("--- ")):
+			if stanzas != 1 {
+				return fmt.Errorf("the wrapped key is an age file for %d recipients, not for the one this entry names: someone may have added a recipient the file does not show", stanzas)
+			}
+			return nil
+		case bytes.HasPrefix(line, []byte("-> ")):
+			stanzas++
+			if args := strings.Fields(string(line[3:])); len(args) != 2 || args[0] != "X25519" {
+				return fmt.Errorf("the wrapped key holds an age stanza of type %q, not X25519: a recipient the file does not show could open it", strings.Join(args[:min(1, len(args))], ""))
+			}
+		}
+	}
+}
+
 // errNoIdentity means no identity matches an age recipient's stanza.
 var errNoIdentity = errors.New("no identity matches")
 
-// unwrapAge decrypts a wrapped key with identities. It returns
-// errNoIdentity if none of them matches.
-func unwrapAge(wrapped []byte, ids []age.Identity) (*vault.Key, error) {
-	r, err := age.Decrypt(bytes.NewReader(wrapped), ids...)
+// unwrapAge decrypts a wrapped key with an identity. It returns
+// errNoIdentity if the identity does not match.
+func unwrapAge(wrapped []byte, id age.Identity) (*vault.Key, error) {
+	r, err := age.Decrypt(bytes.NewReader(wrapped), id)
 	if err != nil {
 		var noMatch *age.NoIdentityMatchError
 		if errors.As(err, &noMatch) {
@@ -84,8 +121,8 @@ func unwrapAge(wrapped []byte, ids []age.Identity) (*vault.Key, error) {
 // one or more per line separated by spaces, with empty lines and lines
 // starting with "#" (age-keygen's comments) skipped. source names the input
 // in errors, which never quote it.
-func parseIdentities(source string, data []byte) ([]age.Identity, error) {
-	var ids []age.Identity
+func parseIdentities(source string, data []byte) ([]*age.X25519Identity, error) {
+	var ids []*age.X25519Identity
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, maxIdentitySize)
 	n := 0

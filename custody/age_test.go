@@ -88,11 +88,24 @@ func TestAgeInterop(t *testing.T) {
 	})
 }
 
+// ageFile returns the header of an age file with the given stanza lines,
+// and a fake body: enough for the recipients file's checks.
+func ageFile(stanzas ...string) []byte {
+	var b strings.Builder
+	b.WriteString("age-encryption.org/v1\n")
+	for _, s := range stanzas {
+		b.WriteString("-> " + s + "\nZmFrZSBib2R5\n")
+	}
+	b.WriteString("--- bWFj\nfake payload")
+	return []byte(b.String())
+}
+
 func TestFileFormat(t *testing.T) {
+	blob1, blob2 := ageFile("X25519 c2hhcmUx"), ageFile("X25519 c2hhcmUy")
 	f := &custody.File{Key: "0123456789ab", Recipients: []custody.Recipient{
 		{Type: custody.KMS, ID: "awskms://alias/ci?region=eu-west-1", Label: "ci", Wrapped: []byte("kms-blob")},
-		{Type: custody.Age, ID: "age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj", Label: "bob", Wrapped: []byte("age-blob-2")},
-		{Type: custody.Age, ID: "age1lggyhqrw2nlhcxprm67z43rta597azn8gknawjehu9d9dl0jq3yqqvfafg", Label: "alice", Wrapped: []byte("age-blob-1")},
+		{Type: custody.Age, ID: "age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj", Label: "bob", Wrapped: blob2},
+		{Type: custody.Age, ID: "age1lggyhqrw2nlhcxprm67z43rta597azn8gknawjehu9d9dl0jq3yqqvfafg", Label: "alice", Wrapped: blob1},
 	}}
 	data, err := f.Marshal()
 	if err != nil {
@@ -106,13 +119,13 @@ func TestFileFormat(t *testing.T) {
       "type": "age",
       "id": "age1lggyhqrw2nlhcxprm67z43rta597azn8gknawjehu9d9dl0jq3yqqvfafg",
       "label": "alice",
-      "wrapped": "` + base64.StdEncoding.EncodeToString([]byte("age-blob-1")) + `"
+      "wrapped": "` + base64.StdEncoding.EncodeToString(blob1) + `"
     },
     {
       "type": "age",
       "id": "age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj",
       "label": "bob",
-      "wrapped": "` + base64.StdEncoding.EncodeToString([]byte("age-blob-2")) + `"
+      "wrapped": "` + base64.StdEncoding.EncodeToString(blob2) + `"
     },
     {
       "type": "kms",
@@ -147,6 +160,11 @@ func TestFileFormat(t *testing.T) {
 		{"base64key", `awskms://alias/ci?region=eu-west-1=>base64key://smGbjm71Nxd1Ig5FS0wj9SlbzAIrnolCz9bQQ6uAhl4=`, "hold the key itself"},
 		{"not json", `{=>[`, "not a recipients file"},
 		{"control label", `"bob"=>"b\u0007b"`, "control character"},
+		{"bidi label", `"bob"=>"b\u202eb"`, "U+202E"},
+		{"label is an ID", `"bob"=>"age1lggyhqrw2nlhcxprm67z43rta597azn8gknawjehu9d9dl0jq3yqqvfafg"`, "looks like a recipient ID"},
+		{"hidden recipient", base64.StdEncoding.EncodeToString(blob2) + "=>" + base64.StdEncoding.EncodeToString(ageFile("X25519 c2hhcmUy", "X25519 bWFsbG9yeQ")), "an age file for 2 recipients"},
+		{"other stanza", base64.StdEncoding.EncodeToString(blob2) + "=>" + base64.StdEncoding.EncodeToString(ageFile("scrypt c2FsdA 18")), `stanza of type "scrypt"`},
+		{"not age", base64.StdEncoding.EncodeToString(blob2) + "=>" + base64.StdEncoding.EncodeToString([]byte("age-blob")), "not a binary age file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			from, to, _ := strings.Cut(tc.edit, "=>")
@@ -182,4 +200,57 @@ func TestNewRecipient(t *testing.T) {
 			contains(t, tc.id, err, tc.want)
 		}
 	}
+}
+
+// TestHiddenRecipient: bob's wrapped key replaced by one that "age -r bob
+// -r mallory" made would let mallory open the vault while the file lists
+// bob alone, and audit her as bob. The file is refused when read.
+func TestHiddenRecipient(t *testing.T) {
+	ageBin := needAge(t, "age")
+	dir := t.TempDir()
+	alice, aliceFile := identity(t, dir, "alice.txt")
+	bob, _ := identity(t, dir, "bob.txt")
+	mallory, malloryFile := identity(t, dir, "mallory.txt")
+	path, _ := sealFor(t, dir, nil, recipient(t, alice.Recipient().String(), "alice"), recipient(t, bob.Recipient().String(), "bob"))
+	kr, err := (&custody.Resolver{Identities: []string{aliceFile}}).Resolve(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(ageBin, "-r", bob.Recipient().String(), "-r", mallory.Recipient().String())
+	cmd.Stdin = strings.NewReader(kr.Keys[0].Encode())
+	wrapped, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("age -r -r: %v", err)
+	}
+	keysPath := custody.KeysPath(path)
+	data, _ := os.ReadFile(keysPath)
+	f, _ := custody.ParseFile(data)
+	old := base64.StdEncoding.EncodeToString(f.Recipients[f.Find("bob")].Wrapped)
+	os.WriteFile(keysPath, bytes.Replace(data, []byte(old), []byte(base64.StdEncoding.EncodeToString(wrapped)), 1), 0o644)
+
+	_, err = custody.ReadFile(keysPath)
+	contains(t, "read", err, `("bob"): the wrapped key is an age file for 2 recipients`)
+	_, err = (&custody.Resolver{Identities: []string{malloryFile}}).Resolve(context.Background(), path)
+	contains(t, "mallory", err, "an age file for 2 recipients")
+}
+
+// TestSwappedWrappedKeys: alice's and bob's wrapped keys swapped in the
+// file: alice's identity unwraps the key listed for bob, which would be
+// audited as bob. It is refused, naming whose identity it was.
+func TestSwappedWrappedKeys(t *testing.T) {
+	dir := t.TempDir()
+	alice, aliceFile := identity(t, dir, "alice.txt")
+	bob, _ := identity(t, dir, "bob.txt")
+	path, _ := sealFor(t, dir, nil, recipient(t, alice.Recipient().String(), "alice"), recipient(t, bob.Recipient().String(), "bob"))
+	keysPath := custody.KeysPath(path)
+	f, err := custody.ReadFile(keysPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := f.Find("alice"), f.Find("bob")
+	f.Recipients[a].Wrapped, f.Recipients[b].Wrapped = f.Recipients[b].Wrapped, f.Recipients[a].Wrapped
+	data, _ := f.Marshal()
+	os.WriteFile(keysPath, data, 0o644)
+	_, err = (&custody.Resolver{Identities: []string{aliceFile}}).Resolve(context.Background(), path)
+	contains(t, "swapped", err, `age recipient "bob": the recipients file is inconsistent: the key wrapped for this recipient unwraps with the identity of age recipient "alice"`)
 }

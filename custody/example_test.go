@@ -75,6 +75,6 @@ func ExampleNoKeyError() {
 	}
 	// Output:
 	// $MASTER_KEY is not set
-	// no key command: neither -key-cmd nor $CREDVAULT_KEY_CMD is set
-	// credentials.enc.keys does not exist ("credvault seal -recipient" creates one)
+	// no key command: none given, and $CREDVAULT_KEY_CMD is not set
+	// credentials.enc.keys does not exist
 }

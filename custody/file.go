@@ -241,6 +241,11 @@ func (f *File) check() error {
 		if len(r.Wrapped) == 0 || len(r.Wrapped) > maxWrapped {
 			return fmt.Errorf("custody: %s: the wrapped key is %d bytes, want 1 to %d", where, len(r.Wrapped), maxWrapped)
 		}
+		if r.Type == Age {
+			if err := checkAgeHeader(r.Wrapped); err != nil {
+				return fmt.Errorf("custody: %s: %v", where, err)
+			}
+		}
 		if ids[r.ID] {
 			return fmt.Errorf("custody: %s: %s is listed twice", where, r.ID)
 		}

@@ -22,9 +22,9 @@ import (
 // Errors say how the command ended (its exit status, a signal, the time
 // limit) and what was wrong with its output, never the output itself.
 func runKeyCommand(ctx context.Context, command string, env []string, stderr io.Writer, timeout time.Duration) ([]*vault.Key, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "sh", "-c", command)
+	cmd := exec.CommandContext(cctx, "sh", "-c", command)
 	cmd.Env = env
 	if stderr == nil {
 		stderr = io.Discard
@@ -41,10 +41,10 @@ func runKeyCommand(ctx context.Context, command string, env []string, stderr io.
 	err := cmd.Run()
 	var ee *exec.ExitError
 	switch {
-	case ctx.Err() == context.DeadlineExceeded:
-		return nil, fmt.Errorf("did not finish within %s and was stopped (-key-timeout)", timeout)
 	case ctx.Err() != nil:
-		return nil, fmt.Errorf("was stopped: %v", ctx.Err())
+		return nil, fmt.Errorf("was stopped: %w", context.Cause(ctx))
+	case cctx.Err() == context.DeadlineExceeded:
+		return nil, fmt.Errorf("did not finish within %s and was stopped: %w", timeout, context.DeadlineExceeded)
 	case errors.As(err, &ee) && ee.ExitCode() >= 0:
 		return nil, fmt.Errorf("exited with status %d (its messages, if any, are above)", ee.ExitCode())
 	case errors.As(err, &ee):

@@ -48,16 +48,25 @@ const DefaultTimeout = 30 * time.Second
 //  3. a key command, KeyCmd or else $CREDVAULT_KEY_CMD: run with "sh -c",
 //     its standard output is the keyring (see below);
 //  4. the vault's recipients file, <vault>.keys ([KeysPath]): first each
-//     age recipient, with the age identities from the files in Identities,
-//     from $CREDVAULT_AGE_KEY (inline) and from $CREDVAULT_AGE_KEY_FILE or
-//     its default; then each KMS recipient, through the [Driver] of its
-//     scheme in KMS, with the ambient credentials of the process.
+//     age recipient, with the age identities from the files in Identities
+//     or, when none is given, from $CREDVAULT_AGE_KEY (inline) and from
+//     $CREDVAULT_AGE_KEY_FILE or its default; then, unless Identities are
+//     given, each KMS recipient, through the [Driver] of its scheme in KMS,
+//     with the ambient credentials of the process.
 //
-// A key unwrapped from a recipient must have the fingerprint the file
-// records and must open the vault; otherwise that recipient fails and the
-// next is tried. If the recipients file fails (it does not match the vault)
-// and a write was interrupted between replacing the vault and replacing the
-// file, the pending file that [vault.WithSidecar] leaves is tried next.
+// When the vault exists and a later route could give its key, a keyring
+// from the variable or from $CREDVAULT_KEY_CMD must open the vault: a stale
+// MASTER_KEY left in a shell does not hide a working key command or
+// identity. If no later route leads to the key either, that keyring is
+// returned, and opening the vault with it fails with [vault.ErrWrongKey],
+// naming where it came from (a new vault may be sealed over another under a
+// new key). A key unwrapped from a recipient must have the fingerprint the
+// file records, must be unwrapped by the identity of the recipient it is
+// listed for, and must open the vault; otherwise that recipient fails and
+// the next is tried. If the recipients file fails (it does not match the
+// vault) and a write was interrupted between replacing the vault and
+// replacing the file, the pending file that [vault.WithSidecar] leaves is
+// tried next.
 //
 // Routes given by the caller explicitly (KeyFile, KeyCmd, Identities) are
 // authoritative: if one fails, Resolve fails with its error. Routes from the
@@ -90,11 +99,11 @@ const DefaultTimeout = 30 * time.Second
 // A Resolver reads the environment only through Getenv and Environ; it is
 // not safe for concurrent use by several goroutines.
 type Resolver struct {
-	KeyFile     string   // -key-file: a file holding the keyring
-	KeyEnv      string   // -key-env: the variable holding the keyring; "" means MASTER_KEY
-	KeyCmd      string   // -key-cmd: a command printing the keyring; "" means $CREDVAULT_KEY_CMD
-	Identities  []string // -identity: files of age identities
-	Fingerprint string   // -key-fingerprint: the pin; "" means $CREDVAULT_KEY_FINGERPRINT
+	KeyFile     string   // a file holding the keyring (the CLI's -key-file)
+	KeyEnv      string   // the variable holding the keyring; "" means MASTER_KEY (-key-env)
+	KeyCmd      string   // a command printing the keyring; "" means $CREDVAULT_KEY_CMD (-key-cmd)
+	Identities  []string // files of age identities (-identity)
+	Fingerprint string   // the pin; "" means $CREDVAULT_KEY_FINGERPRINT (-key-fingerprint)
 
 	// Timeout bounds the key command and each KMS request; zero means
 	// DefaultTimeout.
@@ -137,11 +146,13 @@ const (
 // events, status output and messages.
 type Route struct {
 	Kind RouteKind
-	// Source is the key file's path, the variable's name, "-key-cmd" or
-	// "$CREDVAULT_KEY_CMD", where the age identity came from ("-identity
-	// FILE", "$CREDVAULT_AGE_KEY", the identity file), or the KMS URL.
+	// Source is the key file's path, the variable's name, "" for
+	// Resolver.KeyCmd or "$CREDVAULT_KEY_CMD", where the age identity came
+	// from (the identity file's path or "$CREDVAULT_AGE_KEY"), or the KMS
+	// URL.
 	Source string
-	// Label and ID name the recipient, for the age and kms routes.
+	// Label and ID name the recipient, for the age and kms routes: the one
+	// whose identity (or KMS key) unwrapped the key.
 	Label, ID string
 	// File is the recipients file the key was unwrapped from: <vault>.keys,
 	// or its pending file after an interrupted write.
@@ -149,8 +160,8 @@ type Route struct {
 }
 
 // String describes the route: "key file ci.key", "$MASTER_KEY", "key
-// command ($CREDVAULT_KEY_CMD)", `age recipient "bob" (identity from
-// -identity bob.txt)`, `kms recipient "ci" (awskms:///...)`.
+// command", "key command ($CREDVAULT_KEY_CMD)", `age recipient "bob"
+// (identity from bob.txt)`, `kms recipient "ci" (awskms:///...)`.
 func (r Route) String() string {
 	name := r.ID
 	if r.Label != "" {
@@ -162,6 +173,9 @@ func (r Route) String() string {
 	case RouteKeyEnv:
 		return "$" + r.Source
 	case RouteKeyCmd:
+		if r.Source == "" {
+			return "key command"
+		}
 		return "key command (" + r.Source + ")"
 	case RouteAge:
 		return fmt.Sprintf("age recipient %s (identity from %s)", name, r.Source)
@@ -251,20 +265,33 @@ func (r *Resolver) warn(msg string) {
 
 // Pin returns the pinned fingerprint, lower-cased, from Fingerprint or
 // $CREDVAULT_KEY_FINGERPRINT, or "" if the key is not pinned. A pin that is
-// not 12 to 64 hex digits is an error.
+// not 12 to 64 hex digits is an error; so is a variable that is set but
+// empty (a CI variable that is missing from the settings expands to ""):
+// a pipeline that means to pin would otherwise open any vault.
 func (r *Resolver) Pin() (string, error) {
-	pin, source := r.Fingerprint, "-key-fingerprint"
+	pin, source := r.Fingerprint, "the pinned fingerprint (Resolver.Fingerprint)"
 	if pin == "" {
 		pin, source = r.getenv(EnvFingerprint), "$"+EnvFingerprint
+		if strings.TrimSpace(pin) == "" && r.isSet(EnvFingerprint) {
+			return "", fmt.Errorf("custody: $%s is set but empty: set it to the key's fingerprint (64 hex digits) to pin the key, or unset it to open without a pin; in CI, check that the variable it is set from exists", EnvFingerprint)
+		}
 	}
 	pin = strings.ToLower(strings.TrimSpace(pin))
 	if pin == "" {
 		return "", nil
 	}
 	if len(pin) < 12 || len(pin) > 64 || strings.Trim(pin, "0123456789abcdef") != "" {
-		return "", fmt.Errorf("custody: %s must be 12 to 64 hex digits of the key's fingerprint, as \"credvault status\" prints it", source)
+		return "", fmt.Errorf("custody: %s must be 12 to 64 hex digits of the key's fingerprint (vault.Key.LongFingerprint)", source)
 	}
 	return pin, nil
+}
+
+// isSet reports whether the variable name is in Environ, even empty.
+func (r *Resolver) isSet(name string) bool {
+	if r.Environ == nil {
+		return false
+	}
+	return slices.ContainsFunc(r.Environ(), func(kv string) bool { return strings.HasPrefix(kv, name+"=") })
 }
 
 // Resolve finds the key of the vault at vaultPath by the routes above.
@@ -294,19 +321,12 @@ func (r *Resolver) Resolve(ctx context.Context, vaultPath string) (*Keyring, err
 		return &Keyring{Keys: keys, Route: Route{Kind: RouteKeyFile, Source: r.KeyFile}}, nil
 	}
 
-	var attempts, failures []error
-	fail := func(err error, set bool) {
-		attempts = append(attempts, err)
-		if set {
-			failures = append(failures, err)
-		}
+	s := search{r: r, vault: vaultPath}
+	command, source := r.KeyCmd, ""
+	if command == "" {
+		command, source = r.getenv(EnvKeyCmd), "$"+EnvKeyCmd
 	}
-	found := func(kr *Keyring) (*Keyring, error) {
-		for _, err := range failures {
-			r.warn(fmt.Sprintf("%s; the key came from %s instead", strings.TrimPrefix(strings.TrimPrefix(err.Error(), "custody: "), "vault: "), kr.Route))
-		}
-		return kr, nil
-	}
+	recipients := exists(KeysPath(vaultPath)) || exists(vault.PendingSidecar(KeysPath(vaultPath)))
 
 	// 2. The keyring variable.
 	name := r.keyEnv()
@@ -315,44 +335,112 @@ func (r *Resolver) Resolve(ctx context.Context, vaultPath string) (*Keyring, err
 		if err == nil {
 			keys, err = pinned(keys, pin, "$"+name)
 		}
-		if err == nil {
-			return found(&Keyring{Keys: keys, Route: Route{Kind: RouteKeyEnv, Source: name}})
+		if err != nil {
+			s.fail(err, true)
+		} else if kr := (&Keyring{Keys: keys, Route: Route{Kind: RouteKeyEnv, Source: name}}); s.opens(kr, command != "" || recipients) {
+			return s.found(kr)
 		}
-		fail(err, true)
 	} else {
-		fail(fmt.Errorf("$%s is not set", name), false)
+		s.fail(fmt.Errorf("$%s is not set", name), false)
 	}
 
 	// 3. The key command.
-	command, source := r.KeyCmd, "-key-cmd"
-	if command == "" {
-		command, source = r.getenv(EnvKeyCmd), "$"+EnvKeyCmd
-	}
 	if command != "" {
+		what := "the key command"
+		if source != "" {
+			what += " (" + source + ")"
+		}
 		keys, err := runKeyCommand(ctx, command, r.childEnv(), r.Stderr, r.timeout())
 		if err != nil {
-			err = fmt.Errorf("the key command (%s) %w", source, err)
+			err = fmt.Errorf("%s %w", what, err)
 		} else {
-			keys, err = pinned(keys, pin, "the key command ("+source+")")
+			keys, err = pinned(keys, pin, what)
 		}
-		if err == nil {
-			return found(&Keyring{Keys: keys, Route: Route{Kind: RouteKeyCmd, Source: source}})
+		if err != nil && r.KeyCmd != "" {
+			return nil, fmt.Errorf("custody: %w", err)
 		}
-		if r.KeyCmd != "" {
-			return nil, err
+		// A key command given explicitly is authoritative: its keyring is
+		// taken whether or not it opens the vault.
+		if err != nil {
+			s.fail(err, true)
+		} else if kr := (&Keyring{Keys: keys, Route: Route{Kind: RouteKeyCmd, Source: source}}); r.KeyCmd != "" || s.opens(kr, recipients) {
+			return s.found(kr)
 		}
-		fail(err, true)
 	} else {
-		fail(fmt.Errorf("no key command: neither -key-cmd nor $%s is set", EnvKeyCmd), false)
+		s.fail(fmt.Errorf("no key command: none given, and $%s is not set", EnvKeyCmd), false)
 	}
 
 	// 4. The recipients file.
 	kr, recipientAttempts := r.fromRecipients(ctx, vaultPath, pin, explicit)
 	if kr != nil {
-		return found(kr)
+		return s.found(kr)
 	}
-	attempts = append(attempts, recipientAttempts...)
-	return nil, &NoKeyError{Vault: vaultPath, Attempts: attempts}
+	s.attempts = append(s.attempts, recipientAttempts...)
+	if s.fallback != nil {
+		// No route opens the vault: the first keyring is returned, and
+		// opening with it says which key it is and where it came from.
+		return s.fallback, nil
+	}
+	return nil, &NoKeyError{Vault: vaultPath, Attempts: s.attempts}
+}
+
+// A search is the state of one Resolve: the routes that failed, and the
+// first keyring that did not open the vault.
+type search struct {
+	r        *Resolver
+	vault    string
+	attempts []error // every route tried, for a NoKeyError
+	failures []error // the routes that were set and failed, to warn about
+	fallback *Keyring
+}
+
+func (s *search) fail(err error, set bool) {
+	s.attempts = append(s.attempts, err)
+	if set {
+		s.failures = append(s.failures, err)
+	}
+}
+
+// found returns kr, and warns of the routes set before it that failed.
+func (s *search) found(kr *Keyring) (*Keyring, error) {
+	for _, err := range s.failures {
+		s.r.warn(fmt.Sprintf("%s; the key came from %s instead", trimPrefixes(err), kr.Route))
+	}
+	return kr, nil
+}
+
+// opens reports whether kr opens the vault, or whether it may be taken
+// without checking: when no later route could be tried instead, or the
+// vault does not open for another reason than the key (it does not exist:
+// a seal is about to create it), which the caller will report. A keyring
+// that does not open the vault is failed with a note, and kept as the
+// fallback.
+func (s *search) opens(kr *Keyring, later bool) bool {
+	if !later {
+		return true
+	}
+	_, err := vault.Open(s.vault, kr.Keys)
+	if !errors.Is(err, vault.ErrWrongKey) {
+		return true
+	}
+	if s.fallback == nil {
+		s.fallback = kr
+	}
+	fps := make([]string, len(kr.Keys))
+	for i, k := range kr.Keys {
+		fps[i] = k.Fingerprint()
+	}
+	s.fail(fmt.Errorf("%s holds key %s, which does not open %s", kr.Route, strings.Join(fps, ", "), s.vault), true)
+	return false
+}
+
+func trimPrefixes(err error) string {
+	return strings.TrimPrefix(strings.TrimPrefix(err.Error(), "custody: "), "vault: ")
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }
 
 // checkNames refuses a key or an age identity given where a variable's
@@ -417,7 +505,7 @@ func (r *Resolver) childEnv() []string {
 }
 
 // fromRecipients tries the vault's recipients file, then its pending file,
-// with the explicit identities and those of the environment.
+// with the explicit identities, or else those of the environment.
 func (r *Resolver) fromRecipients(ctx context.Context, vaultPath, pin string, explicit []identitySource) (*Keyring, []error) {
 	keysPath := KeysPath(vaultPath)
 	var attempts []error
@@ -428,7 +516,7 @@ func (r *Resolver) fromRecipients(ctx context.Context, vaultPath, pin string, ex
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				if path == keysPath {
-					attempts = append(attempts, fmt.Errorf("%s does not exist (\"credvault seal -recipient\" creates one)", path))
+					attempts = append(attempts, fmt.Errorf("%s does not exist", path))
 				}
 				continue
 			}
@@ -438,7 +526,7 @@ func (r *Resolver) fromRecipients(ctx context.Context, vaultPath, pin string, ex
 		if path != keysPath {
 			attempts = append(attempts, fmt.Errorf("%s, left by an interrupted write, was tried as well:", path))
 		}
-		if !loaded && slices.ContainsFunc(f.Recipients, func(rc Recipient) bool { return rc.Type == Age }) {
+		if !loaded && (len(explicit) > 0 || slices.ContainsFunc(f.Recipients, func(rc Recipient) bool { return rc.Type == Age })) {
 			var idAttempts []error
 			ids, idAttempts = r.identities(explicit)
 			attempts = append(attempts, idAttempts...)
@@ -453,7 +541,8 @@ func (r *Resolver) fromRecipients(ctx context.Context, vaultPath, pin string, ex
 	return nil, attempts
 }
 
-// tryFile tries each recipient of one recipients file, age ones first.
+// tryFile tries each recipient of one recipients file, age ones first, then
+// KMS ones unless identities were given explicitly.
 func (r *Resolver) tryFile(ctx context.Context, vaultPath, path string, f *File, ids []identitySource, pin string) (*Keyring, []error) {
 	if pin != "" && f.Key != short(pin) {
 		return nil, []error{fmt.Errorf("%s records key %s, not the pinned %s: refused (was the vault sealed again under another key? check its history; after a rotation, update the pin)", path, f.Key, short(pin))}
@@ -464,10 +553,13 @@ func (r *Resolver) tryFile(ctx context.Context, vaultPath, path string, f *File,
 		if rc.Type != Age || len(ids) == 0 {
 			continue
 		}
-		key, src, err := unwrapAgeWith(rc.Wrapped, ids)
+		key, src, by, err := unwrapAgeWith(rc.Wrapped, ids)
 		if errors.Is(err, errNoIdentity) {
 			unmatched = append(unmatched, rc.Name())
 			continue
+		}
+		if err == nil && by != rc.ID {
+			err = inconsistent(f, rc, by)
 		}
 		if err == nil {
 			err = r.accept(vaultPath, path, f, key, pin)
@@ -479,6 +571,12 @@ func (r *Resolver) tryFile(ctx context.Context, vaultPath, path string, f *File,
 	}
 	if len(unmatched) > 0 {
 		attempts = append(attempts, fmt.Errorf("age recipients %s: none matches the identities from %s", strings.Join(unmatched, ", "), identityNames(ids)))
+	}
+	if len(r.Identities) > 0 {
+		if slices.ContainsFunc(f.Recipients, func(rc Recipient) bool { return rc.Type == KMS }) {
+			attempts = append(attempts, errors.New("KMS recipients: not tried, as identity files were given"))
+		}
+		return nil, attempts
 	}
 	for _, rc := range f.Recipients {
 		if rc.Type != KMS {
@@ -496,18 +594,29 @@ func (r *Resolver) tryFile(ctx context.Context, vaultPath, path string, f *File,
 	return nil, attempts
 }
 
+// inconsistent is the error for a wrapped key listed for rc that the
+// identity of another recipient, by, unwrapped: wrapped keys were swapped
+// or copied between entries, so the file does not say who opens the vault.
+func inconsistent(f *File, rc Recipient, by string) error {
+	name := by
+	if i := f.Find(by); i >= 0 {
+		name = f.Recipients[i].String()
+	}
+	return fmt.Errorf("the recipients file is inconsistent: the key wrapped for this recipient unwraps with the identity of %s: restore the file from version control", name)
+}
+
 func (r *Resolver) unwrapKMS(ctx context.Context, rc Recipient, f *File) (*vault.Key, error) {
 	u, d, err := drivers(r.KMS).check(rc.ID)
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.timeout())
+	rctx, cancel := context.WithTimeout(ctx, r.timeout())
 	defer cancel()
-	plain, err := d.Unwrap(ctx, u, rc.Wrapped, Binding{Fingerprint: f.Key})
+	plain, err := d.Unwrap(rctx, u, rc.Wrapped, Binding{Fingerprint: f.Key})
 	defer clear(plain)
 	if err != nil {
-		if ctx.Err() == context.DeadlineExceeded {
-			return nil, fmt.Errorf("no answer within %s (-key-timeout): is the KMS endpoint reachable? (%v)", r.timeout(), err)
+		if ctx.Err() == nil && rctx.Err() == context.DeadlineExceeded {
+			return nil, fmt.Errorf("no answer within %s: is the KMS endpoint reachable? (%w)", r.timeout(), err)
 		}
 		return nil, err
 	}
@@ -539,19 +648,21 @@ func (r *Resolver) accept(vaultPath, path string, f *File, key *vault.Key, pin s
 // An identitySource is a set of age identities and where they came from.
 type identitySource struct {
 	name string
-	ids  []age.Identity
+	ids  []*age.X25519Identity
 }
 
-// unwrapAgeWith unwraps with each source's identities in turn, and says
-// which source's matched.
-func unwrapAgeWith(wrapped []byte, sources []identitySource) (*vault.Key, string, error) {
+// unwrapAgeWith unwraps with each identity in turn, and says which source
+// it came from and which recipient it is the identity of.
+func unwrapAgeWith(wrapped []byte, sources []identitySource) (key *vault.Key, source, recipient string, err error) {
 	for _, src := range sources {
-		key, err := unwrapAge(wrapped, src.ids)
-		if !errors.Is(err, errNoIdentity) {
-			return key, src.name, err
+		for _, id := range src.ids {
+			key, err := unwrapAge(wrapped, id)
+			if !errors.Is(err, errNoIdentity) {
+				return key, src.name, id.Recipient().String(), err
+			}
 		}
 	}
-	return nil, "", errNoIdentity
+	return nil, "", "", errNoIdentity
 }
 
 func identityNames(ids []identitySource) string {
@@ -562,8 +673,8 @@ func identityNames(ids []identitySource) string {
 	return strings.Join(names, ", ")
 }
 
-// explicitIdentities reads the -identity files; an error in one stops the
-// resolution.
+// explicitIdentities reads the files of Identities; an error in one stops
+// the resolution.
 func (r *Resolver) explicitIdentities() ([]identitySource, error) {
 	var sources []identitySource
 	for _, path := range r.Identities {
@@ -571,19 +682,22 @@ func (r *Resolver) explicitIdentities() ([]identitySource, error) {
 		if err != nil {
 			return nil, fmt.Errorf("custody: %w", err)
 		}
-		sources = append(sources, identitySource{name: "-identity " + path, ids: ids})
+		sources = append(sources, identitySource{name: path, ids: ids})
 	}
 	return sources, nil
 }
 
-// identities returns the age identities: the explicit ones, then those of
-// $CREDVAULT_AGE_KEY, and of $CREDVAULT_AGE_KEY_FILE or the default file.
-// Failures of the environment's sources are returned as attempts; so is the
-// absence of any identity.
+// identities returns the age identities: the explicit ones if any, else
+// those of $CREDVAULT_AGE_KEY, and of $CREDVAULT_AGE_KEY_FILE or the
+// default file. Failures of the environment's sources are returned as
+// attempts; so is the absence of any identity.
 func (r *Resolver) identities(explicit []identitySource) ([]identitySource, []error) {
-	sources := slices.Clone(explicit)
+	if len(explicit) > 0 {
+		return explicit, nil
+	}
+	var sources []identitySource
 	var attempts []error
-	var absent []string
+	absent := []string{"no identity file given"}
 	if s := r.getenv(EnvAgeKey); s != "" {
 		ids, err := parseIdentities("$"+EnvAgeKey, []byte(s))
 		if err != nil {
@@ -615,9 +729,6 @@ func (r *Resolver) identities(explicit []identitySource) ([]identitySource, []er
 		}
 	}
 	if len(sources) == 0 {
-		if len(r.Identities) == 0 {
-			absent = append([]string{"-identity is not given"}, absent...)
-		}
 		attempts = append(attempts, fmt.Errorf("no age identity: %s", strings.Join(absent, ", ")))
 	}
 	return sources, attempts
@@ -625,7 +736,7 @@ func (r *Resolver) identities(explicit []identitySource) ([]identitySource, []er
 
 // readIdentities reads a file of age identities, warning when others can
 // read it.
-func (r *Resolver) readIdentities(path string) ([]age.Identity, error) {
+func (r *Resolver) readIdentities(path string) ([]*age.X25519Identity, error) {
 	if vault.LooksLikeKey(path) {
 		return nil, errors.New("the name of an age identity file is an age identity or a key itself: give the file's path, or put the identity in $" + EnvAgeKey)
 	}

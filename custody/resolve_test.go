@@ -21,12 +21,16 @@ func TestResolveOrder(t *testing.T) {
 	kms := newFakeKMS("ci")
 	drivers := []custody.Driver{kms}
 	alice, aliceFile := identity(t, dir, "alice.txt")
-	_, bobFile := identity(t, dir, "bob.txt")
+	bob, bobFile := identity(t, dir, "bob.txt")
 	path, _ := sealFor(t, dir, drivers,
 		recipient(t, alice.Recipient().String(), "alice"),
 		recipient(t, "fakekms://ci", "ci", kms))
 
-	raw := vault.GenerateKey()
+	kr, err := (&custody.Resolver{Identities: []string{aliceFile}}).Resolve(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, stale := kr.Keys[0], vault.GenerateKey().Encode()
 	keyFile := filepath.Join(dir, "raw.key")
 	if err := vault.SaveKey(keyFile, raw); err != nil {
 		t.Fatal(err)
@@ -44,12 +48,16 @@ func TestResolveOrder(t *testing.T) {
 		{"variable", custody.Resolver{KMS: drivers}, env{"MASTER_KEY": raw.Encode(), "CREDVAULT_KEY_CMD": "exit 1"}, "$MASTER_KEY"},
 		{"named variable", custody.Resolver{KeyEnv: "PROD_KEY", KMS: drivers}, env{"PROD_KEY": raw.Encode()}, "$PROD_KEY"},
 		{"key command", custody.Resolver{KMS: drivers}, env{"CREDVAULT_KEY_CMD": script}, "key command ($CREDVAULT_KEY_CMD)"},
-		{"key command flag", custody.Resolver{KeyCmd: script, KMS: drivers}, env{}, "key command (-key-cmd)"},
-		{"age identity file", custody.Resolver{Identities: []string{bobFile, aliceFile}, KMS: drivers}, env{}, `age recipient "alice" (identity from -identity ` + aliceFile + ")"},
+		{"key command given", custody.Resolver{KeyCmd: script, KMS: drivers}, env{}, "key command"},
+		{"stale variable, key command", custody.Resolver{KMS: drivers}, env{"MASTER_KEY": stale, "CREDVAULT_KEY_CMD": script}, "key command ($CREDVAULT_KEY_CMD)"},
+		{"stale variable, key command given", custody.Resolver{KeyCmd: script, KMS: drivers}, env{"MASTER_KEY": stale}, "key command"},
+		{"stale variable, identity", custody.Resolver{Identities: []string{aliceFile}, KMS: drivers}, env{"MASTER_KEY": stale}, `age recipient "alice" (identity from ` + aliceFile + ")"},
+		{"stale variable, nothing else", custody.Resolver{}, env{"MASTER_KEY": stale}, "$MASTER_KEY"},
+		{"age identity file", custody.Resolver{Identities: []string{bobFile, aliceFile}, KMS: drivers}, env{}, `age recipient "alice" (identity from ` + aliceFile + ")"},
 		{"age inline", custody.Resolver{KMS: drivers}, env{"CREDVAULT_AGE_KEY": "# a comment\n  " + alice.String() + "  \n"}, `age recipient "alice" (identity from $CREDVAULT_AGE_KEY)`},
 		{"age key file", custody.Resolver{KMS: drivers}, env{"CREDVAULT_AGE_KEY_FILE": aliceFile}, `age recipient "alice" (identity from ` + aliceFile + ")"},
 		{"age default file", custody.Resolver{KMS: drivers}, env{"XDG_CONFIG_HOME": dir + "/xdg"}, `age recipient "alice" (identity from ` + dir + "/xdg/credvault/age-keys.txt)"},
-		{"kms, no identity matches", custody.Resolver{Identities: []string{bobFile}, KMS: drivers}, env{}, `kms recipient "ci" (fakekms://ci)`},
+		{"kms, no identity matches", custody.Resolver{KMS: drivers}, env{"CREDVAULT_AGE_KEY": bob.String()}, `kms recipient "ci" (fakekms://ci)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.name == "age default file" {
@@ -60,12 +68,19 @@ func TestResolveOrder(t *testing.T) {
 			res := tc.res
 			res.Getenv = tc.env.get
 			res.Environ = tc.env.list
+			var warnings []string
+			res.Warn = func(m string) { warnings = append(warnings, m) }
 			kr, err := res.Resolve(context.Background(), path)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got := kr.Route.String(); got != tc.route {
 				t.Errorf("route %q, want %q", got, tc.route)
+			}
+			if stale := strings.HasPrefix(tc.name, "stale variable"); stale && tc.route != "$MASTER_KEY" {
+				if len(warnings) != 1 || !strings.Contains(warnings[0], "$MASTER_KEY holds key") || !strings.Contains(warnings[0], "which does not open") {
+					t.Errorf("warnings %q, want one about the stale $MASTER_KEY", warnings)
+				}
 			}
 		})
 	}
@@ -78,7 +93,7 @@ func TestResolveFailures(t *testing.T) {
 	kms := newFakeKMS("gone")
 	drivers := []custody.Driver{kms}
 	alice, _ := identity(t, dir, "alice.txt")
-	_, bobFile := identity(t, dir, "bob.txt")
+	bob, bobFile := identity(t, dir, "bob.txt")
 	path, _ := sealFor(t, dir, drivers,
 		recipient(t, alice.Recipient().String(), "alice"),
 		recipient(t, "fakekms://gone", "old-ci", kms))
@@ -98,20 +113,27 @@ func TestResolveFailures(t *testing.T) {
 		contains(t, "no route", err, "no key for "+noKeys, "$MASTER_KEY is not set", "no key command", noKeys+".keys does not exist")
 	})
 	t.Run("every route fails", func(t *testing.T) {
-		res := custody.Resolver{KMS: drivers, Identities: []string{bobFile}}
-		res.Getenv = env{"MASTER_KEY": secret[:20], "CREDVAULT_KEY_CMD": "echo " + secret + "x; echo oops >&2; exit 3", "HOME": dir}.get
+		res := custody.Resolver{KMS: drivers}
+		res.Getenv = env{"MASTER_KEY": secret[:20], "CREDVAULT_KEY_CMD": "echo " + secret + "x; echo oops >&2; exit 3", "HOME": dir, "CREDVAULT_AGE_KEY": bob.String()}.get
 		var stderr strings.Builder
 		res.Stderr = &stderr
 		_, err := res.Resolve(context.Background(), path)
 		contains(t, "all fail", err,
 			"$MASTER_KEY: keyring key 1",
 			"the key command ($CREDVAULT_KEY_CMD) exited with status 3",
-			"age recipients alice: none matches the identities from -identity "+bobFile,
+			"age recipients alice: none matches the identities from $CREDVAULT_AGE_KEY",
 			`kms recipient "old-ci" (fakekms://gone): fakekms: access denied`)
 		if stderr.String() != "oops\n" {
 			t.Errorf("the key command's stderr came through as %q", stderr.String())
 		}
 		leakcheck.NoSecrets(t, "error", err.Error(), secret, secret[:20])
+	})
+	t.Run("explicit identity matching nothing fails", func(t *testing.T) {
+		kms.keys["gone"] = newFakeKMS("x").keys["x"] // KMS reachable again, but never tried
+		defer delete(kms.keys, "gone")
+		res := custody.Resolver{KMS: drivers, Identities: []string{bobFile}}
+		_, err := res.Resolve(context.Background(), path)
+		contains(t, "mallory's identity", err, "age recipients alice: none matches the identities from "+bobFile, "KMS recipients: not tried, as identity files were given")
 	})
 	t.Run("explicit key file fails alone", func(t *testing.T) {
 		res := custody.Resolver{KeyFile: filepath.Join(dir, "missing.key"), Getenv: env{"MASTER_KEY": secret}.get}
@@ -315,7 +337,7 @@ func TestKeyCommand(t *testing.T) {
 				}
 				return
 			}
-			contains(t, tc.name, err, append(tc.want, "the key command (-key-cmd)")...)
+			contains(t, tc.name, err, append(tc.want, "the key command ")...)
 			leakcheck.NoSecrets(t, "error", err.Error(), key.Encode())
 			leakcheck.NoSecrets(t, "stderr", stderr.String(), key.Encode())
 			if tc.stderr != "" && stderr.String() != tc.stderr {

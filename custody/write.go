@@ -190,7 +190,7 @@ func RemoveRecipient(path string, key *vault.Key, which string, opts ...vault.Wr
 		}
 		i := f.Find(which)
 		if i < 0 {
-			return nil, fmt.Errorf("custody: %s lists no recipient with ID or label %q: \"credvault recipients\" lists them", keysPath, which)
+			return nil, fmt.Errorf("custody: %s lists no recipient with ID or label %q: it lists %s", keysPath, which, names(f.Recipients))
 		}
 		if len(f.Recipients) == 1 {
 			return nil, fmt.Errorf("custody: %s is the only recipient of %s: removing it would leave no way to the key; add another first", f.Recipients[i], keysPath)
@@ -215,11 +215,11 @@ func current(path string, keys []*vault.Key) (*File, error) {
 	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("custody: %s has no recipients file (%s): \"credvault seal -recipient\" creates a vault with one", path, keysPath)
+		return nil, fmt.Errorf("custody: %s has no recipients file (%s)", path, keysPath)
 	case err != nil:
 		return nil, err
 	}
-	return nil, fmt.Errorf("custody: %s records key %s, which is not the vault's key: it is stale; restore it from version control, or re-create it with \"credvault seal -recipient\"", keysPath, f.Key)
+	return nil, fmt.Errorf("custody: %s records key %s, which is not the vault's key: it is stale; restore it from version control, or seal the vault again for its recipients", keysPath, f.Key)
 }
 
 func recordsOneOf(f *File, keys []*vault.Key) bool {
@@ -229,4 +229,13 @@ func recordsOneOf(f *File, keys []*vault.Key) bool {
 		}
 	}
 	return false
+}
+
+// names lists recipients by name for messages: "alice, bob, ci".
+func names(rs []Recipient) string {
+	ns := make([]string, len(rs))
+	for i, r := range rs {
+		ns[i] = r.Name()
+	}
+	return strings.Join(ns, ", ")
 }

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ type vaultFlags struct {
 	keyCmd      string
 	identities  stringList
 	fingerprint string
+	pinGiven    bool // -key-fingerprint was on the command line, perhaps empty
 	keyTimeout  time.Duration
 	route       *custody.Route
 	// newKey describes a key made by the command itself (seal -recipient),
@@ -80,7 +82,7 @@ func declareVaultFlags(fs *flag.FlagSet, c *cli, withVault, withMaxAge bool) *va
 	fs.StringVar(&f.keyFile, "key-file", "", "read the keyring from `file` instead of the environment")
 	fs.StringVar(&f.keyCmd, "key-cmd", "", "run `command` with sh -c; its output is the keyring (default $CREDVAULT_KEY_CMD)")
 	fs.Var(&f.identities, "identity", "unwrap the key from the recipients file with the age identities in `file` (repeatable; also $CREDVAULT_AGE_KEY, $CREDVAULT_AGE_KEY_FILE)")
-	fs.StringVar(&f.fingerprint, "key-fingerprint", "", "open only a vault sealed with the key of this `fingerprint` (default $CREDVAULT_KEY_FINGERPRINT)")
+	fs.Var(givenString{&f.fingerprint, &f.pinGiven}, "key-fingerprint", "open only a vault sealed with the key of this `fingerprint` (default $CREDVAULT_KEY_FINGERPRINT)")
 	fs.DurationVar(&f.keyTimeout, "key-timeout", custody.DefaultTimeout, "stop a key command, or a KMS request, after this long")
 	if withMaxAge {
 		fs.DurationVar(&f.maxAge, "max-age", 0, "refuse a vault whose key last changed longer ago than this (e.g. 720h); 0 accepts any age")
@@ -168,24 +170,63 @@ func (f *vaultFlags) keyring() ([]*vault.Key, error) {
 		return nil, usagef("-key-env must name an environment variable")
 	}
 	res := f.resolver()
-	if _, err := res.Pin(); err != nil {
-		return nil, usagef("%s", strings.TrimPrefix(err.Error(), "custody: "))
+	if err := f.checkPin(res); err != nil {
+		return nil, err
 	}
 	kr, err := res.Resolve(context.Background(), f.vault)
 	if nk := (*custody.NoKeyError)(nil); errors.As(err, &nk) {
-		// An environment's key variable is not MASTER_KEY: say so.
 		for i, a := range nk.Attempts {
-			if note := f.envNote(); note != "" && a.Error() == "$"+f.keyEnv+" is not set" {
-				nk.Attempts[i] = fmt.Errorf("$%s is not set%s", f.keyEnv, note)
-			}
+			nk.Attempts[i] = f.withFlags(a)
 		}
 		return nil, hinted(err, f.noKeyHint())
 	}
 	if err != nil {
+		if msg, ok := strings.CutPrefix(err.Error(), "custody: the key command "); ok && f.keyCmd != "" {
+			err = contextError{msg: "-key-cmd: the key command " + msg, err: err}
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil, hinted(err, "give it longer with -key-timeout (now "+f.keyTimeout.String()+")")
+		}
 		return nil, err
 	}
 	f.route = &kr.Route
 	return kr.Keys, nil
+}
+
+// checkPin refuses a pin that is not one, and a -key-fingerprint given
+// empty (as "$UNSET_VARIABLE" gives it): a command meant to pin the key
+// would otherwise open any vault.
+func (f *vaultFlags) checkPin(res *custody.Resolver) error {
+	if f.pinGiven && strings.TrimSpace(f.fingerprint) == "" {
+		return usagef("-key-fingerprint is empty: give the key's fingerprint (\"credvault status\" prints it as %s=...), or leave the flag out to open without a pin; if it comes from a variable, check that the variable is set", custody.EnvFingerprint)
+	}
+	if _, err := res.Pin(); err != nil {
+		if f.fingerprint != "" {
+			return usagef("-key-fingerprint must be 12 to 64 hex digits of the key's fingerprint, as \"credvault status\" prints it")
+		}
+		return usagef("%s", strings.TrimPrefix(err.Error(), "custody: "))
+	}
+	return nil
+}
+
+// withFlags words a route's failure for the command line: the library
+// speaks of what was given, the command of its flags; an environment's key
+// variable is not MASTER_KEY, and its note says so.
+func (f *vaultFlags) withFlags(err error) error {
+	msg := err.Error()
+	switch {
+	case msg == "$"+f.keyEnv+" is not set" && f.envNote() != "":
+		msg += f.envNote()
+	case strings.HasPrefix(msg, "no key command: none given,"):
+		msg = "no key command: neither -key-cmd nor $" + custody.EnvKeyCmd + " is set"
+	case strings.HasPrefix(msg, "no age identity: no identity file given"):
+		msg = "no age identity: -identity is not given" + strings.TrimPrefix(msg, "no age identity: no identity file given")
+	case strings.HasPrefix(msg, "KMS recipients: not tried, as identity files were given"):
+		msg = "KMS recipients: not tried, as -identity was given"
+	default:
+		return err
+	}
+	return contextError{msg: msg, err: err}
 }
 
 // resolver returns the custody.Resolver the flags and the environment
@@ -230,7 +271,14 @@ func (f *vaultFlags) keySource() string {
 		return f.newKey
 	}
 	if f.route != nil {
-		return f.route.String()
+		r := *f.route
+		switch {
+		case r.Kind == custody.RouteKeyCmd && r.Source == "":
+			r.Source = "-key-cmd"
+		case r.Kind == custody.RouteAge && slices.Contains(f.identities, r.Source):
+			r.Source = "-identity " + r.Source
+		}
+		return r.String()
 	}
 	if f.keyFile != "" {
 		return "key file " + f.keyFile
