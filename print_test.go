@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -105,5 +106,37 @@ func TestZeroMaskerAndRedactor(t *testing.T) {
 	}
 	if err := zero.Close(); err != errNoRedactor {
 		t.Errorf("zero Redactor Close: %v, want errNoRedactor", err)
+	}
+}
+
+func TestTxAndEventNeverPrint(t *testing.T) {
+	key := GenerateKey()
+	path := sealSeed(t, key)
+	var events []Event
+	audit := WithAuditor(AuditorFunc(func(_ context.Context, e Event) error {
+		events = append(events, e)
+		return nil
+	}))
+	err := Update(path, []*Key{key}, func(tx *Tx) error {
+		if err := tx.Set("new.secret", "tx-secret-value"); err != nil {
+			return err
+		}
+		assertNeverPrints(t, "Tx", tx, append(seedValues, "tx-secret-value", key.Encode())...)
+		if got := fmt.Sprint(tx); got != "vault.Tx("+path+")" {
+			t.Errorf("Sprint(tx) = %q", got)
+		}
+		return tx.Set("hosts.5", "tx-secret-value") // refused: arrays do not grow
+	}, audit)
+	if err == nil {
+		t.Fatal("the Update did not fail")
+	}
+	if len(events) == 0 {
+		t.Fatal("no events")
+	}
+	for i := range events {
+		assertNeverPrints(t, "Event", &events[i], append(seedValues, "tx-secret-value", key.Encode())...)
+	}
+	if got := fmt.Sprint(Tx{}); got != "vault.Tx(invalid)" {
+		t.Errorf("Sprint(Tx{}) = %q", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 )
@@ -56,7 +57,7 @@ func UpdateContext(ctx context.Context, path string, keys []*Key, fn func(tx *Tx
 		if err != nil {
 			return err
 		}
-		tx := &Tx{Vault: v}
+		tx := &Tx{v: v}
 		err = fn(tx)
 		tx.done = true
 		events = v.changes
@@ -86,27 +87,137 @@ func UpdateContext(ctx context.Context, path string, keys []*Key, fn func(tx *Tx
 	return o.auditFailure(ctx, events, err)
 }
 
-// A Tx is a vault being changed inside [Update]: the opened [Vault], whose
-// reading methods (Get, Decode, RevealJSON, ...) see the changes made so
-// far, and Set, Delete and Replace to make them. Update saves the changes
-// when fn returns nil. A Tx is valid only while fn runs: afterwards its
-// changes fail with [ErrTxDone]. It is not safe for concurrent use.
+// A Tx is a vault being changed inside [Update]: Set, Delete and Replace
+// make the changes, and the reading methods (Get, Lookup, Decode, Paths,
+// ...) see the changes made so far. Update saves the changes when fn
+// returns nil. A Tx is valid only while fn runs: afterwards, and for a Tx
+// that Update did not make (the zero Tx), every method fails with
+// [ErrTxDone]. It is not safe for concurrent use.
+//
+// Printing a Tx, with any fmt verb or through log/slog, shows its vault's
+// file name, never a value.
 type Tx struct {
-	*Vault
-	done bool
+	v    *Vault // the vault being changed; nil for a Tx not made by Update
+	done bool   // fn has returned
 }
 
-// ErrTxDone means a Tx was changed after its Update's fn had returned: the
-// change would be lost, so it is refused.
-var ErrTxDone = errors.New("vault: the Tx is no longer valid: its Update has returned; make changes inside fn")
+// ErrTxDone means a Tx was used outside the fn that Update called with it:
+// after fn had returned, when a change would be lost, or without Update at
+// all (the zero Tx, whose changes would be saved nowhere).
+var ErrTxDone = errors.New("vault: the Tx is not valid: use the Tx that Update passes to fn, while fn runs")
 
-// check refuses a change through a Tx that is done or holds no vault.
-func (tx *Tx) check() error {
-	if tx == nil || tx.done {
-		return ErrTxDone
+// vault returns the vault a Tx changes, or ErrTxDone.
+func (tx *Tx) vault() (*Vault, error) {
+	if tx == nil || tx.done || tx.v.ready() != nil {
+		return nil, ErrTxDone
 	}
-	return tx.Vault.ready()
+	return tx.v, nil
 }
+
+// Get is [Vault.Get] on the vault as changed so far.
+func (tx *Tx) Get(path string) (string, error) {
+	return tx.GetContext(context.Background(), path)
+}
+
+// GetContext is [Vault.GetContext] on the vault as changed so far.
+func (tx *Tx) GetContext(ctx context.Context, path string) (string, error) {
+	v, err := tx.vault()
+	if err != nil {
+		return "", err
+	}
+	return v.GetContext(ctx, path)
+}
+
+// Lookup is [Vault.Lookup] on the vault as changed so far.
+func (tx *Tx) Lookup(path string) (value string, ok bool, err error) {
+	return tx.LookupContext(context.Background(), path)
+}
+
+// LookupContext is [Vault.LookupContext] on the vault as changed so far.
+func (tx *Tx) LookupContext(ctx context.Context, path string) (value string, ok bool, err error) {
+	v, err := tx.vault()
+	if err != nil {
+		return "", false, err
+	}
+	return v.LookupContext(ctx, path)
+}
+
+// Decode is [Vault.Decode] on the vault as changed so far.
+func (tx *Tx) Decode(path string, dst any) error {
+	return tx.DecodeContext(context.Background(), path, dst)
+}
+
+// DecodeContext is [Vault.DecodeContext] on the vault as changed so far.
+func (tx *Tx) DecodeContext(ctx context.Context, path string, dst any) error {
+	v, err := tx.vault()
+	if err != nil {
+		return err
+	}
+	return v.DecodeContext(ctx, path, dst)
+}
+
+// RevealJSON is [Vault.RevealJSON] on the vault as changed so far.
+func (tx *Tx) RevealJSON() ([]byte, error) {
+	return tx.RevealJSONContext(context.Background())
+}
+
+// RevealJSONContext is [Vault.RevealJSONContext] on the vault as changed
+// so far.
+func (tx *Tx) RevealJSONContext(ctx context.Context) ([]byte, error) {
+	v, err := tx.vault()
+	if err != nil {
+		return nil, err
+	}
+	return v.RevealJSONContext(ctx)
+}
+
+// Paths is [Vault.Paths] on the vault as changed so far; nil for a Tx that
+// is not valid.
+func (tx *Tx) Paths() []string {
+	v, err := tx.vault()
+	if err != nil {
+		return nil
+	}
+	return v.Paths()
+}
+
+// Len is [Vault.Len] on the vault as changed so far; 0 for a Tx that is not
+// valid.
+func (tx *Tx) Len() int {
+	v, err := tx.vault()
+	if err != nil {
+		return 0
+	}
+	return v.Len()
+}
+
+// Name returns the vault's file name, as given to Update; "" for a Tx that
+// is not valid.
+func (tx *Tx) Name() string {
+	v, err := tx.vault()
+	if err != nil {
+		return ""
+	}
+	return v.Name()
+}
+
+// String describes the Tx without the vault's contents:
+// "vault.Tx(credentials.enc)".
+func (tx Tx) String() string {
+	if tx.v == nil {
+		return "vault.Tx(invalid)"
+	}
+	return "vault.Tx(" + tx.v.name + ")"
+}
+
+// GoString returns the same as String, so that %#v shows no secret.
+func (tx Tx) GoString() string { return tx.String() }
+
+// Format implements fmt.Formatter so that every verb prints String.
+func (tx Tx) Format(f fmt.State, verb rune) { fmt.Fprint(f, tx.String()) }
+
+// LogValue implements slog.LogValuer with the same description.
+func (tx Tx) LogValue() slog.Value { return slog.StringValue(tx.String()) }
 
 // Set sets the value at a credential path, creating the objects on the way
 // that do not exist: Set("database.password", "x") works on an empty vault.
@@ -121,7 +232,8 @@ func (tx *Tx) check() error {
 //
 // A refused Set changes nothing, and Update audits it as a failure.
 func (tx *Tx) Set(path string, value any, opts ...SetOption) error {
-	if err := tx.check(); err != nil {
+	v, err := tx.vault()
+	if err != nil {
 		return err
 	}
 	var so setOptions
@@ -130,7 +242,7 @@ func (tx *Tx) Set(path string, value any, opts ...SetOption) error {
 			opt(&so)
 		}
 	}
-	return tx.recordChange(OpSet, path, tx.set(path, value, so))
+	return v.recordChange(OpSet, path, v.set(path, value, so))
 }
 
 // A SetOption changes what [Tx.Set] accepts.
@@ -230,10 +342,11 @@ func (v *Vault) keepTree(path string, old node) error {
 //
 // A refused Delete changes nothing, and Update audits it as a failure.
 func (tx *Tx) Delete(path string) error {
-	if err := tx.check(); err != nil {
+	v, err := tx.vault()
+	if err != nil {
 		return err
 	}
-	return tx.recordChange(OpDelete, path, tx.delete(path))
+	return v.recordChange(OpDelete, path, v.delete(path))
 }
 
 func (v *Vault) delete(path string) error {
@@ -264,18 +377,19 @@ func (v *Vault) delete(path string) error {
 // Replace replaces the vault's whole document with secrets, anything that
 // Seal takes: a map or a struct that encodes as a JSON object.
 func (tx *Tx) Replace(secrets any) error {
-	if err := tx.check(); err != nil {
+	v, err := tx.vault()
+	if err != nil {
 		return err
 	}
 	val, err := normalize(secrets, nil)
 	if err != nil {
-		return tx.recordChange(OpReplace, "", err)
+		return v.recordChange(OpReplace, "", err)
 	}
 	if val.kind() != kindObject {
-		return tx.recordChange(OpReplace, "", fmt.Errorf("vault: %s: the new document (Go type %T) is a JSON %s, not an object: a vault holds one object", tx.name, secrets, val.kindName()))
+		return v.recordChange(OpReplace, "", fmt.Errorf("vault: %s: the new document (Go type %T) is a JSON %s, not an object: a vault holds one object", v.name, secrets, val.kindName()))
 	}
-	tx.doc = func() *node { return &val }
-	return tx.recordChange(OpReplace, "", nil)
+	v.doc = func() *node { return &val }
+	return v.recordChange(OpReplace, "", nil)
 }
 
 // recordChange notes a change for Update to audit when it commits it, or

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -60,7 +61,7 @@ func TestSetErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tx := &Tx{Vault: v}
+	tx := &Tx{v: v}
 	before, _ := v.RevealJSON()
 	for path, says := range map[string]string{
 		"database.port.x": `"database.port" is a number, which cannot hold keys`,
@@ -105,7 +106,7 @@ func TestDelete(t *testing.T) {
 	if got, _ := v.Get("api_keys.aws"); got != "AKIAIOSFODNN7EXAMPLE" {
 		t.Errorf("a sibling was lost: %q", got)
 	}
-	tx := &Tx{Vault: v}
+	tx := &Tx{v: v}
 	if err := tx.Delete("api_keys.stripe"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("deleting twice: %v, want ErrNotFound", err)
 	}
@@ -187,7 +188,7 @@ func TestReplaceAndPaths(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tx := &Tx{Vault: v}
+	tx := &Tx{v: v}
 	if err := tx.Replace(map[string]any{"b": map[string]any{"c.d": 1, "e": []string{"x"}}, "a": "y", "empty": map[string]any{}}); err != nil {
 		t.Fatal(err)
 	}
@@ -221,28 +222,62 @@ func TestMutationOnlyInUpdate(t *testing.T) {
 			t.Errorf("*Tx has no %s method", name)
 		}
 	}
+	// A Tx's state is unexported: (&Tx{Vault: v}).Set changed an opened
+	// Vault in memory only, and tx.Vault = other inside fn redirected the
+	// changes.
+	txType := reflect.TypeFor[Tx]()
+	for i := range txType.NumField() {
+		if f := txType.Field(i); f.IsExported() {
+			t.Errorf("Tx has an exported field %s", f.Name)
+		}
+	}
 	key := GenerateKey()
 	path := sealSeed(t, key)
 	var kept *Tx
 	if err := Update(path, []*Key{key}, func(tx *Tx) error {
 		kept = tx
-		return tx.Set("a", "inside")
+		if err := tx.Set("a", "inside"); err != nil {
+			return err
+		}
+		// The reading methods see the change.
+		got, err := tx.Get("a")
+		if err != nil || got != "inside" {
+			t.Errorf("Get inside fn = %q, %v", got, err)
+		}
+		if _, ok, err := tx.Lookup("a"); !ok || err != nil {
+			t.Errorf("Lookup inside fn = %v, %v", ok, err)
+		}
+		var doc map[string]any
+		if err := tx.Decode("", &doc); err != nil || doc["a"] != "inside" {
+			t.Errorf("Decode inside fn = %v, %v", doc["a"], err)
+		}
+		if tx.Name() != path || tx.Len() != 19 || !slices.Contains(tx.Paths(), "a") {
+			t.Errorf("Name %q, Len %d, Paths %q", tx.Name(), tx.Len(), tx.Paths())
+		}
+		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	for name, change := range map[string]func() error{
-		"Set":     func() error { return kept.Set("a", "after") },
-		"Delete":  func() error { return kept.Delete("a") },
-		"Replace": func() error { return kept.Replace(map[string]any{}) },
-		"zero Tx": func() error { return (&Tx{}).Set("a", "b") },
-		"nil Tx":  func() error { return (*Tx)(nil).Set("a", "b") },
-	} {
-		if err := change(); err == nil {
-			t.Errorf("%s: no error", name)
+	for _, tx := range []struct {
+		name string
+		tx   *Tx
+	}{{"after Update", kept}, {"zero Tx", &Tx{}}, {"nil Tx", nil}} {
+		for name, use := range map[string]func() error{
+			"Set":        func() error { return tx.tx.Set("a", "after") },
+			"Delete":     func() error { return tx.tx.Delete("a") },
+			"Replace":    func() error { return tx.tx.Replace(map[string]any{}) },
+			"Get":        func() error { _, err := tx.tx.Get("a"); return err },
+			"Lookup":     func() error { _, _, err := tx.tx.Lookup("a"); return err },
+			"Decode":     func() error { var s string; return tx.tx.Decode("a", &s) },
+			"RevealJSON": func() error { _, err := tx.tx.RevealJSON(); return err },
+		} {
+			if err := use(); !errors.Is(err, ErrTxDone) {
+				t.Errorf("%s: %s: %v, want ErrTxDone", tx.name, name, err)
+			}
 		}
-	}
-	if err := kept.Set("a", "after"); !errors.Is(err, ErrTxDone) {
-		t.Errorf("Set after Update: %v, want ErrTxDone", err)
+		if tx.tx.Len() != 0 || tx.tx.Paths() != nil || tx.tx.Name() != "" {
+			t.Errorf("%s: Len %d, Paths %q, Name %q", tx.name, tx.tx.Len(), tx.tx.Paths(), tx.tx.Name())
+		}
 	}
 	v, err := Open(path, []*Key{key})
 	if err != nil {
