@@ -109,7 +109,7 @@ func TestBadInput(t *testing.T) {
 		}, syscall.ENOSPC, []string{"good.enc", "no space left on device", "the vault is unchanged"}},
 		{"an unwritable directory", func() error {
 			if os.Geteuid() == 0 {
-				return Seal(good, nil, key, withFailpoint(func(stage string) error {
+				return Seal(good, map[string]any{}, key, withFailpoint(func(stage string) error {
 					if stage == "write" {
 						return syscall.EACCES
 					}
@@ -118,7 +118,7 @@ func TestBadInput(t *testing.T) {
 			}
 			ro := filepath.Join(dir, "ro")
 			os.Mkdir(ro, 0o500)
-			return Seal(filepath.Join(ro, "v.enc"), nil, key)
+			return Seal(filepath.Join(ro, "v.enc"), map[string]any{}, key)
 		}, syscall.EACCES, []string{"permission denied", "the vault is unchanged"}},
 	}
 	if len(tests) < 25 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -82,6 +83,9 @@ func encodeDocument(doc node) ([]byte, error) {
 // or anything encoding/json encodes. A string that is not valid UTF-8 is
 // refused rather than altered, by an error naming its credential path.
 func sealDocument(secrets any) ([]byte, error) {
+	if err := checkNotNil(secrets, "seal an empty vault"); err != nil {
+		return nil, err
+	}
 	b, err := encode(secrets, true)
 	if err != nil || b[0] == '{' {
 		return b, err
@@ -99,6 +103,21 @@ func sealDocument(secrets any) ([]byte, error) {
 	}
 	clear(b)
 	return nil, fmt.Errorf("vault: the secrets (Go type %T) encode as %s, not as a JSON object: a vault holds one object, such as {\"database\": {\"password\": \"...\"}}", secrets, kind)
+}
+
+// checkNotNil refuses nil secrets: nil itself, a nil map or a nil
+// pointer. A nil map encodes as {} and would silently empty the vault it
+// replaces; a whole document is given on purpose or not at all.
+// The error says to pass map[string]any{} to, what the caller wanted.
+func checkNotNil(secrets any, to string) error {
+	v := reflect.ValueOf(secrets)
+	switch {
+	case secrets == nil:
+		return fmt.Errorf("vault: the secrets are nil: to %s, pass map[string]any{}", to)
+	case (v.Kind() == reflect.Map || v.Kind() == reflect.Pointer) && v.IsNil():
+		return fmt.Errorf("vault: the secrets are a nil %T: to %s, pass map[string]any{}", secrets, to)
+	}
+	return nil
 }
 
 func encode(secrets any, sorted bool) ([]byte, error) {

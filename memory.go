@@ -54,9 +54,6 @@ func SealToContext(ctx context.Context, w io.Writer, name string, secrets any, k
 		return fmt.Errorf("vault: cannot seal %s without a key: make one with GenerateKey or ParseKey", name)
 	}
 	events := []Event{{Op: OpSeal, Vault: name, KeyIndex: -1, SealKey: key.Fingerprint()}}
-	if secrets == nil {
-		secrets = map[string]any{}
-	}
 	tok, err := sealBytes(name, secrets, key, o)
 	if err != nil {
 		return o.auditFailure(ctx, events, err)

@@ -375,11 +375,15 @@ func (v *Vault) delete(path string) error {
 }
 
 // Replace replaces the vault's whole document with secrets, anything that
-// Seal takes: a map or a struct that encodes as a JSON object.
+// Seal takes: a map or a struct that encodes as a JSON object, not nil, a
+// nil map or a nil pointer (to empty the vault, pass map[string]any{}).
 func (tx *Tx) Replace(secrets any) error {
 	v, err := tx.vault()
 	if err != nil {
 		return err
+	}
+	if err := checkNotNil(secrets, "empty the vault"); err != nil {
+		return v.recordChange(OpReplace, "", fmt.Errorf("vault: %s: %s", v.name, trimPrefix(err)))
 	}
 	val, err := normalize(secrets, nil)
 	if err != nil {

@@ -319,7 +319,9 @@ func keyringFails(keys []*Key) string {
 //
 // secrets is anything encoding/json encodes as a JSON object: a
 // map[string]any such as ParseJSON returns, a map[string]string, a struct
-// with json tags. Its values may be of any type encoding/json encodes
+// with json tags. nil, a nil map and a nil pointer are refused, since a
+// nil map would silently empty the vault: to seal an empty vault, pass
+// map[string]any{}. Its values may be of any type encoding/json encodes
 // (integers of any size, []int, map[string]int, structs, json.RawMessage,
 // json.Number), and numbers keep the exact text encoding/json gives them.
 // Unlike encoding/json, a string that is not valid UTF-8 is refused rather
@@ -339,9 +341,6 @@ func SealContext(ctx context.Context, path string, secrets any, key *Key, opts .
 		return fmt.Errorf("vault: cannot seal %s without a key: make one with GenerateKey or ParseKey", path)
 	}
 	events := []Event{{Op: OpSeal, Vault: path, KeyIndex: -1, SealKey: key.Fingerprint()}}
-	if secrets == nil {
-		secrets = map[string]any{}
-	}
 	plain, err := sealDocument(secrets)
 	if err != nil {
 		return o.auditFailure(ctx, events, err)

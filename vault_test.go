@@ -393,6 +393,10 @@ func TestSealRefuses(t *testing.T) {
 		"a failing Marshaler":     {map[string]any{"m": failingMarshaler{}}, `the vault.failingMarshaler type's MarshalJSON or MarshalText failed (its message is not shown`},
 		"an array at the top":     {[]string{"a"}, `the secrets (Go type []string) encode as an array, not as a JSON object`},
 		"a number at the top":     {uint8(7), `encode as a number, not as a JSON object`},
+		"nil":                     {nil, `the secrets are nil: to seal an empty vault, pass map[string]any{}`},
+		"a nil map":               {map[string]any(nil), `the secrets are a nil map[string]interface {}: to seal an empty vault, pass map[string]any{}`},
+		"a nil map of strings":    {map[string]string(nil), `a nil map[string]string: to seal an empty vault`},
+		"a nil pointer":           {(*db)(nil), `a nil *vault.db: to seal an empty vault`},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -408,6 +412,36 @@ func TestSealRefuses(t *testing.T) {
 	}
 	if err := Seal(path, nil, nil); err == nil {
 		t.Error("Seal without a key succeeded")
+	}
+}
+
+// TestNilSecretsEmptyNothing: nil, a nil map or a nil pointer given for a
+// whole document is refused everywhere, and a full vault keeps its
+// secrets: a nil map encoded as {} and emptied it silently.
+func TestNilSecretsEmptyNothing(t *testing.T) {
+	key := GenerateKey()
+	path := sealSeed(t, key)
+	before, _ := os.ReadFile(path)
+	for name, secrets := range map[string]any{"nil": nil, "nil map": map[string]any(nil), "nil pointer": (*struct{ A string })(nil)} {
+		t.Run(name, func(t *testing.T) {
+			if err := Seal(path, secrets, key); err == nil || !strings.Contains(err.Error(), "pass map[string]any{}") {
+				t.Errorf("Seal: %v", err)
+			}
+			var buf bytes.Buffer
+			if err := SealTo(&buf, "mem", secrets, key); err == nil || buf.Len() > 0 {
+				t.Errorf("SealTo: %v, %d bytes written", err, buf.Len())
+			}
+			err := Update(path, []*Key{key}, func(tx *Tx) error { return tx.Replace(secrets) })
+			if err == nil || !strings.Contains(err.Error(), "to empty the vault, pass map[string]any{}") {
+				t.Errorf("Replace: %v", err)
+			}
+			if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+				t.Error("the vault changed")
+			}
+		})
+	}
+	if err := Seal(path, map[string]any{}, key); err != nil {
+		t.Errorf("sealing an empty vault on purpose: %v", err)
 	}
 }
 

@@ -63,7 +63,7 @@ func ExampleNoKeyError() {
 	dir, _ := os.MkdirTemp("", "example")
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "credentials.enc")
-	if err := vault.Seal(path, nil, vault.GenerateKey()); err != nil {
+	if err := vault.Seal(path, map[string]any{}, vault.GenerateKey()); err != nil {
 		log.Fatal(err)
 	}
 	res := &custody.Resolver{Getenv: func(string) string { return "" }}

@@ -99,7 +99,7 @@ func TestResolveFailures(t *testing.T) {
 		recipient(t, "fakekms://gone", "old-ci", kms))
 	delete(kms.keys, "gone") // access revoked since
 	noKeys := filepath.Join(dir, "other.enc")
-	if err := vault.Seal(noKeys, nil, vault.GenerateKey()); err != nil {
+	if err := vault.Seal(noKeys, map[string]any{}, vault.GenerateKey()); err != nil {
 		t.Fatal(err)
 	}
 	secret := vault.GenerateKey().Encode()
@@ -231,7 +231,7 @@ func TestResolveChecksTheUnwrappedKey(t *testing.T) {
 	// The vault re-sealed with another key, the recipients file left.
 	keysBefore, _ := os.ReadFile(custody.KeysPath(path))
 	other := filepath.Join(dir, "other.enc")
-	vault.Seal(other, nil, vault.GenerateKey())
+	vault.Seal(other, map[string]any{}, vault.GenerateKey())
 	os.Rename(other, path)
 	_, err := res.Resolve(context.Background(), path)
 	contains(t, "stale recipients file", err, "which does not open "+path, "is stale")
@@ -293,7 +293,7 @@ func TestKeyCommand(t *testing.T) {
 	dir := t.TempDir()
 	key := vault.GenerateKey()
 	path := filepath.Join(dir, "credentials.enc")
-	vault.Seal(path, nil, key)
+	vault.Seal(path, map[string]any{}, key)
 	envFile := filepath.Join(dir, "child-env")
 	outer := env{
 		"MASTER_KEY_UNUSED": "x", "CREDVAULT_AGE_KEY": "AGE-SECRET-KEY-1FAKE", "PROD_KEY": "",
