@@ -383,6 +383,20 @@ func TestActionRunsACommand(t *testing.T) {
 	}
 }
 
+// TestActionCommandStopsAtAFailure: the command runs as a run: step does,
+// under bash -eo pipefail: a failing pipe stage fails the line (pipefail),
+// and a failing line the step (-e), so "deployed" is never printed.
+func TestActionCommandStopsAtAFailure(t *testing.T) {
+	j, stepEnv := actionJob(t)
+	stepEnv["DEPLOY_STATUS"] = "3"
+	if j.useAction(map[string]string{"command": "./deploy.sh | cat\necho deployed", "prefix": "DEPLOY_", "audit-artifact": "none"}, stepEnv) {
+		t.Errorf("the action succeeded, though its command's first line failed")
+	}
+	if log := j.log.String(); strings.Contains(log, "deployed\n") || !strings.Contains(log, "deploying to *** with ***") {
+		t.Errorf("the command did not stop at its failing line:\n%s", log)
+	}
+}
+
 func TestActionKeyFingerprint(t *testing.T) {
 	j, stepEnv := actionJob(t)
 	if j.useAction(map[string]string{"key-fingerprint": "000000000000", "audit-artifact": "none"}, stepEnv) {
