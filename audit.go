@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -133,6 +134,23 @@ func (e Event) Outcome() string {
 		return "error"
 	}
 	return "ok"
+}
+
+// MarshalJSON encodes the event as encoding/json encodes its fields, with
+// Err as its message, or null, instead of the {} that encoding/json makes of
+// most errors: an Event's error names files, paths and variables, never a
+// value or a key.
+func (e Event) MarshalJSON() ([]byte, error) {
+	type fields Event // the same fields, without this method
+	var msg *string
+	if e.Err != nil {
+		s := e.Err.Error()
+		msg = &s
+	}
+	return json.Marshal(struct {
+		fields
+		Err *string
+	}{fields(e), msg})
 }
 
 // ErrAudit means that the Auditor refused to record an operation, which

@@ -468,3 +468,24 @@ func TestValueFingerprintText(t *testing.T) {
 		t.Errorf("variables: fingerprint %s, want %s, that of each name and its value", got, want)
 	}
 }
+
+// TestEventJSON: an Event encodes as JSON with its error's message, which
+// encoding/json made {} of.
+func TestEventJSON(t *testing.T) {
+	e := Event{Op: OpGet, Vault: "credentials.enc", Path: "db.password", KeyIndex: -1, Err: errorf(ErrNotFound, "credentials.enc: no credential %q", "db.password")}
+	b, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["Err"] != `vault: credentials.enc: no credential "db.password"` || got["Op"] != "get" || got["Path"] != "db.password" || got["KeyIndex"] != float64(-1) {
+		t.Errorf("JSON %s", b)
+	}
+	e.Err = nil
+	if b, _ := json.Marshal(e); !strings.Contains(string(b), `"Err":null`) {
+		t.Errorf("JSON of a success %s", b)
+	}
+}

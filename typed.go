@@ -35,8 +35,8 @@ import (
 // path that leads nowhere is a *NotFoundError. Its errors name the path,
 // the field and the Go type, never a value: a value that does not fit its
 // field is reported by its JSON kind alone, and an error of a type's own
-// UnmarshalJSON or UnmarshalText, which may quote the value, is not shown
-// (errors.Unwrap returns it).
+// UnmarshalJSON or UnmarshalText, which may quote the value, is neither
+// shown nor wrapped: only its type is named.
 //
 // It is audited as OpDecode with the path and a fingerprint of the value.
 func (v *Vault) Decode(path string, dst any) error {
@@ -89,30 +89,123 @@ func (v *Vault) decode(path string, dst any) ([]byte, error) {
 	d := json.NewDecoder(bytes.NewReader(e.buf))
 	d.UseNumber()
 	if err := d.Decode(dst); err != nil {
+		err = decodeError(v.name, path, dst, e.buf, err)
 		clear(e.buf)
-		return nil, decodeError(v.name, path, dst, err)
+		return nil, err
 	}
 	return e.buf, nil
 }
 
 // decodeError words an error of encoding/json without the value it may
-// quote: UnmarshalTypeError's Value is "number 5432" for a number.
-func decodeError(name, path string, dst any, err error) error {
+// quote, and does not wrap it: UnmarshalTypeError's Value is "number 5432"
+// for a number, and the errors of a type's own UnmarshalJSON or
+// UnmarshalText (net.IP, time.Time) quote the text they could not parse.
+// data is the JSON that was decoded, to find the value that did not fit:
+// encoding/json names struct fields only, not map keys or array indexes.
+func decodeError(name, path string, dst any, data []byte, err error) error {
 	what := "the document"
 	if path != "" {
 		what = strconv.Quote(path)
 	}
 	typ := reflect.TypeOf(dst).Elem()
 	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		at := path
-		if te.Field != "" {
-			at = strings.TrimPrefix(path+"."+te.Field, ".")
-		}
-		kind, _, _ := strings.Cut(te.Value, " ")
-		return &vaultError{msg: fmt.Sprintf("vault: %s: cannot decode %s into Go type %s: the value at %q is a JSON %s, which does not fit Go type %s", name, what, typ, at, kind, te.Type), err: err}
+	if !errors.As(err, &te) {
+		return fmt.Errorf("vault: %s: cannot decode %s into Go type %s: %s (its message is not shown, as it may quote the value)", name, what, typ, typeName(err))
 	}
-	return &vaultError{msg: fmt.Sprintf("vault: %s: cannot decode %s into Go type %s: %s (its message is not shown, as it may quote the value)", name, what, typ, typeName(err)), err: err}
+	at := path
+	if segs, ok := pathAtOffset(data, te.Offset); ok {
+		base, _ := parsePath(path) // path was parsed before: valid or ""
+		at = formatPath(append(base, segs...))
+	} else if te.Field != "" {
+		at = strings.TrimPrefix(path+"."+te.Field, ".")
+	}
+	kind, _, _ := strings.Cut(te.Value, " ")
+	return fmt.Errorf("vault: %s: cannot decode %s into Go type %s: the value at %q is a JSON %s, which does not fit Go type %s", name, what, typ, at, kind, te.Type)
+}
+
+// pathAtOffset returns the path, inside the compact JSON data, of the value
+// that encoding/json was decoding when it stopped offset bytes in: an
+// object or an array whose opening bracket ends there, or a scalar that
+// ends there. It reads the structure only; of strings, it decodes keys.
+func pathAtOffset(data []byte, offset int64) ([]string, bool) {
+	type frame struct {
+		array   bool
+		index   int
+		key     string
+		wantKey bool
+	}
+	var stack []frame
+	path := func() []string {
+		segs := make([]string, 0, len(stack))
+		for _, f := range stack {
+			if f.array {
+				segs = append(segs, strconv.Itoa(f.index))
+			} else {
+				segs = append(segs, f.key)
+			}
+		}
+		return segs
+	}
+	for i := 0; i < len(data); {
+		switch c := data[i]; c {
+		case '{', '[':
+			i++
+			if int64(i) == offset {
+				return path(), true
+			}
+			stack = append(stack, frame{array: c == '[', wantKey: c == '{'})
+		case '}', ']':
+			i++
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		case ',':
+			i++
+			if len(stack) > 0 {
+				top := &stack[len(stack)-1]
+				top.index++
+				top.wantKey = !top.array
+			}
+		case ':':
+			i++
+		case '"':
+			end := stringEnd(data, i)
+			if len(stack) > 0 && stack[len(stack)-1].wantKey {
+				top := &stack[len(stack)-1]
+				if json.Unmarshal(data[i:end], &top.key) != nil {
+					return nil, false
+				}
+				top.wantKey = false
+			} else if int64(end) == offset {
+				return path(), true
+			}
+			i = end
+		default:
+			end := i
+			for end < len(data) && !strings.ContainsRune(",:]}", rune(data[end])) {
+				end++
+			}
+			if int64(end) == offset {
+				return path(), true
+			}
+			i = end
+		}
+	}
+	return nil, false
+}
+
+// stringEnd returns the offset just past the JSON string that starts at
+// data[start], a quote.
+func stringEnd(data []byte, start int) int {
+	for i := start + 1; i < len(data); i++ {
+		switch data[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(data)
 }
 
 func typeName(v any) string { return fmt.Sprintf("%T", v) }

@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -206,6 +209,69 @@ func TestDecode(t *testing.T) {
 				t.Fatal("no error")
 			}
 			assertNoLeak(t, "error", err.Error(), "s3cret!P@ss")
+		})
+	}
+}
+
+// TestDecodeErrorsHoldNoValue: no error in a Decode error's chain holds the
+// value, whether encoding/json (cannot unmarshal number 300), a type's
+// UnmarshalText (net.IP: invalid IP address: ...) or its UnmarshalJSON
+// (time.Time, a custom type) worded it; and the path named is that of the
+// value that did not fit, map keys and array indexes included.
+func TestDecodeErrorsHoldNoValue(t *testing.T) {
+	key := GenerateKey()
+	v, err := Open(sealPath(t, map[string]any{
+		"pw":     "SUPERSECRET-value",
+		"n":      300,
+		"limits": map[string]any{"cpu": 2, "mem": map[string]any{"max": 4}},
+		"list":   []any{1, "SUPERSECRET-elem", 3},
+		"deep":   map[string]any{"a.b": []any{map[string]any{"port": "SUPERSECRET-port"}}},
+	}, key), []*Key{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		ip     net.IP
+		when   time.Time
+		small  uint8
+		leaky  leakyUnmarshaler
+		ints   map[string]int
+		list   []int
+		limits struct {
+			Limits map[string]int `json:"limits"`
+		}
+		nested struct {
+			Deep map[string][]struct {
+				Port int `json:"port"`
+			} `json:"deep"`
+		}
+		inArray struct {
+			List []int `json:"list"`
+		}
+	)
+	for _, tt := range []struct {
+		name, path string
+		dst        any
+		says       string
+	}{
+		{"net.IP", "pw", &ip, `cannot decode "pw" into Go type net.IP: *net.ParseError (its message is not shown`},
+		{"time.Time", "pw", &when, `into Go type time.Time: *time.ParseError (its message is not shown`},
+		{"an UnmarshalJSON", "pw", &leaky, `into Go type vault.leakyUnmarshaler: *errors.errorString (its message is not shown`},
+		{"a number too large", "n", &small, `the value at "n" is a JSON number, which does not fit Go type uint8`},
+		{"a map's value", "limits", &ints, `the value at "limits.mem" is a JSON object, which does not fit Go type int`},
+		{"a map in a struct", "", &limits, `the value at "limits.mem" is a JSON object, which does not fit Go type int`},
+		{"a slice's element", "list", &list, `the value at "list.1" is a JSON string, which does not fit Go type int`},
+		{"a slice in a struct", "", &inArray, `the value at "list.1" is a JSON string`},
+		{"a key with a dot, in an array", "", &nested, `the value at "deep.a\\.b.0.port" is a JSON string, which does not fit Go type int`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := v.Decode(tt.path, tt.dst)
+			if err == nil || !strings.Contains(err.Error(), tt.says) {
+				t.Fatalf("error %v, want one saying %s", err, tt.says)
+			}
+			for e := err; e != nil; e = errors.Unwrap(e) {
+				assertNoLeak(t, "error chain", fmt.Sprintf("%v %+v %#v", e, e, e), "SUPERSECRET", "300")
+			}
 		})
 	}
 }
