@@ -1,6 +1,7 @@
 package main
 
 import (
+	goversion "go/version"
 	"os"
 	"regexp"
 	"strings"
@@ -125,6 +126,47 @@ func TestREADMEAction(t *testing.T) {
 	for name := range action.Inputs {
 		if !strings.Contains(string(list[1]), "`"+name+"`") {
 			t.Errorf("the README's list of inputs lacks %s", name)
+		}
+	}
+}
+
+// TestREADMEGoImages checks that each Go image of the README's recipes
+// (golang:TAG, cimg/go:TAG) has a Go at least as new as go.mod needs: the
+// official images set GOTOOLCHAIN=local, so an older one cannot install
+// credvault at all.
+func TestREADMEGoImages(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^go (\S+)$`).FindSubmatch(mod)
+	if m == nil {
+		t.Fatal("go.mod has no go line")
+	}
+	need := "go" + string(m[1])
+	images := regexp.MustCompile(`\b(golang|cimg/go):(\S+?)["'}\s]`).FindAllSubmatch(readme, -1)
+	if len(images) < 3 {
+		t.Errorf("the README names %d Go images, want the GitLab and CircleCI recipes' at least", len(images))
+	}
+	for _, image := range images {
+		tag, _, _ := strings.Cut(string(image[2]), "-") // 1.26-alpine
+		have := "go" + tag
+		if !goversion.IsValid(have) {
+			t.Errorf("the README's image %s:%s has no Go version in its tag", image[1], image[2])
+			continue
+		}
+		// A tag of a minor version (golang:1.24) is its newest release.
+		if strings.Count(tag, ".") == 1 {
+			have, need := goversion.Lang(have), goversion.Lang(need)
+			if goversion.Compare(have, need) < 0 {
+				t.Errorf("the README's image %s:%s has Go %s, older than the %s go.mod needs", image[1], image[2], have, need)
+			}
+		} else if goversion.Compare(have, need) < 0 {
+			t.Errorf("the README's image %s:%s has Go %s, older than the %s go.mod needs", image[1], image[2], have, need)
 		}
 	}
 }
