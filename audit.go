@@ -78,6 +78,11 @@ const (
 	OpExec    Op = "exec"    // Vault.Run: a command given the secrets in its environment
 	OpMask    Op = "mask"    // Vault.Masker: a Masker of the values
 	OpMerge   Op = "merge"   // Merge: a three-way merge written over our version
+
+	// Changes of who can open a vault (package custody, through
+	// UpdateSidecar): Event.Recipient names the recipient.
+	OpRecipientAdd    Op = "recipient-add"
+	OpRecipientRemove Op = "recipient-remove"
 )
 
 // An Event is one audited operation. It holds names, paths and fingerprints,
@@ -114,6 +119,11 @@ type Event struct {
 	// Command is the base name of the program an exec gives the secrets to;
 	// never its arguments.
 	Command string
+
+	// Recipient is the recipient a recipient-add or recipient-remove
+	// changed: its type, label and ID (`age recipient "carol" (age1...)`),
+	// never a wrapped key.
+	Recipient string
 
 	// ValueFingerprint is a keyed hash of the value(s) a get, flatten or
 	// export released, so that an auditor can tell that a deploy used a
@@ -316,9 +326,10 @@ func (f *fingerprinter) seq(values iter.Seq[string]) string {
 // NewSlogAuditor returns an Auditor that writes one log record per event to
 // l, at level Info for a success and Warn for a failure, with the message
 // "credvault audit", the event's time, and these attributes (empty ones
-// left out): op, vault, path, absent, names, key, key_index, seal_key, command, key_source,
-// value_fp, pipeline (a group: platform, run_id, job, commit, actor, repo,
-// url), outcome ("ok" or "error") and error. The names are stable.
+// left out): op, vault, path, absent, names, key, key_index, seal_key,
+// command, recipient, key_source, value_fp, pipeline (a group: platform,
+// run_id, job, commit, actor, repo, url), outcome ("ok" or "error") and
+// error. The names are stable.
 //
 // The handler receives the context of the audited call, as
 // Logger.InfoContext gives it, so that a handler that adds trace and span ids
@@ -364,6 +375,9 @@ func (a slogAuditor) Audit(ctx context.Context, e Event) error {
 	}
 	if e.Command != "" {
 		r.AddAttrs(slog.String("command", e.Command))
+	}
+	if e.Recipient != "" {
+		r.AddAttrs(slog.String("recipient", e.Recipient))
 	}
 	if e.KeySource != "" {
 		r.AddAttrs(slog.String("key_source", e.KeySource))

@@ -13,14 +13,17 @@ import "time"
 //   - an Option applies everywhere;
 //   - an [OpenOption] is an Option or [WithMaxAge], which checks a vault
 //     being opened: Open, OpenFS, OpenBytes;
-//   - a [WriteOption] is an Option or [WithLockTimeout], which bounds the
-//     wait for another writer of a vault file: Rotate, and Seal and Update;
+//   - a [WriteOption] is an Option, [WithLockTimeout], which bounds the
+//     wait for another writer of a vault file, or [WithSidecar], which
+//     replaces a file that follows the vault in the same write: Rotate,
+//     Merge, and Seal and Update;
 //   - a [SealOption] is a WriteOption, [WithNoClobber] or [WithReplaceAny],
 //     which choose what Seal may replace: Seal;
 //   - an [UpdateOption] is an OpenOption or a WriteOption: Update opens and
 //     writes.
 //
-// When the same option is given twice, the last one wins.
+// When the same option is given twice, the last one wins; WithSidecar is
+// the exception: one per file, each written.
 type Option interface {
 	OpenOption
 	WriteOption
@@ -33,8 +36,8 @@ type OpenOption interface {
 	openOption()
 }
 
-// A WriteOption changes how a vault file is written, by [Rotate], [Seal] and
-// [Update]: an [Option] or [WithLockTimeout].
+// A WriteOption changes how a vault file is written, by [Rotate], [Merge],
+// [Seal] and [Update]: an [Option], [WithLockTimeout] or [WithSidecar].
 type WriteOption interface {
 	SealOption
 	UpdateOption
@@ -72,7 +75,7 @@ type options struct {
 	pipeline      Pipeline
 	keySource     string
 
-	sidecar *sidecar // WithSidecar
+	sidecars []*sidecar // WithSidecar, in the order given
 
 	// failpoint, when set, is called at named moments of a write and may
 	// return an error to simulate a failure there. Only tests set it.

@@ -1,6 +1,8 @@
 package vault
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,29 +14,42 @@ import (
 // recipients file of package custody, which holds the vault's key wrapped
 // for each recipient. See WithSidecar.
 type sidecar struct {
-	path string
-	data []byte
-	perm fs.FileMode
+	path    string
+	perm    fs.FileMode
+	content func() ([]byte, error)
+	data    []byte // what content returned, once the write goes ahead
 }
 
-// WithSidecar makes a write ([Seal], [Rotate], [Update]) replace the file at path with data
-// (created with mode perm) in the same write as the vault, under the same
-// lock, so that the two never disagree for good, whatever instant the
-// process is killed at:
+// WithSidecar makes a write ([Seal], [Rotate], [Update], [Merge]) replace
+// the file at path (created with mode perm) with what content returns, in
+// the same write as the vault, under the same lock, so that the two never
+// disagree for good, whatever instant the process is killed at:
 //
-//  1. data is written, synced and renamed to [PendingSidecar](path);
-//  2. the vault is replaced, as without the option;
-//  3. the pending file is renamed over path.
+//  1. content is called, with the lock held, once the new vault is sealed
+//     (and, for Rotate, Update and Merge, the old one opened with the
+//     keys): it may read the sidecar as it is now. If it fails, so does the
+//     write, and nothing changes;
+//  2. what it returned is written, synced and renamed to
+//     [PendingSidecar](path);
+//  3. the vault is replaced, as without the option;
+//  4. the pending file is renamed over path.
 //
-// Between 2 and 3 (for microseconds, or for good after a kill there), the
+// Between 3 and 4 (for microseconds, or for good after a kill there), the
 // vault is new and path still old, and the pending file holds the new
 // sidecar: a reader that finds path does not match the vault reads the
-// pending file instead. A kill between 1 and 2 leaves a pending file that
-// does not match the vault either, and is ignored and replaced by the next
-// write. If the write fails before 2, the pending file is removed and
-// nothing changed.
-func WithSidecar(path string, data []byte, perm fs.FileMode) WriteOption {
-	return writeOptionFunc(func(o *options) { o.sidecar = &sidecar{path: path, data: data, perm: perm} })
+// pending file instead. A kill between 2 and 3 leaves a pending file that
+// does not match the vault either; the next write replaces it, so content
+// must settle a pending file that does match the vault (rename it over
+// path) before returning, or its content is lost. If the write fails
+// before 3, the pending file is removed and nothing changed.
+//
+// If path is a symbolic link, the file it leads to is replaced, as the
+// vault is. Several sidecars may follow one write, one WithSidecar each; two
+// for the same path are an error.
+func WithSidecar(path string, perm fs.FileMode, content func() ([]byte, error)) WriteOption {
+	return writeOptionFunc(func(o *options) {
+		o.sidecars = append(o.sidecars, &sidecar{path: path, perm: perm, content: content})
+	})
 }
 
 // PendingSidecar returns the name under which a write made with
@@ -42,31 +57,114 @@ func WithSidecar(path string, data []byte, perm fs.FileMode) WriteOption {
 // and replacing the sidecar: path + ".pending".
 func PendingSidecar(path string) string { return path + ".pending" }
 
-// UpdateSidecar replaces the file at path with what fn returns, atomically
-// and durably, under the write lock of the vault at vaultPath, so that it is
-// serialized with every write of the vault and of its other sidecars: fn
-// reads what it needs with the lock held, and no concurrent update is lost.
-// The file is created with mode perm. A pending file left by an interrupted
-// write (see [WithSidecar]) is removed once path is replaced: fn has seen
-// it, and path now says what it should.
+// A SidecarUpdate is a change of a vault's sidecar alone, made by
+// [UpdateSidecar]: package custody's change of who can open the vault.
+type SidecarUpdate struct {
+	// Path is the sidecar, created with mode Perm.
+	Path string
+	Perm fs.FileMode
+	// Content returns the sidecar's new content; UpdateSidecar calls it
+	// with the vault's write lock held, so it reads the sidecar as no
+	// other writer can change it. If it fails, nothing is written.
+	Content func() ([]byte, error)
+
+	// Op, Key and Recipient describe the change for its audit event
+	// ([Event]): Op names it ([OpRecipientAdd], [OpRecipientRemove]), Key
+	// is the fingerprint of the vault's key, and Recipient the recipient
+	// added or removed. Never a key.
+	Op        Op
+	Key       string
+	Recipient string
+}
+
+// UpdateSidecar replaces a vault's sidecar with what u.Content returns,
+// atomically and durably, under the write lock of the vault at vaultPath,
+// so that it is serialized with every write of the vault and of its other
+// sidecars, and no concurrent update is lost. A pending file left by an
+// interrupted write (see [WithSidecar]) is removed once the sidecar is
+// replaced: Content has seen it, and the sidecar now says what it should.
+// If the sidecar is a symbolic link, the file it leads to is replaced.
 //
-// If fn returns an error, nothing is written and UpdateSidecar returns it.
-// Options apply as for Rotate (the lock timeout).
-func UpdateSidecar(vaultPath, path string, perm fs.FileMode, fn func() ([]byte, error), opts ...WriteOption) error {
+// The change is audited, success or failure, as an Event of u.Op. Options
+// apply as for [Rotate] (the Auditor, the lock timeout); ctx ends the wait
+// for the lock. [WithSidecar] does not apply: it is an error.
+func UpdateSidecar(ctx context.Context, vaultPath string, u SidecarUpdate, opts ...WriteOption) error {
 	o := newOptions(opts)
-	return withWriteLock(vaultPath, o, func(string) error {
-		data, err := fn()
+	events := []Event{{Op: u.Op, Vault: vaultPath, Key: u.Key, KeyIndex: -1, Recipient: u.Recipient}}
+	if len(o.sidecars) > 0 {
+		return o.auditFailure(ctx, events, fmt.Errorf("vault: UpdateSidecar writes %s alone: WithSidecar does not apply to it", u.Path))
+	}
+	err := withWriteLockContext(ctx, vaultPath, o, func(string) error {
+		data, err := u.Content()
 		if err != nil {
 			return err
 		}
-		if err := writeSidecar(path, path, data, perm); err != nil {
+		if err := o.auditAll(ctx, events); err != nil {
 			return err
 		}
-		if err := os.Remove(PendingSidecar(path)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return &vaultError{msg: fmt.Sprintf("vault: %s was written, but the stale %s could not be removed: %v: remove it", path, PendingSidecar(path), unwrapPath(err)), err: err}
+		target, err := writeTarget(u.Path)
+		if err != nil {
+			return err
+		}
+		if err := writeSidecar(target, target, data, u.Perm); err != nil {
+			return err
+		}
+		if err := os.Remove(PendingSidecar(u.Path)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return &vaultError{msg: fmt.Sprintf("vault: %s was written, but the stale %s could not be removed: %v: remove it", u.Path, PendingSidecar(u.Path), unwrapPath(err)), err: err}
 		}
 		return nil
 	})
+	return o.auditFailure(ctx, events, err)
+}
+
+// replaceWithSidecars is step 3 of WithSidecar, with the others around it:
+// the sidecars' content made and staged (after the audit approves the
+// write), the vault replaced with tok, the sidecars committed if the new
+// token took the vault's place (even if a later step failed), abandoned if
+// not. The caller holds the write lock.
+func replaceWithSidecars(ctx context.Context, target string, tok []byte, o *options, events []Event) error {
+	seen := map[string]bool{}
+	for _, s := range o.sidecars {
+		if seen[s.path] {
+			return fmt.Errorf("vault: two WithSidecar options name %s: give one", s.path)
+		}
+		seen[s.path] = true
+	}
+	staged := 0
+	abandon := func() {
+		for _, s := range o.sidecars[:staged] {
+			s.abandon()
+		}
+	}
+	err := replaceFile(target, tok, o, func() error {
+		for _, s := range o.sidecars {
+			data, err := s.content()
+			if err != nil {
+				return err
+			}
+			s.data = data
+		}
+		if err := o.auditAll(ctx, events); err != nil {
+			return err
+		}
+		for _, s := range o.sidecars {
+			if err := s.stage(); err != nil {
+				return err
+			}
+			staged++
+		}
+		return nil
+	})
+	if err != nil {
+		if cur, rerr := os.ReadFile(target); rerr != nil || !bytes.Equal(cur, tok) {
+			abandon()
+			return err
+		}
+	}
+	for _, s := range o.sidecars {
+		err = errors.Join(err, s.commit(o))
+	}
+	return err
 }
 
 // writeSidecar writes data to a temporary file beside path, syncs it,
@@ -111,25 +209,36 @@ func writeSidecar(path, dest string, data []byte, perm fs.FileMode) (err error) 
 	return nil
 }
 
-// stage is step 1 of WithSidecar: the new sidecar, durable under its
+// stage is step 2 of WithSidecar: the new sidecar, durable under its
 // pending name, before the vault is replaced.
 func (s *sidecar) stage() error {
 	return writeSidecar(s.path, PendingSidecar(s.path), s.data, s.perm)
 }
 
-// commit is step 3: the pending file renamed over the sidecar. The vault is
-// already replaced, so a failure says where the new sidecar is.
+// commit is step 4: the pending file renamed over the sidecar, or, when the
+// sidecar is a symbolic link, the file it leads to replaced and the pending
+// file removed. The vault is already replaced, so a failure says where the
+// new sidecar is.
 func (s *sidecar) commit(o *options) error {
 	pending := PendingSidecar(s.path)
 	err := o.fail("sidecar")
+	var target string
 	if err == nil {
+		target, err = writeTarget(s.path)
+	}
+	switch {
+	case err != nil:
+	case target == s.path:
 		err = os.Rename(pending, s.path)
+	default:
+		if err = writeSidecar(target, target, s.data, s.perm); err == nil {
+			os.Remove(pending)
+		}
 	}
 	if err != nil {
 		return &vaultError{msg: fmt.Sprintf("vault: the vault was replaced, but %s could not be: %v: its new content is in %s; rename it to %s", s.path, unwrapPath(err), pending, s.path), err: err}
 	}
-	dir := filepath.Dir(s.path)
-	if err := syncDir(dir); err != nil {
+	if err := syncDir(filepath.Dir(s.path)); err != nil {
 		return &vaultError{msg: fmt.Sprintf("vault: %s was replaced, but its directory could not be synced (%v): it may not survive a power loss", s.path, err), err: err}
 	}
 	return nil

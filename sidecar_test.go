@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,12 +20,17 @@ func readString(t *testing.T, path string) string {
 	return string(b)
 }
 
+// fixed returns a WithSidecar content function that returns s.
+func fixed(s string) func() ([]byte, error) {
+	return func() ([]byte, error) { return []byte(s), nil }
+}
+
 func TestSealWithSidecar(t *testing.T) {
 	key := GenerateKey()
 	path := filepath.Join(t.TempDir(), "credentials.enc")
 	side := path + ".keys"
 	secrets := map[string]any{"a": "fake-value"}
-	if err := Seal(path, secrets, key, WithSidecar(side, []byte("one\n"), 0o644)); err != nil {
+	if err := Seal(path, secrets, key, WithSidecar(side, 0o644, fixed("one\n"))); err != nil {
 		t.Fatal(err)
 	}
 	if got := readString(t, side); got != "one\n" {
@@ -34,7 +40,7 @@ func TestSealWithSidecar(t *testing.T) {
 		t.Errorf("sidecar mode: %v %v, want 0644", info.Mode(), err)
 	}
 	newKey := GenerateKey()
-	if err := Rotate(path, []*Key{key}, newKey, WithSidecar(side, []byte("two\n"), 0o644)); err != nil {
+	if err := Rotate(path, []*Key{key}, newKey, WithSidecar(side, 0o644, fixed("two\n"))); err != nil {
 		t.Fatal(err)
 	}
 	if got := readString(t, side); got != "two\n" {
@@ -72,7 +78,7 @@ func TestSidecarFollowsTheVault(t *testing.T) {
 				t.Fatal(err)
 			}
 			injected := errors.New("injected failure")
-			opts := []WriteOption{WithSidecar(side, []byte("new"), 0o644), withFailpoint(func(s string) error {
+			opts := []WriteOption{WithSidecar(side, 0o644, fixed("new")), withFailpoint(func(s string) error {
 				if s == tc.stage {
 					return injected
 				}
@@ -124,15 +130,21 @@ func TestUpdateSidecar(t *testing.T) {
 	if err := os.WriteFile(PendingSidecar(side), []byte("stale"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	var events []Event
+	audit := WithAuditor(auditorFunc(func(e Event) error { events = append(events, e); return nil }))
+	update := func(content func() ([]byte, error), opts ...WriteOption) error {
+		u := SidecarUpdate{Path: side, Perm: 0o644, Content: content, Op: OpRecipientAdd, Key: key.Fingerprint(), Recipient: `age recipient "carol" (age1...)`}
+		return UpdateSidecar(context.Background(), path, u, append(opts, audit)...)
+	}
 	refused := errors.New("refused")
-	if err := UpdateSidecar(path, side, 0o644, func() ([]byte, error) { return nil, refused }); !errors.Is(err, refused) {
-		t.Fatalf("got %v, want fn's error", err)
+	if err := update(func() ([]byte, error) { return nil, refused }); !errors.Is(err, refused) {
+		t.Fatalf("got %v, want Content's error", err)
 	}
 	if _, err := os.Stat(side); err == nil {
 		t.Fatal("a refused update wrote the sidecar")
 	}
 	calls := 0
-	err := UpdateSidecar(path, side, 0o644, func() ([]byte, error) {
+	err := update(func() ([]byte, error) {
 		calls++
 		return []byte("fresh"), nil
 	})
@@ -144,5 +156,92 @@ func TestUpdateSidecar(t *testing.T) {
 	}
 	if _, err := os.Stat(PendingSidecar(side)); err == nil {
 		t.Error("the stale pending file is still there")
+	}
+	// Both outcomes are audited, with the recipient and the key's
+	// fingerprint.
+	if len(events) != 2 || !errors.Is(events[0].Err, refused) || events[1].Err != nil {
+		t.Fatalf("events %+v, want a failure then a success", events)
+	}
+	for _, e := range events {
+		if e.Op != OpRecipientAdd || e.Vault != path || e.Key != key.Fingerprint() || e.Recipient != `age recipient "carol" (age1...)` {
+			t.Errorf("event %+v", e)
+		}
+	}
+	// WithSidecar would be ignored here: it is an error.
+	err = update(fixed("x"), WithSidecar(path+".other", 0o644, fixed("y")))
+	if err == nil || !strings.Contains(err.Error(), "WithSidecar does not apply") {
+		t.Errorf("UpdateSidecar with WithSidecar: %v", err)
+	}
+}
+
+// TestSidecars: several sidecars follow one write, each written; two for
+// one file are refused; a sidecar that is a symbolic link has the file it
+// leads to replaced, as the vault has; a content function that fails
+// fails the write; Merge writes them too.
+func TestSidecars(t *testing.T) {
+	key := GenerateKey()
+	path := sealSeed(t, key)
+	dir := filepath.Dir(path)
+	a, b := path+".a", path+".b"
+	newKey := GenerateKey()
+	if err := Rotate(path, []*Key{key}, newKey, WithSidecar(a, 0o644, fixed("A")), WithSidecar(b, 0o600, fixed("B"))); err != nil {
+		t.Fatal(err)
+	}
+	if readString(t, a) != "A" || readString(t, b) != "B" {
+		t.Error("both sidecars were not written")
+	}
+	err := Rotate(path, []*Key{newKey}, GenerateKey(), WithSidecar(a, 0o644, fixed("1")), WithSidecar(a, 0o644, fixed("2")))
+	if err == nil || !strings.Contains(err.Error(), "two WithSidecar options name") {
+		t.Errorf("two sidecars for one file: %v", err)
+	}
+	if _, err := Open(path, []*Key{newKey}); err != nil {
+		t.Errorf("the refused write changed the vault: %v", err)
+	}
+
+	// A link: its target is replaced, the link stays.
+	real := filepath.Join(dir, "real.keys")
+	os.WriteFile(real, []byte("old"), 0o644)
+	link := path + ".link"
+	if err := os.Symlink("real.keys", link); err != nil {
+		t.Skip(err)
+	}
+	if err := Update(path, []*Key{newKey}, func(tx *Tx) error { return tx.Set("b", "x") }, WithSidecar(link, 0o644, fixed("via link"))); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := os.Lstat(link); err != nil || info.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v", err)
+	}
+	if got := readString(t, real); got != "via link" {
+		t.Errorf("the link's target holds %q", got)
+	}
+	u := SidecarUpdate{Path: link, Perm: 0o644, Content: fixed("updated"), Op: OpRecipientRemove}
+	if err := UpdateSidecar(context.Background(), path, u); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := os.Lstat(link); info.Mode()&fs.ModeSymlink == 0 || readString(t, real) != "updated" {
+		t.Error("UpdateSidecar replaced the link, not its target")
+	}
+
+	// A content function that fails: nothing changes.
+	before := readString(t, path)
+	failed := errors.New("content failed")
+	err = Rotate(path, []*Key{newKey}, GenerateKey(), WithSidecar(a, 0o644, func() ([]byte, error) { return nil, failed }))
+	if !errors.Is(err, failed) || readString(t, path) != before || readString(t, a) != "A" {
+		t.Errorf("a failing content: %v, vault changed %v", err, readString(t, path) != before)
+	}
+	if _, err := os.Stat(PendingSidecar(a)); err == nil {
+		t.Error("a pending file was left")
+	}
+
+	// Merge writes a sidecar too.
+	theirs := filepath.Join(dir, "theirs.enc")
+	if err := Seal(theirs, map[string]any{"b": "x", "c": "y"}, newKey); err != nil {
+		t.Fatal(err)
+	}
+	if err := Merge(path, path, theirs, []*Key{newKey}, WithSidecar(a, 0o644, fixed("merged"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := readString(t, a); got != "merged" {
+		t.Errorf("Merge left the sidecar %q", got)
 	}
 }

@@ -143,7 +143,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -393,24 +392,10 @@ func sealAndReplace(ctx context.Context, name, target string, plain []byte, key 
 			return fmt.Errorf("vault: %s: the new vault would not open: its plaintext would be %v: the vault is unchanged", name, err)
 		}
 	}
-	if o.sidecar == nil {
+	if len(o.sidecars) == 0 {
 		return replaceFile(target, tok, o, func() error { return o.auditAll(ctx, events) })
 	}
-	err = replaceFile(target, tok, o, func() error {
-		if err := o.auditAll(ctx, events); err != nil {
-			return err
-		}
-		return o.sidecar.stage()
-	})
-	// The sidecar follows the vault: committed if the new token took the
-	// vault's place (even if a later step failed), abandoned if not.
-	if err != nil {
-		if cur, rerr := os.ReadFile(target); rerr != nil || !bytes.Equal(cur, tok) {
-			o.sidecar.abandon()
-			return err
-		}
-	}
-	return errors.Join(err, o.sidecar.commit(o))
+	return replaceWithSidecars(ctx, target, tok, o, events)
 }
 
 // tokenSize returns the length of the Fernet token of a plaintext of n

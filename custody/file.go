@@ -85,6 +85,15 @@ func (r Recipient) String() string {
 	return fmt.Sprintf("%s recipient %q", r.Type, r.Label)
 }
 
+// describe names the recipient fully, for audit events: its type, label
+// and ID, `age recipient "carol" (age1...)`.
+func (r Recipient) describe() string {
+	if r.Label == "" {
+		return fmt.Sprintf("%s recipient %s", r.Type, r.ID)
+	}
+	return fmt.Sprintf("%s recipient %q (%s)", r.Type, r.Label, r.ID)
+}
+
 // A File is a recipients file, <vault>.keys: the vault's key wrapped for
 // each recipient, and the key's fingerprint. In JSON:
 //

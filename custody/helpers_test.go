@@ -21,7 +21,12 @@ import (
 
 // fakeKMS is a Driver for "fakekms://NAME" URLs: AES-GCM under a key per
 // name, with the binding as additional data; "fakekms://down" fails.
-type fakeKMS struct{ keys map[string]cipher.AEAD }
+type fakeKMS struct {
+	keys map[string]cipher.AEAD
+	// onWrap, if set, is called before each Wrap: a slow KMS, during
+	// which another writer may act.
+	onWrap func()
+}
 
 func newFakeKMS(names ...string) *fakeKMS {
 	f := &fakeKMS{keys: map[string]cipher.AEAD{}}
@@ -52,6 +57,9 @@ func (f *fakeKMS) aead(u *url.URL) (cipher.AEAD, error) {
 }
 
 func (f *fakeKMS) Wrap(_ context.Context, u *url.URL, key []byte, b custody.Binding) ([]byte, error) {
+	if f.onWrap != nil {
+		f.onWrap()
+	}
 	a, err := f.aead(u)
 	if err != nil {
 		return nil, err

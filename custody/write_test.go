@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io/fs"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,7 +51,7 @@ func TestOffboarding(t *testing.T) {
 	}
 
 	kr, _ := asAlice.Resolve(ctx, path)
-	removed, err := custody.RemoveRecipient(path, kr.Keys[0], "bob")
+	removed, err := custody.RemoveRecipient(context.Background(), path, kr.Keys[0], "bob")
 	if err != nil || removed.Label != "bob" {
 		t.Fatalf("RemoveRecipient: %v, %v", removed, err)
 	}
@@ -118,8 +122,8 @@ func TestRecipientChanges(t *testing.T) {
 		t.Errorf("recipients file mode %v, want %v", info.Mode(), custody.FileMode)
 	}
 
-	contains(t, "remove last", func() error { _, err := custody.RemoveRecipient(path, key, "alice"); return err }(), "only recipient")
-	contains(t, "remove unknown", func() error { _, err := custody.RemoveRecipient(path, key, "carol"); return err }(), `no recipient with ID or label "carol"`)
+	contains(t, "remove last", func() error { _, err := custody.RemoveRecipient(context.Background(), path, key, "alice"); return err }(), "only recipient")
+	contains(t, "remove unknown", func() error { _, err := custody.RemoveRecipient(context.Background(), path, key, "carol"); return err }(), `no recipient with ID or label "carol"`)
 	err = custody.AddRecipient(ctx, path, vault.GenerateKey(), recipient(t, bob.Recipient().String(), "bob"), nil)
 	contains(t, "add with a wrong key", err, "which is not the vault's key")
 	if err := custody.AddRecipient(ctx, path, key, recipient(t, bob.Recipient().String(), "bob"), nil); err != nil {
@@ -130,7 +134,7 @@ func TestRecipientChanges(t *testing.T) {
 	if _, err := (&custody.Resolver{Identities: []string{bobFile}}).Resolve(ctx, path); err != nil {
 		t.Errorf("bob after AddRecipient: %v", err)
 	}
-	removed, err := custody.RemoveRecipient(path, key, bob.Recipient().String())
+	removed, err := custody.RemoveRecipient(context.Background(), path, key, bob.Recipient().String())
 	if err != nil || removed.Label != "bob" {
 		t.Errorf("remove by ID: %v, %v", removed, err)
 	}
@@ -218,7 +222,7 @@ func TestSecretsWhereNamesBelong(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			_, err = custody.RemoveRecipient(path, kr.Keys[0], secret)
+			_, err = custody.RemoveRecipient(context.Background(), path, kr.Keys[0], secret)
 			return err
 		}, "named by a secret"},
 		{"identity file name", func() error {
@@ -294,8 +298,181 @@ func TestRemovePrefersID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	removed, err := custody.RemoveRecipient(path, kr.Keys[0], bob.Recipient().String())
+	removed, err := custody.RemoveRecipient(context.Background(), path, kr.Keys[0], bob.Recipient().String())
 	if err != nil || removed.ID != bob.Recipient().String() {
 		t.Errorf("removed %v, %v; want bob", removed, err)
+	}
+}
+
+// TestRotateDuringRecipientChange: a recipient removed, or added, while a
+// rotation wraps its new key (a slow KMS) is not put back, or dropped: the
+// rotation reads the recipients file again under the vault's lock.
+func TestRotateDuringRecipientChange(t *testing.T) {
+	ctx := context.Background()
+	for _, change := range []string{"remove bob", "add carol"} {
+		t.Run(change, func(t *testing.T) {
+			dir := t.TempDir()
+			kms := newFakeKMS("ci")
+			drivers := []custody.Driver{kms}
+			alice, aliceFile := identity(t, dir, "alice.txt")
+			bob, bobFile := identity(t, dir, "bob.txt")
+			carol, carolFile := identity(t, dir, "carol.txt")
+			path, _ := sealFor(t, dir, drivers,
+				recipient(t, alice.Recipient().String(), "alice"),
+				recipient(t, bob.Recipient().String(), "bob"),
+				recipient(t, "fakekms://ci", "ci", kms))
+			kr, err := (&custody.Resolver{Identities: []string{aliceFile}}).Resolve(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var once sync.Once
+			kms.onWrap = func() {
+				once.Do(func() {
+					var err error
+					if change == "remove bob" {
+						_, err = custody.RemoveRecipient(ctx, path, kr.Keys[0], "bob")
+					} else {
+						err = custody.AddRecipient(ctx, path, kr.Keys[0], recipient(t, carol.Recipient().String(), "carol"), nil)
+					}
+					if err != nil {
+						t.Errorf("%s during the rotation: %v", change, err)
+					}
+				})
+			}
+			newKey := vault.GenerateKey()
+			if err := custody.Rotate(ctx, path, kr.Keys, newKey, drivers); err != nil {
+				t.Fatal(err)
+			}
+			f, err := custody.ReadFile(custody.KeysPath(path))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, rc := range f.Recipients {
+				got = append(got, rc.Label)
+			}
+			slices.Sort(got)
+			want, file, opens := []string{"alice", "ci"}, bobFile, false
+			if change == "add carol" {
+				want, file, opens = []string{"alice", "bob", "carol", "ci"}, carolFile, true
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("after the rotation the file lists %q, want %q", got, want)
+			}
+			kr, err = (&custody.Resolver{Identities: []string{file}}).Resolve(ctx, path)
+			if (err == nil) != opens || err == nil && kr.Keys[0].Fingerprint() != newKey.Fingerprint() {
+				t.Errorf("%s's identity after the rotation: %v, %v; want it to open: %v", file, kr, err, opens)
+			}
+		})
+	}
+}
+
+// TestRotateSettlesThePendingFile: when the recipients file is stale and
+// its pending file is the one that records the vault's key (a write killed
+// between its two renames), a rotation settles the pending file before it
+// stages its own, which would otherwise replace the only record of the
+// vault's key: here the rotation is refused by the audit after that point,
+// and the vault must still open.
+func TestRotateSettlesThePendingFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	alice, aliceFile := identity(t, dir, "alice.txt")
+	path, _ := sealFor(t, dir, nil, recipient(t, alice.Recipient().String(), "alice"))
+	res := custody.Resolver{Identities: []string{aliceFile}}
+	kr, _ := res.Resolve(ctx, path)
+	keysPath := custody.KeysPath(path)
+	old, _ := os.ReadFile(keysPath)
+	if err := custody.Rotate(ctx, path, kr.Keys, vault.GenerateKey(), nil); err != nil {
+		t.Fatal(err)
+	}
+	os.Rename(keysPath, vault.PendingSidecar(keysPath))
+	os.WriteFile(keysPath, old, 0o644) // stale: the old key
+
+	kr, err := res.Resolve(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refuse := vault.WithAuditor(vault.AuditorFunc(func(context.Context, vault.Event) error { return errors.New("audit refused") }))
+	if err := custody.Rotate(ctx, path, kr.Keys, vault.GenerateKey(), nil, refuse); err == nil {
+		t.Fatal("the refused rotation succeeded")
+	}
+	f, err := custody.ReadFile(keysPath)
+	if err != nil || f.Key != kr.Keys[0].Fingerprint() {
+		t.Errorf("the recipients file records %v (%v), want the vault's key %s: the pending file was not settled", f, err, kr.Keys[0].Fingerprint())
+	}
+	if _, err := res.Resolve(ctx, path); err != nil {
+		t.Errorf("after the refused rotation: %v", err)
+	}
+}
+
+// TestSealCreates: Seal refuses an existing vault, an existing recipients
+// file, and one left beside no vault, changing nothing; Replace replaces.
+func TestSealCreates(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	alice, _ := identity(t, dir, "alice.txt")
+	rs := []custody.Recipient{recipient(t, alice.Recipient().String(), "alice")}
+	path := filepath.Join(dir, "credentials.enc")
+	if _, err := custody.Seal(ctx, path, map[string]string{"a": "fake-1"}, rs, nil); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(path)
+	_, err := custody.Seal(ctx, path, map[string]any{}, rs, nil)
+	contains(t, "existing vault", err, "already exists: Seal creates a vault; Replace replaces one")
+	if !errors.Is(err, fs.ErrExist) {
+		t.Errorf("%v does not wrap fs.ErrExist", err)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Error("a refused Seal changed the vault")
+	}
+	if _, err := custody.Replace(ctx, path, map[string]any{}, rs, nil); err != nil {
+		t.Errorf("Replace: %v", err)
+	}
+	os.Remove(path)
+	_, err = custody.Seal(ctx, path, map[string]any{}, rs, nil)
+	contains(t, "leftover recipients file", err, path+" does not exist, but "+custody.KeysPath(path)+" does: it was left by a vault that was moved or deleted")
+}
+
+// barrierKMS wraps only when all n of its Wrap calls have started: a
+// Wrap that made its requests one after another would wait for ever (up
+// to ctx's deadline).
+type barrierKMS struct {
+	*fakeKMS
+	n  int
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (b *barrierKMS) Wrap(ctx context.Context, u *url.URL, key []byte, bd custody.Binding) ([]byte, error) {
+	b.mu.Lock()
+	b.n--
+	if b.n == 0 {
+		close(b.ch)
+	}
+	b.mu.Unlock()
+	select {
+	case <-b.ch:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return b.fakeKMS.Wrap(ctx, u, key, bd)
+}
+
+// TestWrapAtOnce: the KMS requests of one write are made at once, so one
+// deadline bounds them all, rather than one each in turn.
+func TestWrapAtOnce(t *testing.T) {
+	kms := &barrierKMS{fakeKMS: newFakeKMS("a", "b", "c"), n: 3, ch: make(chan struct{})}
+	var rs []custody.Recipient
+	for _, name := range []string{"a", "b", "c"} {
+		rs = append(rs, recipient(t, "fakekms://"+name, name, kms))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	f, err := custody.Wrap(ctx, vault.GenerateKey(), rs, []custody.Driver{kms})
+	if err != nil {
+		t.Fatalf("Wrap: %v (were the requests made one after another?)", err)
+	}
+	if len(f.Recipients) != 3 {
+		t.Errorf("%d recipients", len(f.Recipients))
 	}
 }

@@ -44,15 +44,15 @@ func FS(t testing.TB, secrets any) (fsys fs.FS, keys []*vault.Key) {
 	return fstest.MapFS{"credentials.enc": &fstest.MapFile{Data: buf.Bytes(), Mode: 0o600}}, []*vault.Key{key}
 }
 
-// NewWithRecipient seals secrets into a new vault, credentials.enc in
-// t.TempDir(), as "credvault seal -recipient" does: under a fresh key,
-// wrapped for a new age identity in the recipients file beside it
-// (credentials.enc.keys). It returns the vault's path and the identity
+// NewWithRecipient seals secrets (anything vault.Seal takes) into a new
+// vault, credentials.enc in t.TempDir(), as "credvault seal -recipient"
+// does: under a fresh key, wrapped for a new age identity in the
+// recipients file beside it (credentials.enc.keys). It returns the vault's path and the identity
 // (AGE-SECRET-KEY-1...), for the code under test to find the key through
 // custody: set it in $CREDVAULT_AGE_KEY with t.Setenv, or write it to a file
 // for custody.Resolver's Identities. The raw key is not returned: no route
 // but the recipient's leads to it.
-func NewWithRecipient(t testing.TB, secrets map[string]any) (path, identity string) {
+func NewWithRecipient(t testing.TB, secrets any) (path, identity string) {
 	t.Helper()
 	id, err := age.GenerateX25519Identity()
 	if err != nil {

@@ -151,6 +151,9 @@ func describe(e vault.Event) string {
 	if e.Path != "" {
 		s += " " + e.Path
 	}
+	if e.Recipient != "" {
+		s += " " + e.Recipient
+	}
 	switch n := len(e.Names); {
 	case n == 1 && e.Command == "":
 		s += " 1 name"

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/credvault/vault"
 	"github.com/credvault/vault/custody"
@@ -78,10 +77,10 @@ func exists(path string) bool {
 	return err == nil
 }
 
-// kmsContext bounds the KMS requests of a write that wraps a key for n
-// recipients: -key-timeout each.
-func (f *vaultFlags) kmsContext(n int) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), f.keyTimeout*time.Duration(max(n, 1)))
+// kmsContext bounds the KMS requests of a write that wraps a key: they are
+// made at once, each within -key-timeout.
+func (f *vaultFlags) kmsContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), f.keyTimeout)
 }
 
 // keyOnCommandLine refuses, without quoting it, a key or an age identity

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"text/tabwriter"
@@ -81,7 +82,7 @@ func addRecipient(c *cli, vf *vaultFlags, id, label string) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := vf.kmsContext(1)
+	ctx, cancel := vf.kmsContext()
 	defer cancel()
 	if err := custody.AddRecipient(ctx, vf.vault, key, rc, kmsDrivers(c.getenv), opts); err != nil {
 		return err
@@ -95,7 +96,7 @@ func removeRecipient(c *cli, vf *vaultFlags, which string) error {
 	if err != nil {
 		return err
 	}
-	rc, err := custody.RemoveRecipient(vf.vault, key, which, opts)
+	rc, err := custody.RemoveRecipient(context.Background(), vf.vault, key, which, opts)
 	if err != nil {
 		return err
 	}

@@ -60,11 +60,7 @@ func rotateCommand() *command {
 					return err
 				}
 				if withRecipients {
-					n := 1
-					if f, err := recipientsFile(vf.vault); err == nil && f != nil {
-						n = len(f.Recipients)
-					}
-					ctx, cancel := vf.kmsContext(n)
+					ctx, cancel := vf.kmsContext()
 					defer cancel()
 					err = custody.Rotate(ctx, vf.vault, ring, newKey, kmsDrivers(c.getenv), opts)
 				} else {

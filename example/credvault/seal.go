@@ -84,6 +84,9 @@ func sealForRecipients(c *cli, vf *vaultFlags, ids, args []string, force bool) e
 	}
 	keysPath := custody.KeysPath(vf.vault)
 	if exists(keysPath) && !force {
+		if !exists(vf.vault) {
+			return leftoverKeys(vf.vault, "; or add -force to replace it")
+		}
 		return hinted(fmt.Errorf("%s already exists", keysPath), "seal -recipient makes a new vault and recipients file: change who can open an existing one with \"credvault recipients add\" or \"remove\"; to replace both files, add -force")
 	}
 	vf.newKey = "new key for recipients " + recipientNames(rs)
@@ -100,13 +103,14 @@ func sealForRecipients(c *cli, vf *vaultFlags, ids, args []string, force bool) e
 	if err != nil {
 		return within(input, err)
 	}
-	replace := vault.WithNoClobber()
-	if force {
-		replace = vault.WithReplaceAny()
-	}
-	ctx, cancel := vf.kmsContext(len(rs))
+	ctx, cancel := vf.kmsContext()
 	defer cancel()
-	pin, err := custody.Seal(ctx, vf.vault, secrets, rs, kmsDrivers(c.getenv), opts, replace)
+	seal := custody.Seal
+	var replace []vault.SealOption
+	if force {
+		seal, replace = custody.Replace, []vault.SealOption{vault.WithReplaceAny()}
+	}
+	pin, err := seal(ctx, vf.vault, secrets, rs, kmsDrivers(c.getenv), append(replace, opts)...)
 	if err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return hinted(err, "seal makes a new vault: to replace the whole file and its recipients, add -force")
@@ -126,6 +130,9 @@ func sealForRecipients(c *cli, vf *vaultFlags, ids, args []string, force bool) e
 // it, and the file would say otherwise in review.
 func checkRecipientsKey(vaultPath string, key *vault.Key) error {
 	f, err := recipientsFile(vaultPath)
+	if f != nil && f.Key != key.Fingerprint() && !exists(vaultPath) {
+		return leftoverKeys(vaultPath, "")
+	}
 	if err != nil || f == nil || f.Key == key.Fingerprint() {
 		return err
 	}
@@ -154,4 +161,13 @@ func readInput(args []string, stdin io.Reader) (name string, data []byte, err er
 		return "", nil, fmt.Errorf("%s is larger than the %d MiB a vault may hold", name, vault.MaxVaultSize>>20)
 	}
 	return name, data, nil
+}
+
+// leftoverKeys is the error for a recipients file beside no vault: left by
+// a vault that was moved or deleted, it would name recipients who cannot
+// open the new one.
+func leftoverKeys(vaultPath, or string) error {
+	keysPath := custody.KeysPath(vaultPath)
+	return hinted(fmt.Errorf("%s does not exist, but %s does: it was left by a vault that was moved or deleted", vaultPath, keysPath),
+		fmt.Sprintf("remove %s (git rm it if it is committed), or restore the vault, then seal again%s", keysPath, or))
 }
