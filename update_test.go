@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"reflect"
 	"slices"
@@ -286,4 +287,110 @@ func TestMutationOnlyInUpdate(t *testing.T) {
 	if got, _ := v.Get("a"); got != "inside" {
 		t.Errorf("a = %q", got)
 	}
+}
+
+// TestTxMatchesMapModel applies random Sets and Deletes through a Tx and
+// to a plain map that models them, and compares the two after each step:
+// the document changes in place, so a change that leaks into a shared
+// object, or a refusal that changes something, shows here.
+func TestTxMatchesMapModel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 2))
+	v := &Vault{name: "model.enc", key: GenerateKey(), opts: newOptions[Option](nil)}
+	root := objectNode(nil)
+	v.doc = func() *node { return &root }
+	tx := &Tx{v: v}
+	model := map[string]any{}
+	segs := func() []string {
+		s := make([]string, 1+rng.IntN(3))
+		for i := range s {
+			s[i] = string(rune('a' + rng.IntN(3)))
+		}
+		return s
+	}
+	for step := range 2000 {
+		path := segs()
+		p := strings.Join(path, ".")
+		if rng.IntN(3) == 0 {
+			err := tx.Delete(p)
+			if want := present(model, path); want != (err == nil) {
+				t.Fatalf("step %d: Delete(%q): %v, with the model holding it: %v", step, p, err, want)
+			}
+			if err == nil {
+				delete(walkTo(model, path[:len(path)-1]), path[len(path)-1])
+			}
+		} else {
+			value := fmt.Sprintf("v%d", step)
+			force := rng.IntN(4) == 0
+			var opts []SetOption
+			if force {
+				opts = append(opts, ReplaceTree())
+			}
+			err := tx.Set(p, value, opts...)
+			if want := settable(model, path, force); want != (err == nil) {
+				t.Fatalf("step %d: Set(%q, force %v): %v, want success %v", step, p, force, err, want)
+			}
+			if err == nil {
+				m := model
+				for _, s := range path[:len(path)-1] {
+					if _, ok := m[s]; !ok {
+						m[s] = map[string]any{}
+					}
+					m = m[s].(map[string]any)
+				}
+				m[path[len(path)-1]] = value
+			}
+		}
+		if got := toAny(root); !reflect.DeepEqual(got, model) {
+			t.Fatalf("step %d: document %v, model %v", step, got, model)
+		}
+	}
+}
+
+// walkTo returns the model's object at path, or nil.
+func walkTo(model map[string]any, path []string) map[string]any {
+	for _, s := range path {
+		next, ok := model[s].(map[string]any)
+		if !ok {
+			return nil
+		}
+		model = next
+	}
+	return model
+}
+
+// present reports whether the model has a value at path.
+func present(model map[string]any, path []string) bool {
+	parent := walkTo(model, path[:len(path)-1])
+	_, ok := parent[path[len(path)-1]]
+	return parent != nil && ok
+}
+
+// settable reports whether Set at path succeeds on the model: every
+// existing step on the way is an object, and the value replaced is not an
+// object holding values unless forced.
+func settable(model map[string]any, path []string, force bool) bool {
+	m := model
+	for _, s := range path[:len(path)-1] {
+		next, exists := m[s]
+		if !exists {
+			return true
+		}
+		if m, _ = next.(map[string]any); m == nil {
+			return false
+		}
+	}
+	old, ok := m[path[len(path)-1]].(map[string]any)
+	return force || !ok || countModel(old) == 0
+}
+
+func countModel(m map[string]any) int {
+	n := 0
+	for _, v := range m {
+		if sub, ok := v.(map[string]any); ok {
+			n += countModel(sub)
+		} else {
+			n++
+		}
+	}
+	return n
 }
