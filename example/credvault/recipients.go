@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"text/tabwriter"
 
 	"github.com/credvault/vault"
@@ -52,11 +54,20 @@ func listRecipients(c *cli, vf *vaultFlags) error {
 		return vf.envErr
 	}
 	keysPath := custody.KeysPath(vf.vault)
+	pending := vault.PendingSidecar(keysPath)
+	shown := keysPath
 	f, err := custody.ReadFile(keysPath)
+	if errors.Is(err, fs.ErrNotExist) && exists(pending) {
+		// A write was interrupted before the file took its name (a seal
+		// -recipient killed between its renames): the pending file is all
+		// there is.
+		shown = pending
+		f, err = custody.ReadFile(pending)
+	}
 	if err != nil {
 		return hinted(err, "\"credvault seal -recipient ID ...\" makes a vault whose key is wrapped for recipients")
 	}
-	fmt.Fprintf(c.stdout, "%s: key %s, %d recipients\n", keysPath, f.Key, len(f.Recipients))
+	fmt.Fprintf(c.stdout, "%s: key %s, %d recipients\n", shown, f.Key, len(f.Recipients))
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TYPE\tLABEL\tID")
 	for _, r := range f.Recipients {
@@ -67,11 +78,15 @@ func listRecipients(c *cli, vf *vaultFlags) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Type, label, r.ID)
 	}
 	tw.Flush()
-	if exists(vault.PendingSidecar(keysPath)) {
-		fmt.Fprintf(c.stderr, "credvault: warning: %s was left by an interrupted write; the next \"recipients add\", \"recipients remove\" or \"rotate\" settles it\n", vault.PendingSidecar(keysPath))
+	if exists(pending) {
+		fmt.Fprintf(c.stderr, "credvault: warning: %s was left by an interrupted write; %s\n", pending, settleAdvice)
 	}
 	return nil
 }
+
+// settleAdvice says how to finish an interrupted write of a recipients
+// file.
+const settleAdvice = "\"credvault rotate\" (or \"recipients add\" or \"remove\") with a route to the key settles it"
 
 func addRecipient(c *cli, vf *vaultFlags, id, label string) error {
 	rc, err := custody.NewRecipient(id, label, kmsDrivers(c.getenv))

@@ -27,7 +27,8 @@ func rotateCommand() *command {
 				if len(args) > 0 {
 					return usagef("rotate takes no arguments")
 				}
-				withRecipients := vf.envErr == nil && exists(custody.KeysPath(vf.vault))
+				keysPath := custody.KeysPath(vf.vault)
+				withRecipients := vf.envErr == nil && (exists(keysPath) || exists(vault.PendingSidecar(keysPath)))
 				if *newFile != "" && *newEnv != "" || !withRecipients && *newFile == "" && *newEnv == "" {
 					return usagef("rotate needs exactly one of -new-key-file FILE and -new-key-env NAME: the new key must be saved before the vault is sealed with it (a vault with a recipients file needs neither: the new key is wrapped for every recipient)")
 				}

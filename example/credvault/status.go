@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/credvault/vault"
@@ -52,11 +53,7 @@ func statusCommand() *command {
 					fmt.Fprintf(out, "key:      %s, key %d of %d in %s\n", v.KeyFingerprint(), v.KeyIndex()+1, len(ring), vf.keySource())
 				}
 				fmt.Fprintf(out, "pin:      %s=%s\n", custody.EnvFingerprint, ring[v.KeyIndex()].LongFingerprint())
-				if f, err := recipientsFile(vf.vault); err != nil {
-					fmt.Fprintf(out, "recipients: %s\n", libraryMessage(err))
-				} else if f != nil {
-					fmt.Fprintf(out, "recipients: %d in %s (%s), key %s\n", len(f.Recipients), custody.KeysPath(vf.vault), recipientNames(f.Recipients), f.Key)
-				}
+				printRecipients(out, vf, v.KeyFingerprint())
 				switch {
 				case len(ring) == 1:
 					fmt.Fprintf(out, "rotation: one key in the keyring\n")
@@ -78,4 +75,33 @@ func statusCommand() *command {
 			}
 		},
 	}
+}
+
+// printRecipients prints the recipients line of status: who the recipients
+// file lists, and whether it is stale or an interrupted write left a
+// pending file, and which of the two records the vault's key.
+func printRecipients(out io.Writer, vf *vaultFlags, key string) {
+	keysPath := custody.KeysPath(vf.vault)
+	pendingPath := vault.PendingSidecar(keysPath)
+	f, err := recipientsFile(vf.vault)
+	switch {
+	case err != nil:
+		fmt.Fprintf(out, "recipients: %s\n", libraryMessage(err))
+	case f != nil:
+		fmt.Fprintf(out, "recipients: %d in %s (%s), key %s", len(f.Recipients), keysPath, recipientNames(f.Recipients), f.Key)
+		if f.Key != key {
+			fmt.Fprintf(out, ": STALE, not the vault's key")
+		}
+		fmt.Fprintln(out)
+	}
+	if !exists(pendingPath) {
+		return
+	}
+	fmt.Fprintf(out, "pending:  %s, left by an interrupted write", pendingPath)
+	if p, err := custody.ReadFile(pendingPath); err == nil && p.Key == key {
+		fmt.Fprintf(out, ", records the vault's key (%d recipients: %s)", len(p.Recipients), recipientNames(p.Recipients))
+	} else {
+		fmt.Fprintf(out, ", does not record the vault's key")
+	}
+	fmt.Fprintf(out, "; %s\n", settleAdvice)
 }
