@@ -2,8 +2,13 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strings"
+
+	"github.com/credvault/vault"
 )
 
 func getCommand() *command {
@@ -34,10 +39,37 @@ func getCommand() *command {
 					return err
 				}
 				if !*raw && !strings.HasSuffix(value, "\n") {
-					_, err = io.WriteString(c.stdout, "\n")
+					if _, err := io.WriteString(c.stdout, "\n"); err != nil {
+						return err
+					}
 				}
-				return err
+				warnCILog(c, "get", "the value")
+				return nil
 			}
 		},
 	}
+}
+
+// warnCILog warns, on stderr, that what a command prints is in clear when
+// a CI platform is detected and stdout is a pipe or a socket: the job's log,
+// as likely as a command substitution, which credvault cannot tell apart.
+// A terminal or a file is no log. It warns rather than refuses, because
+// password="$(credvault get database.password)" in a CI script is safe.
+func warnCILog(c *cli, command, what string) {
+	p := vault.DetectPipeline(c.getenv)
+	if p.Platform == "local" || !mayBeLog(c.stdout) {
+		return
+	}
+	fmt.Fprintf(c.stderr, "credvault %s: warning: in CI (%s), %s went to stdout in clear: if stdout is the job's log, it shows there unmasked; run the step with \"credvault exec\", or export with \"credvault env -format github\" or \"azure\", which mask it\n", command, p.Platform, what)
+}
+
+// mayBeLog reports whether w is a pipe or a socket, such as a CI runner's
+// log collector.
+func mayBeLog(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&(fs.ModeNamedPipe|fs.ModeSocket) != 0
 }

@@ -44,11 +44,20 @@ func TestREADMEPipelines(t *testing.T) {
 	// No recipe hides a failing credvault: the only eval in the README's
 	// code is that of a variable assigned under set -e, and GitLab, which
 	// cannot mask at run time, runs the deploy under exec.
-	inCode := false
+	inCode, inCI := false, false
 	for _, line := range strings.Split(string(readme), "\n") {
 		if strings.HasPrefix(line, "```") {
 			inCode = !inCode
+			inCI = inCode && (line == "```yaml" || line == "```groovy")
 			continue
+		}
+		// A CI recipe never prints a value into the job's log.
+		if inCI && (strings.Contains(line, "credvault get") || strings.Contains(line, "credvault show")) {
+			t.Errorf("a CI recipe prints secrets into the job's log: %q", line)
+		}
+		// Elsewhere, get and show are shown for a terminal.
+		if inCode && !inCI && regexp.MustCompile(`^credvault (get|show)\b`).MatchString(line) && !strings.Contains(line, "terminal") {
+			t.Errorf("the README runs get or show without saying they are for a terminal: %q", line)
 		}
 		if inCode && strings.Contains(line, "eval ") && strings.TrimSpace(line) != `eval "$vars"; unset vars` {
 			t.Errorf("the README's code evals a command's output, which hides its failure: %q", line)

@@ -17,7 +17,11 @@ func showCommand() *command {
 				if len(args) > 0 {
 					return usagef("show takes no arguments")
 				}
-				return printDocument(c, vf, vf.vault)
+				if err := printDocument(c, vf, vf.vault); err != nil {
+					return err
+				}
+				warnCILog(c, "show", "every value")
+				return nil
 			}
 		},
 	}
