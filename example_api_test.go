@@ -347,8 +347,18 @@ func ExampleGitHubExporter() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// The value, then the forms of it that the runner does not derive by
+	// itself: base64 of it in UTF-16 (PowerShell's -EncodedCommand) at
+	// each alignment, and hex.
+
 	// Output:
 	// ::add-mask::fake-t0ken
+	// ::add-mask::ZgBhAGsAZQAtAHQAMABrAGUAbgA=
+	// ::add-mask::ZgBhAGsAZQAtAHQAMABrAGUAbg
+	// ::add-mask::YAYQBrAGUALQB0ADAAawBlAG4A
+	// ::add-mask::mAGEAawBlAC0AdAAwAGsAZQBuA
+	// ::add-mask::66616b652d74306b656e
+	// ::add-mask::66616B652D74306B656E
 }
 
 func ExampleVault_Masker() {

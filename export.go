@@ -243,6 +243,19 @@ func ExportAzure(w io.Writer, vars map[string]string) error {
 	return writeAll(w, &b)
 }
 
+// ciForms calls register with each form of value that a Masker masks, for a
+// CI runner, which masks each line of output on its own (see
+// formSet.lineBased), and whether the GitHub runner derives the form by
+// itself.
+func ciForms(value string, register func(form string, githubDerives bool)) {
+	fs := formSet{derived: []bool{}, lineBased: true}
+	fs.addSecret(value)
+	for i, p := range fs.pats {
+		register(string(fs.text[p.off:p.off+p.n]), fs.derived[i])
+	}
+	clear(fs.text)
+}
+
 // GitHubExporter returns an Exporter for GitHub Actions. It writes to w (the
 // step's stdout), before anything else, a ::add-mask:: command for every
 // value the masking rule applies to ([IsMaskable]) and that is not declared
@@ -272,19 +285,14 @@ func GitHubExporter(envFile io.Writer) Exporter {
 		for _, n := range names {
 			v := vars[n]
 			if masked(w, v) {
-				fs := formSet{derived: []bool{}}
-				fs.addSecret(v)
-				for i, p := range fs.pats {
-					form := string(fs.text[p.off : p.off+p.n])
-					if fs.derived[i] || registered[form] {
-						continue
+				ciForms(v, func(form string, derived bool) {
+					if !derived && !registered[form] {
+						registered[form] = true
+						masks.WriteString("::add-mask::")
+						masks.WriteString(escapeGitHubData(form))
+						masks.WriteByte('\n')
 					}
-					registered[form] = true
-					masks.WriteString("::add-mask::")
-					masks.WriteString(escapeGitHubData(form))
-					masks.WriteByte('\n')
-				}
-				clear(fs.text)
+				})
 			}
 			delim, err := githubDelimiter()
 			if err != nil {

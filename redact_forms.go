@@ -3,6 +3,7 @@ package vault
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"slices"
 	"strings"
 	"unicode"
@@ -41,6 +42,11 @@ type formSet struct {
 	derived []bool
 	scratch []byte
 	unit    int // the index in pats of the first form of the current unit
+
+	// lineBased says that the forms are for a CI runner, which masks each
+	// line of output on its own: a piece of a wrapped encoding is then a
+	// form alone, never joined to the line before it (see addLines).
+	lineBased bool
 }
 
 // addSecrets adds the forms of each secret.
@@ -80,7 +86,9 @@ func (fs *formSet) addUnit(u string) {
 	fs.text = append(fs.text, u...)
 	fs.add(start, len(u), false)
 
-	fs.addBase64(u)
+	fs.addBase64(u, false)
+	fs.addBase64(u, true)
+	fs.addHex(u)
 
 	var has byteClass
 	for i := 0; i < len(u); i++ {
@@ -100,17 +108,16 @@ func (fs *formSet) addUnit(u string) {
 		if has&classGoPath != 0 {
 			fs.addURL(u, &urlGoPathKeep, 0) // Go's PathEscape
 		}
-	}
-	if has&classHTML != 0 {
-		fs.addHTML(u, "&quot;", "&apos;", true) // XML, as the GitHub runner masks it
-		if has&classQuote != 0 {
-			fs.addHTML(u, "&quot;", "&#x27;", false) // Python's html.escape
-			fs.addHTML(u, "&#34;", "&#39;", false)   // Go's html.EscapeString and templates
-			fs.addHTML(u, `"`, "'", false)           // text content, html.escape(quote=False)
+		if has&(classJS|classURIReserved) != 0 {
+			fs.addURL(u, &urlURIKeep, 0) // JavaScript's encodeURI
 		}
 	}
-	if has&(classQuote|classSpaceControl) != 0 {
-		fs.addXMLText(u) // Go's xml.EscapeText: also tabs and line breaks
+	if has&(classHTML|classSpaceControl) != 0 {
+		for _, e := range markups {
+			if !e.breaks || has&classSpaceControl != 0 {
+				fs.addEscaped(u, e.escaping, e.derived)
+			}
+		}
 	}
 	if has&classJSON != 0 {
 		fs.addJSON(u, jsonPlain, true)
@@ -125,13 +132,14 @@ func (fs *formSet) addUnit(u string) {
 	if has&classBF != 0 {
 		fs.addJSON(u, jsonOld, false)
 	}
+	fs.addLiterals(u, has)
 	if has&classShell != 0 || u[0] == '~' || u[0] == '#' {
-		fs.addShell(u, has&classHigh != 0)
+		fs.addShell(u, has)
 	}
 }
 
 // A byteClass says which escapings change a byte.
-type byteClass uint16
+type byteClass uint32
 
 const (
 	classURL          byteClass = 1 << iota // not unreserved in URLs
@@ -139,13 +147,18 @@ const (
 	classSlash                              // '/', which Python's quote keeps
 	classJS                                 // kept by encodeURIComponent
 	classGoPath                             // kept by Go's PathEscape
+	classURIReserved                        // kept by encodeURI, not by encodeURIComponent
 	classHTML                               // escaped in HTML and XML
-	classQuote                              // quotes, which HTML escapers differ on
-	classSpaceControl                       // tab, CR, LF: escaped in XML text by Go
+	classSpaceControl                       // tab, CR, LF: escaped in XML attributes, and in XML text by Go
 	classJSON                               // escaped by every JSON encoder
 	classHigh                               // DEL and beyond ASCII: escaped by some JSON encoders
 	classBF                                 // backspace and form feed, which JSON encoders differ on
 	classShell                              // escaped by printf %q
+	classControl                            // control characters and DEL, escaped in string literals
+	classBackslash                          // '\', escaped in string literals
+	classDoubleQuote                        // '"'
+	classSingleQuote                        // '\''
+	classDollar                             // '$' and '`', escaped by bash in double quotes
 )
 
 var byteClasses = func() (t [256]byteClass) {
@@ -165,19 +178,23 @@ var byteClasses = func() (t [256]byteClass) {
 			t[c] |= classHigh
 		}
 		if c < 0x20 || c == 0x7f {
-			t[c] |= classShell
+			t[c] |= classShell | classControl
 		}
 	}
 	set(classSpace, " ")
 	set(classSlash, "/")
 	set(classJS, "!*'()")
 	set(classGoPath, "$&+:=@")
+	set(classURIReserved, ";,/?:@&=+$#")
 	set(classHTML, `&<>"'`)
-	set(classQuote, `"'`)
 	set(classSpaceControl, "\t\n\r")
 	set(classJSON, `"\`)
 	set(classBF, "\b\f")
 	set(classShell, " !\"$&'()*,;<>?[\\]^`{|}")
+	set(classBackslash, `\`)
+	set(classDoubleQuote, `"`)
+	set(classSingleQuote, `'`)
+	set(classDollar, "$`")
 	return t
 }()
 
@@ -214,10 +231,20 @@ func (fs *formSet) addText(start int, derived bool) {
 // three byte alignments inside a longer encoded string; and, since base64
 // (76 columns) and openssl base64 (64) wrap their output, each line of those
 // at each alignment. All of this in the standard and the URL-safe alphabet.
-func (fs *formSet) addBase64(u string) {
+//
+// With wide, the secret is encoded in UTF-16LE first, as PowerShell's
+// -EncodedCommand takes a command: there the secret is inside a longer
+// command, at any alignment, in the standard alphabet, on one line.
+func (fs *formSet) addBase64(u string, wide bool) {
 	for shift := range 3 {
-		n := base64.StdEncoding.EncodedLen(shift + len(u))
-		src := append(append(slices.Grow(fs.scratch[:0], shift+len(u)+n), "\x00\x00"[:shift]...), u...)
+		src := append(fs.scratch[:0], "\x00\x00"[:shift]...)
+		if wide {
+			src = appendUTF16LE(src, u)
+		} else {
+			src = append(src, u...)
+		}
+		n := base64.StdEncoding.EncodedLen(len(src))
+		src = slices.Grow(src, n)
 		enc := src[len(src) : len(src)+n]
 		base64.StdEncoding.Encode(enc, src)
 		fs.scratch = src[:0]
@@ -232,8 +259,8 @@ func (fs *formSet) addBase64(u string) {
 		}
 		start := len(fs.text)
 		fs.text = append(fs.text, enc[skip:end]...)
-		fs.addEncoded(start, skip, end, bitsEnd, true)
-		if bytes.IndexByte(enc[skip:end], '+') >= 0 || bytes.IndexByte(enc[skip:end], '/') >= 0 {
+		fs.addEncoded(start, skip, end, bitsEnd, !wide, !wide)
+		if !wide && (bytes.IndexByte(enc[skip:end], '+') >= 0 || bytes.IndexByte(enc[skip:end], '/') >= 0) {
 			start := len(fs.text)
 			for _, c := range enc[skip:end] {
 				switch c {
@@ -244,27 +271,84 @@ func (fs *formSet) addBase64(u string) {
 				}
 				fs.text = append(fs.text, c)
 			}
-			fs.addEncoded(start, skip, end, bitsEnd, false)
+			fs.addEncoded(start, skip, end, bitsEnd, false, true)
 		}
 	}
+}
+
+// appendUTF16LE appends u in UTF-16, little-endian; a byte that is not
+// UTF-8 becomes U+FFFD, as in any conversion to UTF-16.
+func appendUTF16LE(b []byte, u string) []byte {
+	for _, r := range u {
+		if r < 0x10000 {
+			b = append(b, byte(r), byte(r>>8))
+			continue
+		}
+		hi, lo := utf16.EncodeRune(r)
+		b = append(b, byte(hi), byte(hi>>8), byte(lo), byte(lo>>8))
+	}
+	return b
 }
 
 // addEncoded records the forms of one encoding, stored at text[start:] as
 // the characters skip to end of the encoded stream: the whole of it, the
 // part before bitsEnd if shorter (a whole encoding without its last
-// characters and padding, as it reads inside a longer one), and the piece of
-// the secret on each line when wrapped. std says whether the encoding uses
-// the standard alphabet, whose forms the GitHub runner derives itself.
-func (fs *formSet) addEncoded(start, skip, end, bitsEnd int, std bool) {
+// characters and padding, as it reads inside a longer one), and, if wrapped,
+// the piece of the secret on each line as base64 and openssl base64 wrap
+// it. std says whether the encoding uses the standard alphabet, whose forms
+// the GitHub runner derives itself.
+func (fs *formSet) addEncoded(start, skip, end, bitsEnd int, std, wrapped bool) {
 	fs.add(start, end-skip, std)
 	if bitsEnd < end {
 		fs.add(start, bitsEnd-skip, std)
 	}
-	for _, width := range []int{76, 64} {
-		for line := 0; line*width < end && end > width; line++ {
-			if lo, hi := max(line*width, skip), min((line+1)*width, end); hi > lo {
-				fs.add(start+lo-skip, hi-lo, false)
-			}
+	if wrapped {
+		fs.addLines(start, skip, end, 76)
+		fs.addLines(start, skip, end, 64)
+	}
+}
+
+// minPiece is the length under which the last piece of a wrapped encoding
+// is masked joined to the line before it: "...\nab==" rather than "ab==".
+// A pattern that short would shorten the skip of the scan for every byte
+// of output (see skipTable), and alone it would mask the same few
+// characters wherever they appear. Joined, it is masked where the tool
+// wrote it; a CI runner, which masks each line alone, gets it alone.
+const minPiece = maxWindow
+
+// addLines adds the pieces of an encoding, stored at text[start:] as the
+// characters skip to end of the encoded stream, that fall on each line when
+// the stream is wrapped at width columns.
+func (fs *formSet) addLines(start, skip, end, width int) {
+	if end <= width {
+		return
+	}
+	for lo := 0; lo < end; lo += width {
+		from, to := max(lo, skip), min(lo+width, end)
+		if to-from >= minPiece || fs.lineBased || from == skip {
+			fs.add(start+from-skip, to-from, false)
+			continue
+		}
+		joined := len(fs.text)
+		fs.text = append(fs.text, fs.text[start+max(lo-width, skip)-skip:start+from-skip]...)
+		fs.text = append(fs.text, '\n')
+		fs.text = append(fs.text, fs.text[start+from-skip:start+to-skip]...)
+		fs.addText(joined, false)
+	}
+}
+
+// addHex adds u in hexadecimal, as xxd -p, od-less dumps and most
+// languages' hex functions write it: in lower case, whole and as xxd -p
+// wraps it at 60 columns, and in upper case (xxd -u -p, .NET, %X).
+func (fs *formSet) addHex(u string) {
+	for _, digits := range []string{"0123456789abcdef", "0123456789ABCDEF"} {
+		start := len(fs.text)
+		for i := 0; i < len(u); i++ {
+			fs.text = append(fs.text, digits[u[i]>>4], digits[u[i]&15])
+		}
+		fs.add(start, 2*len(u), false)
+		if digits[10] == 'a' {
+			fs.addLines(start, 0, 2*len(u), 60)
 		}
 	}
 }
@@ -277,6 +361,7 @@ var (
 	urlPythonKeep = urlKeep("/")
 	urlJSKeep     = urlKeep("!*'()")
 	urlGoPathKeep = urlKeep("$&+:=@")
+	urlURIKeep    = urlKeep("!*'();,/?:@&=+$#")
 )
 
 // urlKeep returns the bytes RFC 3986 leaves unreserved, and extra.
@@ -315,55 +400,72 @@ func (fs *formSet) addURL(u string, keep *[256]bool, space byte) {
 	fs.addText(start, space == 0 && keep == &urlQueryKeep)
 }
 
-// addHTML adds u with &, < and > escaped, and quotes as given.
-func (fs *formSet) addHTML(u, quot, apos string, derived bool) {
+// An escaping writes some bytes as other text, and the rest as they are.
+type escaping struct {
+	index [256]uint8 // 0: the byte as it is; i: to[i-1]
+	to    []string
+}
+
+// escape returns the escaping that writes each byte of pairs[0], pairs[2],
+// ... as pairs[1], pairs[3], ...
+func escape(pairs ...string) *escaping {
+	e := &escaping{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		e.to = append(e.to, pairs[i+1])
+		e.index[pairs[i][0]] = uint8(len(e.to))
+	}
+	return e
+}
+
+// addEscaped adds u escaped by e.
+func (fs *formSet) addEscaped(u string, e *escaping, derived bool) {
 	start := len(fs.text)
 	for i := 0; i < len(u); i++ {
-		switch c := u[i]; c {
-		case '&':
-			fs.text = append(fs.text, "&amp;"...)
-		case '<':
-			fs.text = append(fs.text, "&lt;"...)
-		case '>':
-			fs.text = append(fs.text, "&gt;"...)
-		case '"':
-			fs.text = append(fs.text, quot...)
-		case '\'':
-			fs.text = append(fs.text, apos...)
-		default:
-			fs.text = append(fs.text, c)
+		if x := e.index[u[i]]; x != 0 {
+			fs.text = append(fs.text, e.to[x-1]...)
+		} else {
+			fs.text = append(fs.text, u[i])
 		}
 	}
 	fs.addText(start, derived)
 }
 
-// addXMLText adds u as Go's xml.EscapeText writes it: HTML's escapes with
-// &#34; and &#39;, and tabs and line breaks as character references.
-func (fs *formSet) addXMLText(u string) {
-	start := len(fs.text)
-	for i := 0; i < len(u); i++ {
-		switch c := u[i]; c {
-		case '&':
-			fs.text = append(fs.text, "&amp;"...)
-		case '<':
-			fs.text = append(fs.text, "&lt;"...)
-		case '>':
-			fs.text = append(fs.text, "&gt;"...)
-		case '"':
-			fs.text = append(fs.text, "&#34;"...)
-		case '\'':
-			fs.text = append(fs.text, "&#39;"...)
-		case '\t':
-			fs.text = append(fs.text, "&#x9;"...)
-		case '\n':
-			fs.text = append(fs.text, "&#xA;"...)
-		case '\r':
-			fs.text = append(fs.text, "&#xD;"...)
+// markups are the HTML and XML escapers: "&", "<" and ">" as entities, and
+// quotes, tabs and line breaks as each writes them (checked against each
+// tool in the tests). The first is XML as the GitHub runner masks it.
+// Those that escape tabs and line breaks differ from the others only for a
+// value that holds them.
+var markups = []struct {
+	*escaping
+	breaks  bool // tabs and line breaks escaped
+	derived bool
+}{
+	{markup(`&quot;`, `&apos;`, ""), false, true},  // XML (.NET's SecurityElement.Escape)
+	{markup(`&quot;`, `&#x27;`, ""), false, false}, // Python's html.escape
+	{markup(`&#34;`, `&#39;`, ""), false, false},   // Go's html.EscapeString and templates
+	{markup(`"`, `'`, ""), false, false},           // text: html.escape(quote=False), saxutils.escape
+	{markup(`&quot;`, `'`, ""), false, false},      // attributes: ElementTree, saxutils.quoteattr
+	{markup(`&#34;`, `&#39;`, "x"), true, false},   // Go's xml.EscapeText: &#x9; &#xA; &#xD;
+	{markup(`&quot;`, `'`, "%02d"), true, false},   // ElementTree's attributes: &#09; &#10; &#13;
+	{markup(`&quot;`, `'`, "%d"), true, false},     // saxutils.quoteattr: &#9; &#10; &#13;
+	{markup(`"`, `'`, "%d"), true, false},          // quoteattr of a value with " but not '
+}
+
+// markup returns the escaping of HTML and XML, with quot and apos for the
+// quotes and, if refs is set, character references for tab, LF and CR:
+// "x" for hex digits, or a decimal format.
+func markup(quot, apos, refs string) *escaping {
+	pairs := []string{"&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, quot, "'", apos}
+	for _, c := range "\t\n\r" {
+		switch refs {
+		case "":
+		case "x":
+			pairs = append(pairs, string(c), fmt.Sprintf("&#x%X;", c))
 		default:
-			fs.text = append(fs.text, c)
+			pairs = append(pairs, string(c), fmt.Sprintf("&#"+refs+";", c))
 		}
 	}
-	fs.addText(start, false)
+	return escape(pairs...)
 }
 
 // The JSON string escapers differ in what they escape beyond the quote, the
@@ -423,26 +525,147 @@ func (fs *formSet) addJSON(u string, flags int, derived bool) {
 	fs.addText(start, derived)
 }
 
-// addShell adds the shell-quoted forms of u: the inside of single quotes,
-// a "'" written '\” (the shell exporters, and bash's set -x trace); and
-// what bash's printf %q writes, with backslashes or, for a value with
-// characters it does not print, as $'...', in a UTF-8 locale and, if u has
-// bytes beyond ASCII (high), in the C locale (where every non-ASCII byte is
-// one it does not print; the two agree on ASCII).
-func (fs *formSet) addShell(u string, high bool) {
-	if strings.IndexByte(u, '\'') >= 0 {
-		start := len(fs.text)
-		for i := 0; i < len(u); i++ {
-			if u[i] == '\'' {
-				fs.text = append(fs.text, `'\''`...)
-			} else {
-				fs.text = append(fs.text, u[i])
+// The literals of programming languages and data formats, other than JSON
+// (checked against each tool in the tests).
+var (
+	perlSingle   = escape(`\`, `\\`, `'`, `\'`)                        // Perl's Data::Dumper, PHP's var_export
+	doubledQuote = escape(`"`, `""`)                                   // CSV: Python's csv, jq's @csv, spreadsheets
+	doubledApos  = escape(`'`, `''`)                                   // YAML's single quotes, SQL
+	posixSingle  = escape(`'`, `'\''`)                                 // shell single quotes: set -x, this package's shell export
+	shlexSingle  = escape(`'`, `'"'"'`)                                // Python's shlex.quote and shlex.join
+	bashDouble   = escape(`\`, `\\`, `"`, `\"`, `$`, `\$`, "`", "\\`") // bash's declare -p and export -p
+)
+
+// addLiterals adds u as string literals write it: Python's repr (print of
+// a dict or a list), ascii() and unicode_escape; Perl's Data::Dumper;
+// PyYAML's double and single quotes; CSV.
+func (fs *formSet) addLiterals(u string, has byteClass) {
+	bothQuotes := has&classDoubleQuote != 0 && has&classSingleQuote != 0
+	if has&(classBackslash|classControl|classHigh) != 0 || bothQuotes {
+		// repr quotes with ' unless only ' is in the value, and escapes '
+		// only where it quotes with it and the value holds both.
+		var quote byte
+		if bothQuotes {
+			quote = '\''
+		}
+		fs.addPython(u, quote, false) // repr
+		if has&classHigh != 0 {
+			fs.addPython(u, quote, true) // ascii()
+		}
+		if has&classHigh != 0 || bothQuotes {
+			fs.addPython(u, 0, true) // unicode_escape
+		}
+	}
+	if has&(classControl|classHigh) != 0 {
+		fs.addYAML(u, false) // yaml.dump
+		fs.addYAML(u, true)  // yaml.dump(allow_unicode=True)
+	}
+	if has&(classSingleQuote|classBackslash) != 0 {
+		fs.addEscaped(u, perlSingle, false)
+	}
+	if has&classSingleQuote != 0 {
+		fs.addEscaped(u, doubledApos, false)
+	}
+	if has&classDoubleQuote != 0 {
+		fs.addEscaped(u, doubledQuote, false)
+	}
+}
+
+// addPython adds u as Python writes a str: the repr, which print writes for
+// a dict, a list or os.environ, keeps printable characters (asciiOnly
+// false); ascii() and the unicode_escape codec escape all beyond ASCII.
+// quote, if not 0, is escaped with a backslash. A byte that is not UTF-8
+// reads as Python's surrogate escape of it (os.environ's), \udcXX.
+func (fs *formSet) addPython(u string, quote byte, asciiOnly bool) {
+	const hex = "0123456789abcdef"
+	start := len(fs.text)
+	for i := 0; i < len(u); {
+		r, size := rune(u[i]), 1
+		if r >= utf8.RuneSelf {
+			if r, size = utf8.DecodeRuneInString(u[i:]); r == utf8.RuneError && size == 1 {
+				r = 0xdc00 + rune(u[i])
 			}
 		}
-		fs.addText(start, false)
+		i += size
+		switch {
+		case r == '\\' || quote != 0 && r == rune(quote):
+			fs.text = append(fs.text, '\\', byte(r))
+		case r == '\t':
+			fs.text = append(fs.text, `\t`...)
+		case r == '\n':
+			fs.text = append(fs.text, `\n`...)
+		case r == '\r':
+			fs.text = append(fs.text, `\r`...)
+		case r < utf8.RuneSelf && r >= 0x20 && r != 0x7f,
+			!asciiOnly && r >= utf8.RuneSelf && (r < 0xd800 || r > 0xdfff) && unicode.IsPrint(r):
+			fs.text = utf8.AppendRune(fs.text, r)
+		case r < 0x100:
+			fs.text = append(fs.text, '\\', 'x', hex[r>>4], hex[r&15])
+		case r < 0x10000:
+			fs.text = append(fs.text, '\\', 'u', hex[r>>12], hex[r>>8&15], hex[r>>4&15], hex[r&15])
+		default:
+			fs.text = append(fs.text, '\\', 'U', '0', '0', '0', hex[r>>16&15], hex[r>>12&15], hex[r>>8&15], hex[r>>4&15], hex[r&15])
+		}
+	}
+	fs.addText(start, false)
+}
+
+// yamlEscapes are the short escapes of YAML's double-quoted style.
+var yamlEscapes = map[rune]string{
+	0: `\0`, '\a': `\a`, '\b': `\b`, '\t': `\t`, '\n': `\n`, '\v': `\v`, '\f': `\f`, '\r': `\r`, 0x1b: `\e`,
+	'"': `\"`, '\\': `\\`, 0x85: `\N`, 0xa0: `\_`, 0x2028: `\L`, 0x2029: `\P`,
+}
+
+// addYAML adds u as PyYAML writes a value with characters beyond ASCII or
+// control characters: double-quoted, with YAML's escapes and upper-case hex
+// digits. Without allowUnicode (yaml.dump's default) everything beyond
+// ASCII is escaped; with it, the characters of the Basic Multilingual Plane
+// that YAML allows are written as they are.
+func (fs *formSet) addYAML(u string, allowUnicode bool) {
+	const hex = "0123456789ABCDEF"
+	start := len(fs.text)
+	for i := 0; i < len(u); {
+		r, size := utf8.DecodeRuneInString(u[i:])
+		if r == utf8.RuneError && size == 1 {
+			r = 0xdc00 + rune(u[i])
+		}
+		i += size
+		plain := 0x20 <= r && r <= 0x7e && r != '"' && r != '\\' ||
+			allowUnicode && (0xa0 <= r && r <= 0xd7ff || 0xe000 <= r && r <= 0xfffd) && r != 0x2028 && r != 0x2029 && r != 0xfeff
+		switch e, short := yamlEscapes[r]; {
+		case plain:
+			fs.text = utf8.AppendRune(fs.text, r)
+		case short:
+			fs.text = append(fs.text, e...)
+		case r < 0x100:
+			fs.text = append(fs.text, '\\', 'x', hex[r>>4], hex[r&15])
+		case r < 0x10000:
+			fs.text = append(fs.text, '\\', 'u', hex[r>>12], hex[r>>8&15], hex[r>>4&15], hex[r&15])
+		default:
+			fs.text = append(fs.text, '\\', 'U', '0', '0', '0', hex[r>>16&15], hex[r>>12&15], hex[r>>8&15], hex[r>>4&15], hex[r&15])
+		}
+	}
+	fs.addText(start, false)
+}
+
+// addShell adds the shell-quoted forms of u: the inside of single quotes,
+// a "'" written '\” (the shell exporters, and bash's set -x trace) or
+// '"'"' (Python's shlex.quote); the inside of bash's double quotes
+// (declare -p, export -p); and what bash's printf %q writes, with
+// backslashes or, for a value with characters it does not print, as $'...'
+// (as declare -p does then too), in a UTF-8 locale and, if u has bytes
+// beyond ASCII, in the C locale (where every non-ASCII byte is one it does
+// not print; the two agree on ASCII).
+func (fs *formSet) addShell(u string, has byteClass) {
+	if has&classSingleQuote != 0 {
+		fs.addEscaped(u, posixSingle, false)
+		fs.addEscaped(u, shlexSingle, false)
+	}
+	if has&(classBackslash|classDoubleQuote|classDollar) != 0 {
+		fs.addEscaped(u, bashDouble, false)
 	}
 	fs.addPrintfQ(u, true)
-	if high {
+	if has&classHigh != 0 {
 		fs.addPrintfQ(u, false)
 	}
 }

@@ -336,3 +336,163 @@ func TestOneMaskingRule(t *testing.T) {
 		t.Errorf("a NotSecret path that does not exist: %v", err)
 	}
 }
+
+// literalSecrets hold what string literals escape: both quotes or one, "$"
+// and backquotes, backslashes, control characters, and characters beyond
+// ASCII, printable or not (the red team's generated passwords among them).
+var literalSecrets = []string{
+	`Xk9'mP"q2zR`,
+	`Xk9'mPq2zR`,
+	"Xk9 mP$q2zR!",
+	`Xk9"mPq<2&zR`,
+	"a\\b`c\"d$e'f",
+	"tab\there\r\nnl\x01\x1b é✓😀\u2028\u00a0\u0085end",
+}
+
+// toolForms runs a program with the secret on stdin, and returns what it
+// writes, split at NUL bytes.
+func toolForms(t *testing.T, secret, name string, args ...string) []string {
+	t.Helper()
+	return strings.Split(strings.TrimSuffix(runTool(t, secret, false, name, args...), "\x00"), "\x00")
+}
+
+// unquote returns s without the quotes around it, if it has them.
+func unquote(s string) string {
+	for _, q := range []string{`"`, `'`, `$'`} {
+		if len(s) >= len(q)+1 && strings.HasPrefix(s, q) && strings.HasSuffix(s, q[len(q)-1:]) {
+			return s[len(q) : len(s)-1]
+		}
+	}
+	return s
+}
+
+// TestMaskPythonForms: what Python writes of a str: its repr (print of a
+// dict), ascii(), unicode_escape, shlex.quote and shlex.join, a csv row,
+// ElementTree's and saxutils' attributes, and PyYAML's scalars.
+func TestMaskPythonForms(t *testing.T) {
+	secrets := append(slices.Clone(formSecrets), literalSecrets...)
+	m := NewMasker(secrets...)
+	const py = `
+import csv, io, shlex, sys, yaml
+import xml.etree.ElementTree as ET
+from xml.sax.saxutils import quoteattr
+s = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
+out = [repr(s), ascii(s), s.encode("unicode_escape").decode("ascii"), str({"k": s})[6:-1],
+       shlex.quote(s), shlex.join(["cmd", s])[4:], quoteattr(s),
+       ET.tostring(ET.Element("a", k=s), encoding="unicode")[6:-4]]
+b = io.StringIO()
+csv.writer(b).writerow([s, "x"])
+out.append(b.getvalue()[:-len(",x\r\n")])
+for allow in (False, True):
+    out.append(yaml.dump({"k": s}, width=1e9, allow_unicode=allow)[len("k: "):-1])
+sys.stdout.write("\0".join(out))
+`
+	for _, secret := range secrets {
+		for _, form := range toolForms(t, secret, systemPython, "-c", py) {
+			checkMasked(t, m, unquote(form))
+		}
+	}
+}
+
+// TestMaskPerlDumper: Data::Dumper's single quotes.
+func TestMaskPerlDumper(t *testing.T) {
+	secrets := append(slices.Clone(formSecrets), literalSecrets...)
+	m := NewMasker(secrets...)
+	for _, secret := range secrets {
+		out := runTool(t, secret, true, "perl", "-MData::Dumper", "-e", `$Data::Dumper::Terse = 1; local $/; print Dumper(scalar <STDIN>)`)
+		checkMasked(t, m, unquote(out))
+	}
+}
+
+// TestMaskBashDeclare: bash's declare -p and export -p, in a UTF-8 locale
+// and in the C locale.
+func TestMaskBashDeclare(t *testing.T) {
+	secrets := append(slices.Clone(formSecrets), literalSecrets...)
+	m := NewMasker(secrets...)
+	for _, secret := range secrets {
+		for _, locale := range []string{"C.UTF-8", "C"} {
+			out := runTool(t, secret, false, "env", "LC_ALL="+locale, "bash", "-c", `V=$(cat; echo x); export V="${V%x}"; declare -p V; printf '\0'; export -p | grep '^declare -x V='`)
+			for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\x00") {
+				form, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), "declare -x V=")
+				if !ok {
+					t.Fatalf("bash wrote %q", line)
+				}
+				checkMasked(t, m, unquote(form))
+			}
+		}
+	}
+}
+
+// TestMaskJqCSV: jq's @csv doubles double quotes, as Python's csv does.
+func TestMaskJqCSV(t *testing.T) {
+	secrets := append(slices.Clone(formSecrets), literalSecrets...)
+	m := NewMasker(secrets...)
+	for _, secret := range secrets {
+		checkMasked(t, m, unquote(runTool(t, secret, true, "jq", "-Rrs", "[.] | @csv")))
+	}
+}
+
+// TestMaskEncodeURI: JavaScript's encodeURI keeps what encodeURIComponent
+// escapes of a URL's syntax.
+func TestMaskEncodeURI(t *testing.T) {
+	secrets := append(slices.Clone(formSecrets), literalSecrets...)
+	m := NewMasker(secrets...)
+	for _, secret := range secrets {
+		checkMasked(t, m, runTool(t, secret, false, "node", "-e", `process.stdout.write(encodeURI(require("fs").readFileSync(0, "utf8")))`))
+	}
+}
+
+// TestMaskHex: xxd -p, in lower and upper case, and Python's bytes.hex.
+func TestMaskHex(t *testing.T) {
+	secrets := append(slices.Clone(formSecrets), literalSecrets...)
+	m := NewMasker(secrets...)
+	for _, secret := range secrets {
+		for _, args := range [][]string{{"-p"}, {"-p", "-u"}} {
+			if out := runTool(t, secret, true, "xxd", args...); !strings.Contains(out, "\n") {
+				checkMasked(t, m, out)
+			}
+		}
+		checkMasked(t, m, runTool(t, secret, false, systemPython, "-c", `import sys; sys.stdout.write(sys.stdin.buffer.read().hex())`))
+	}
+}
+
+// TestMaskUTF16Base64: PowerShell's -EncodedCommand, base64 of the command
+// in UTF-16LE, with the secret inside the command at each alignment. What
+// is left of the encoding around the mask holds only the bits of the
+// command's other characters.
+func TestMaskUTF16Base64(t *testing.T) {
+	secrets := append(slices.Clone(formSecrets), literalSecrets...)
+	m := NewMasker(secrets...)
+	const py = `import base64, sys; sys.stdout.write(base64.b64encode(sys.stdin.buffer.read().decode("utf-8", "surrogateescape").encode("utf-16-le", "surrogatepass")).decode())`
+	for _, secret := range secrets {
+		for _, before := range []string{"", "$", "$e", "$en", "$env:X='"} {
+			const after = "'; deploy"
+			out := runTool(t, before+secret+after, false, systemPython, "-c", py)
+			got := redactAll(t, m, out)
+			head, tail, ok := strings.Cut(got, "***")
+			if !ok || len(head) > (16*len(before)+5)/6+1 || len(tail) > (16*len(after)+5)/6+3 {
+				t.Errorf("%q after %q: %s became %s", secret, before, out, got)
+			}
+		}
+	}
+}
+
+// TestMaskWrappedShortTail: every line of a wrapped encoding (base64,
+// openssl base64, xxd -p) is masked, the last however few of its characters
+// are left (a short one is masked with the line before it), and no such
+// piece shortens the scan's window.
+func TestMaskWrappedShortTail(t *testing.T) {
+	for n := 28; n <= 64; n++ {
+		secret := strings.Repeat("s3cr3t-", 10)[:n]
+		m := NewMasker(secret)
+		if w := m.matcher().skip.window; w != maxWindow {
+			t.Errorf("a secret of %d bytes: the scan's window is %d, want %d", n, w, maxWindow)
+		}
+		for _, cmd := range [][]string{{"base64"}, {"openssl", "base64"}, {"xxd", "-p"}} {
+			out := runTool(t, secret, true, cmd[0], cmd[1:]...)
+			if got := redactAll(t, m, out); strings.Trim(got, "*\n") != "" || !strings.HasPrefix(got, "***") {
+				t.Errorf("%s of %d bytes:\n%s\nbecame\n%s", cmd[0], n, out, got)
+			}
+		}
+	}
+}
