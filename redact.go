@@ -25,21 +25,25 @@ const mask = "***"
 // ([IsMaskable]) applies to, the value without surrounding whitespace,
 // every line of a multi-line value, and the forms that everyday tools print
 // them in: base64 in both alphabets, whole, inside a longer encoding at any
-// alignment, and wrapped at 76 or 64 columns; URL escaping as Go, Python,
-// JavaScript and jq write it; HTML and XML escaping; JSON string escaping as
-// Go, Python and JavaScript write it; and shell quoting (POSIX single
-// quotes, bash's printf %q and set -x). It is safe for concurrent use: one
-// Masker serves the Redactors of a child's stdout and stderr.
+// alignment, and wrapped at 76 or 64 columns, and of the value in UTF-16
+// (PowerShell's -EncodedCommand); hex, as xxd -p writes it; URL escaping as
+// Go, Python, JavaScript and jq write it; HTML and XML escaping, in text and
+// attributes; JSON string escaping as Go, Python and JavaScript write it;
+// the string literals of Python (repr, ascii, unicode_escape), Perl's
+// Data::Dumper, PyYAML and CSV; and shell quoting (POSIX single quotes,
+// bash's printf %q, set -x and declare -p, Python's shlex.quote). It is
+// safe for concurrent use: one Masker serves the Redactors of a child's
+// stdout and stderr.
 //
 // A Masker compiles its patterns when one of its Redactors first has
 // output to scan, so that a program that prints nothing costs nothing;
-// compiling takes time and memory linear in the size of the forms, about a
-// dozen times the secrets' bytes, and uses two CPUs for thousands of
-// secrets. Then its cost per byte of output does not
-// grow with the number of secrets: a skip table lets the scan pass over most
-// of a text that holds no secret without looking at every byte, and where a
-// secret may start, one hash lookup finds the few patterns that could start
-// there.
+// compiling takes time and memory linear in the size of the forms, about
+// twenty times the secrets' bytes, and about 1.3 KB in all for a random
+// value of 32 bytes; it uses two CPUs for thousands of secrets. Then its
+// cost per byte of output does not grow with the number of secrets: a skip
+// table lets the scan pass over most of a text that holds no secret without
+// looking at every byte, and where a secret may start, one hash lookup
+// finds the few patterns that could start there.
 //
 // Printing a Masker, with any fmt verb or through log/slog, shows
 // "vault.Masker(redacted)", never a secret. The zero Masker masks nothing.
@@ -97,15 +101,15 @@ const parallelSecrets = 2048
 // outgrows its part (a value of many escaped bytes) is copied after.
 func compile(secrets []string) *matcher {
 	if len(secrets) < parallelSecrets || runtime.GOMAXPROCS(0) < 2 {
-		fs := formSet{text: make([]byte, 0, formsSize(secrets)), pats: make([]span, 0, 8*len(secrets))}
+		fs := formSet{text: make([]byte, 0, formsSize(secrets)), pats: make([]span, 0, 16*len(secrets))}
 		fs.addSecrets(secrets)
 		return newMatcher(fs.text, fs.pats)
 	}
 	first, second := secrets[:len(secrets)/2], secrets[len(secrets)/2:]
 	split := formsSize(first)
 	buf := make([]byte, split+formsSize(second))
-	a := formSet{text: buf[:0:split], pats: make([]span, 0, 8*len(secrets))} // room for b's after
-	b := formSet{text: buf[split:split], pats: make([]span, 0, 8*len(second))}
+	a := formSet{text: buf[:0:split], pats: make([]span, 0, 16*len(secrets))} // room for b's after
+	b := formSet{text: buf[split:split], pats: make([]span, 0, 16*len(second))}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -127,12 +131,13 @@ func compile(secrets []string) *matcher {
 	return newMatcher(text, append(a.pats, b.pats...))
 }
 
-// formsSize estimates the bytes of the forms of secrets: ten times theirs,
-// plus a little, which most values stay well below.
+// formsSize estimates the bytes of the forms of secrets: 24 times theirs,
+// plus a little, which most values stay below (random values of 32 bytes
+// have forms of about 22 times their bytes).
 func formsSize(secrets []string) int {
 	size := 0
 	for _, s := range secrets {
-		size += 10*len(s) + 32
+		size += 24*len(s) + 32
 	}
 	return size
 }
@@ -541,64 +546,100 @@ func (m *matcher) longest(data []byte) (n int, open bool) {
 func (m *matcher) next(data []byte, i int) int {
 	t := &m.skip
 	w := t.window
-	for pos := i + w - 1; pos < len(data); {
-		if !t.has(data[pos-3:]) {
-			pos += w - 3
-			continue
+	if t.gram == 8 {
+		for pos := i + w - 1; pos < len(data); {
+			if !t.has(binary.LittleEndian.Uint64(data[pos-7:])) {
+				pos += w - 7
+				continue
+			}
+			if start := pos - w + 1; m.filter.maybe(data[start:]) {
+				return start
+			}
+			pos++
 		}
-		if start := pos - w + 1; m.filter.maybe(data[start:]) {
-			return start
+	} else {
+		for pos := i + w - 1; pos < len(data); {
+			if !t.has(uint64(binary.LittleEndian.Uint32(data[pos-3:]))) {
+				pos += w - 3
+				continue
+			}
+			if start := pos - w + 1; m.filter.maybe(data[start:]) {
+				return start
+			}
+			pos++
 		}
-		pos++
 	}
 	return m.filter.next(data, max(i, len(data)-w+1))
 }
 
 // A skipTable lets the scan pass over text without secrets, in the manner
-// of the Wu-Manber algorithm: it holds the 4-byte grams of every pattern's
-// first `window` bytes, hashed into a bitmap of about 8 bits per gram. When
-// the gram that ends a window of `window` bytes is not among them, no
-// pattern can start in the window's first window-3 positions, and the
-// window moves that far: in text without secrets the scan looks at one
-// position in nine. The bitmap grows with the patterns, so that the share
-// of grams that stop the scan, and the cost per byte, stay the same
-// whatever their number.
+// of the Wu-Manber algorithm: it holds the grams of every pattern's first
+// `window` bytes, hashed into a bitmap of about 16 bits per gram. When the
+// gram that ends a window of `window` bytes is not among them, no pattern
+// can start in the window's first window-gram+1 positions, and the window
+// moves that far: in text without secrets the scan looks at one position in
+// nine. The bitmap grows with the patterns, so that the share of grams that
+// stop the scan, and the cost per byte, stay the same whatever their
+// number, up to 1 MiB (about 4,000 secrets); beyond, that share grows slowly
+// rather than the bitmap outgrowing the processor's cache.
+//
+// Grams are 8 bytes when every pattern is at least maxWindow long, the
+// common case. A gram of 4 hex digits holds 2 bytes of a secret: the hex
+// forms of a few thousand secrets would hold most such grams, and stop the
+// scan all along any hex in the output (hashes, IDs), which logs are full
+// of. Shorter patterns (values of 4 to 15 bytes) need 4-byte grams and a
+// shorter window, and make the scan slower: declare values that are not
+// secret ([NotSecret]).
 type skipTable struct {
-	window int
-	shift  uint
+	window int  // the bytes of each pattern whose grams are held
+	gram   int  // the bytes of a gram: 8, or 4 for a shorter window
+	shift  uint // 64 less the bits of a gram's hash
 	bits   []uint64
 }
 
 // maxWindow bounds the window: a longer one skips further, but costs more
 // grams to build and to hold.
-const maxWindow = 12
+const maxWindow = 16
 
 func newSkipTable(text []byte, pats []span) skipTable {
-	t := skipTable{window: maxWindow, shift: 32 - 12}
+	t := skipTable{window: maxWindow, gram: 8, shift: 64 - 12}
 	for _, p := range pats {
 		t.window = min(t.window, int(p.n))
 	}
-	grams := len(pats) * (t.window - 3)
-	for 1<<(32-t.shift) < 8*grams && t.shift > 32-30 {
+	if t.window < maxWindow { // 8-byte grams would skip less than 9 bytes
+		t.gram = 4
+	}
+	grams := len(pats) * (t.window - t.gram + 1)
+	for 1<<(64-t.shift) < 16*grams && t.shift > 64-23 {
 		t.shift--
 	}
-	t.bits = make([]uint64, 1<<(32-t.shift)/64)
+	t.bits = make([]uint64, 1<<(64-t.shift)/64)
 	for _, p := range pats {
 		pat := text[p.off : p.off+uint32(t.window)]
-		for end := 4; end <= t.window; end++ {
-			h := t.hash(pat[end-4:])
+		for i := 0; i+t.gram <= t.window; i++ {
+			h := t.hash(t.gramAt(pat, i))
 			t.bits[h>>6] |= 1 << (h & 63)
 		}
 	}
 	return t
 }
 
-func (t *skipTable) hash(gram []byte) uint32 {
-	return (binary.LittleEndian.Uint32(gram) * 0x9E3779B1) >> t.shift
+// gramAt returns the gram that starts at data[i], as has takes it.
+func (t *skipTable) gramAt(data []byte, i int) uint64 {
+	if t.gram == 8 {
+		return binary.LittleEndian.Uint64(data[i:])
+	}
+	return uint64(binary.LittleEndian.Uint32(data[i:]))
 }
 
-// has reports whether the gram that starts at gram may be in a pattern.
-func (t *skipTable) has(gram []byte) bool {
+// hash returns the bit of a gram in the bitmap.
+func (t *skipTable) hash(gram uint64) uint64 {
+	return gram * 0x9E3779B97F4A7C15 >> t.shift
+}
+
+// has reports whether a gram, its bytes read little-endian, may be in a
+// pattern.
+func (t *skipTable) has(gram uint64) bool {
 	h := t.hash(gram)
 	return t.bits[h>>6]&(1<<(h&63)) != 0
 }

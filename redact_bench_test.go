@@ -13,7 +13,10 @@ import (
 // (the size os/exec copies a child's output in), with 10, 100 and 1,000
 // registered secrets (each with its encoded forms), secrets absent, rare
 // (one per MiB) or frequent (one per KiB) in the text; and strings.Replacer over the
-// same patterns, on the whole text at once, as the naive baseline.
+// same patterns, on the whole text at once, as the naive baseline. Then
+// the redactor alone with 10,000 secrets, and on log lines full of hex
+// (digests, as container and package tools print them), where the hex
+// forms of the secrets could stop the scan.
 //
 //	go test -run=NONE -bench=Redact -benchtime=5x .
 
@@ -62,15 +65,44 @@ func logText(secrets []string, every int) []byte {
 	return []byte(b.String()[:benchLogSize])
 }
 
+// hexText returns benchLogSize bytes of log lines that each hold a
+// digest of 64 hex digits.
+func hexText() []byte {
+	rng := rand.New(rand.NewPCG(2, 2))
+	var b strings.Builder
+	b.Grow(benchLogSize + 1024)
+	for b.Len() < benchLogSize {
+		fmt.Fprintf(&b, "2026-11-25T10:%02d:%02d Z pulling layer sha256:%016x%016x%016x%016x %d bytes\n",
+			rng.IntN(60), rng.IntN(60), rng.Uint64(), rng.Uint64(), rng.Uint64(), rng.Uint64(), rng.IntN(1<<24))
+	}
+	return []byte(b.String()[:benchLogSize])
+}
+
+// getBenchLog returns the secrets and text of one benchmark: every is as
+// for logText, or -1 for hexText.
 func getBenchLog(n, every int) *benchLog {
 	key := fmt.Sprintf("%d/%d", n, every)
 	if l, ok := benchLogs.Load(key); ok {
 		return l.(*benchLog)
 	}
 	secrets := benchSecrets(n)
-	l := &benchLog{secrets: secrets, text: logText(secrets, every)}
+	l := &benchLog{secrets: secrets}
+	if every < 0 {
+		l.text = hexText()
+	} else {
+		l.text = logText(secrets, every)
+	}
 	benchLogs.Store(key, l)
 	return l
+}
+
+// redactLog writes text through a Redactor of m in 32 KiB chunks.
+func redactLog(m *Masker, text []byte) {
+	r := m.Redactor(io.Discard)
+	for off := 0; off < len(text); off += 32 << 10 {
+		r.Write(text[off:min(off+32<<10, len(text))])
+	}
+	r.Close()
 }
 
 func BenchmarkRedact(b *testing.B) {
@@ -84,11 +116,7 @@ func BenchmarkRedact(b *testing.B) {
 			b.Run(fmt.Sprintf("secrets=%d/%s/redactor", n, freq.name), func(b *testing.B) {
 				b.SetBytes(int64(len(log.text)))
 				for range b.N {
-					r := m.Redactor(io.Discard)
-					for off := 0; off < len(log.text); off += 32 << 10 {
-						r.Write(log.text[off:min(off+32<<10, len(log.text))])
-					}
-					r.Close()
+					redactLog(m, log.text)
 				}
 			})
 			b.Run(fmt.Sprintf("secrets=%d/%s/strings.Replacer", n, freq.name), func(b *testing.B) {
@@ -102,6 +130,24 @@ func BenchmarkRedact(b *testing.B) {
 				b.ResetTimer()
 				for range b.N {
 					rep.WriteString(io.Discard, text)
+				}
+			})
+		}
+	}
+	for _, n := range []int{10, 1000, 10000} {
+		for _, freq := range []struct {
+			name  string
+			every int
+		}{{"none", 0}, {"hex", -1}} {
+			if n != 10000 && freq.every == 0 {
+				continue // above, with strings.Replacer
+			}
+			log := getBenchLog(n, freq.every)
+			m := NewMasker(log.secrets...)
+			b.Run(fmt.Sprintf("secrets=%d/%s/redactor", n, freq.name), func(b *testing.B) {
+				b.SetBytes(int64(len(log.text)))
+				for range b.N {
+					redactLog(m, log.text)
 				}
 			})
 		}

@@ -485,8 +485,8 @@ func TestMaskWrappedShortTail(t *testing.T) {
 	for n := 28; n <= 64; n++ {
 		secret := strings.Repeat("s3cr3t-", 10)[:n]
 		m := NewMasker(secret)
-		if w := m.matcher().skip.window; w != maxWindow {
-			t.Errorf("a secret of %d bytes: the scan's window is %d, want %d", n, w, maxWindow)
+		if skip := m.matcher().skip; skip.window != maxWindow || skip.gram != 8 {
+			t.Errorf("a secret of %d bytes: the scan's window is %d bytes, grams %d; want %d, 8", n, skip.window, skip.gram, maxWindow)
 		}
 		for _, cmd := range [][]string{{"base64"}, {"openssl", "base64"}, {"xxd", "-p"}} {
 			out := runTool(t, secret, true, cmd[0], cmd[1:]...)
