@@ -349,7 +349,13 @@ func TestRunContext(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			c := helperCommand(t, "wait", tt.mode)
-			c.WaitDelay = 100 * time.Millisecond
+			// A helper that handles SIGTERM gets all the time a loaded
+			// machine may need to exit by itself; one that ignores it is
+			// killed after a short delay.
+			c.WaitDelay = time.Minute
+			if tt.mode == "ignore" {
+				c.WaitDelay = 100 * time.Millisecond
+			}
 			c.Stdout = writerFunc(func(p []byte) (int, error) {
 				if bytes.Contains(p, []byte("ready")) {
 					cancel()
