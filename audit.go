@@ -54,8 +54,14 @@ type Auditor interface {
 // as a function literal.
 type AuditorFunc func(ctx context.Context, e Event) error
 
-// Audit returns f(ctx, e).
-func (f AuditorFunc) Audit(ctx context.Context, e Event) error { return f(ctx, e) }
+// Audit returns f(ctx, e). A nil AuditorFunc records nothing and returns
+// an error, so that the operation fails closed rather than goes unaudited.
+func (f AuditorFunc) Audit(ctx context.Context, e Event) error {
+	if f == nil {
+		return errors.New("vault: the AuditorFunc is nil")
+	}
+	return f(ctx, e)
+}
 
 // An Op names an operation in an [Event].
 type Op string
@@ -270,13 +276,15 @@ func withAudit(err, auditErr error) error {
 const valueFingerprintDomain = "credvault audit value fingerprint v1"
 
 // A fingerprinter hashes released values for audit events, under a key
-// derived from the vault key.
-type fingerprinter struct{ key []byte }
+// derived from the vault key. The key is a func's result, as Key's secret
+// is, so that fmt, printing a Vault by reflection, shows an address.
+type fingerprinter struct{ key func() []byte }
 
 func newFingerprinter(key *Key) *fingerprinter {
 	derive := hmac.New(sha256.New, key.fernetKey()[:])
 	derive.Write([]byte(valueFingerprintDomain))
-	return &fingerprinter{key: derive.Sum(nil)}
+	derived := derive.Sum(nil)
+	return &fingerprinter{key: func() []byte { return derived }}
 }
 
 // of fingerprints values.
@@ -294,7 +302,7 @@ func (f *fingerprinter) vars(vars map[string]string, names []string) string {
 }
 
 func (f *fingerprinter) seq(values iter.Seq[string]) string {
-	mac := hmac.New(sha256.New, f.key)
+	mac := hmac.New(sha256.New, f.key())
 	// Each value length-prefixed, so that ("ab","c") and ("a","bc") differ:
 	// "2:ab1:c". Written through a buffer, cleared after use: a value at a
 	// time costs a copy and a call each, and Flatten's audit fingerprints
@@ -340,7 +348,12 @@ func (f *fingerprinter) seq(values iter.Seq[string]) string {
 // Its Audit returns the handler's error, so a JSON handler that cannot
 // write its file fails the operation (fail-closed). A record the handler
 // does not enable at its level is not an error.
+//
+// NewSlogAuditor panics if l is nil: a program that audits must say where.
 func NewSlogAuditor(l *slog.Logger) Auditor {
+	if l == nil {
+		panic("vault: NewSlogAuditor needs a *slog.Logger, not nil: pass slog.Default() for the program's default logger")
+	}
 	return slogAuditor{l.Handler()}
 }
 

@@ -411,7 +411,7 @@ func TestContextReachesAuditor(t *testing.T) {
 		{"DecodeContext", func() error { var s string; return v.DecodeContext(ctx, "database.host", &s) }, []string{"decode t1"}},
 		{"OpenBytesContext", func() error {
 			data, _ := os.ReadFile(path)
-			_, err := OpenBytesContext(ctx, "mem", data, []*Key{key}, audit)
+			_, err := OpenBytesContext(ctx, data, "mem", []*Key{key}, audit)
 			return err
 		}, []string{"open t1"}},
 		{"SealToContext", func() error { return SealToContext(ctx, io.Discard, "mem", map[string]any{}, key, audit) }, []string{"seal t1"}},

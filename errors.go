@@ -37,10 +37,19 @@ var (
 	// [Vault.Lookup]); [Vault.Decode] reads those.
 	ErrNotScalar = errors.New("vault: not a single value")
 
+	// ErrSameKey means a rotation was asked to the key the vault is
+	// already sealed with ([Rotate]): nothing was written. A rotation run
+	// twice fails the second time with it.
+	ErrSameKey = errors.New("vault: already sealed with that key")
+
 	// ErrNotOpened is the error of every method of a Vault that was not
 	// returned by Open, OpenFS or OpenBytes, such as the zero Vault.
 	ErrNotOpened = errors.New("vault: the Vault was not opened: get one from Open, OpenFS or OpenBytes")
 )
+
+// errNilContext is the error of every Context function given a nil
+// context, as net/http's NewRequestWithContext returns one.
+var errNilContext = errors.New("vault: nil Context: pass context.Background() or the caller's context")
 
 // A NotFoundError reports a credential path that leads nowhere in a vault.
 // errors.Is(err, ErrNotFound) reports true for it.

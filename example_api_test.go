@@ -300,7 +300,7 @@ func ExampleSealTo() {
 	fmt.Println(strings.HasPrefix(object.String(), "gAAAAA")) // one Fernet token
 
 	// Later, the bytes fetched back.
-	v, err := vault.OpenBytes("s3://deploy-bucket/prod.enc", object.Bytes(), []*vault.Key{key})
+	v, err := vault.OpenBytes(object.Bytes(), "s3://deploy-bucket/prod.enc", []*vault.Key{key})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -314,7 +314,7 @@ func ExampleSealTo() {
 func ExampleOpenBytes() {
 	// Fernet's spec test key and token; the token's plaintext is not JSON.
 	key, _ := vault.ParseKey("cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=")
-	_, err := vault.OpenBytes("spec-token", []byte("gAAAAAAdwJ6wAAECAwQFBgcICQoLDA0ODy021cpGVWKZ_eEwCGM4BLLF_5CV9dOPmrhuVUPgJobwOz7JcbmrR64jVmpU4IwqDA=="), []*vault.Key{key})
+	_, err := vault.OpenBytes([]byte("gAAAAAAdwJ6wAAECAwQFBgcICQoLDA0ODy021cpGVWKZ_eEwCGM4BLLF_5CV9dOPmrhuVUPgJobwOz7JcbmrR64jVmpU4IwqDA=="), "spec-token", []*vault.Key{key})
 	fmt.Println(errors.Is(err, vault.ErrNotJSON))
 	// Output:
 	// true

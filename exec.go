@@ -193,7 +193,7 @@ func (e *ExitError) Unwrap() error { return e.Err }
 // succeed, whatever its status: its *ExitError may have Code 0, when it
 // exited cleanly on SIGTERM, and errors.Is(err, ctx.Err()) reports why.
 func (v *Vault) Run(ctx context.Context, c *Command) error {
-	if err := v.ready(); err != nil {
+	if err := v.readyWith(ctx); err != nil {
 		return err
 	}
 	if c == nil || len(c.Args) == 0 || c.Args[0] == "" {
@@ -284,6 +284,9 @@ func sameWriter(a, b io.Writer) (same bool) {
 // If cmd was made by exec.CommandContext, its Cancel and WaitDelay are the
 // caller's to set; the default Cancel kills it.
 func RunCmd(cmd *exec.Cmd) error {
+	if cmd == nil {
+		return errors.New("vault: RunCmd needs a command: make it with exec.Command")
+	}
 	return runCmd(cmd, true, false, func() error { return nil })
 }
 
@@ -461,7 +464,7 @@ func (r *relayer) stop() {
 // first, as STYLE's database/sql anchor has new calls do, rather than
 // doubling the API.
 func (v *Vault) Masker(ctx context.Context, opts ...FlattenOption) (*Masker, error) {
-	if err := v.ready(); err != nil {
+	if err := v.readyWith(ctx); err != nil {
 		return nil, err
 	}
 	values, err := v.maskable(opts)

@@ -29,6 +29,9 @@ func (v *Vault) Export(w io.Writer, export Exporter, prefix string, opts ...Flat
 // ExportContext is Export with a context, which the Auditor receives (see
 // [Auditor]).
 func (v *Vault) ExportContext(ctx context.Context, w io.Writer, export Exporter, prefix string, opts ...FlattenOption) error {
+	if w == nil || export == nil {
+		return fmt.Errorf("vault: %s: Export needs a writer and an Exporter, such as ExportShell", v.Name())
+	}
 	vars, err := v.flatten(ctx, OpExport, prefix, opts)
 	if err != nil {
 		return err

@@ -23,7 +23,9 @@ import (
 const MaxVaultSize = 64 << 20
 
 // ErrLocked means another writer held the vault's write lock for longer
-// than the lock timeout (see [WithLockTimeout]); the vault is unchanged.
+// than the lock timeout (see [WithLockTimeout]), or until the context of
+// the write was done (the error then wraps the context's error too); the
+// vault is unchanged.
 var ErrLocked = errors.New("vault: locked by another writer")
 
 // readVault reads a vault file, following symbolic links, and refuses
@@ -333,7 +335,9 @@ func (w *lockWait) until(name string, try func() error) error {
 		select {
 		case <-w.ctx.Done():
 			timer.Stop()
-			return &vaultError{msg: fmt.Sprintf("vault: %s: stopped waiting for the write lock (%v): the vault is unchanged", name, w.ctx.Err()), err: w.ctx.Err()}
+			// Both: the writer was busy (ErrLocked), and the context is
+			// why the wait ended.
+			return &vaultError{msg: fmt.Sprintf("vault: %s: stopped waiting for the write lock (%v): the vault is unchanged", name, w.ctx.Err()), err: errors.Join(ErrLocked, w.ctx.Err())}
 		case <-timer.C:
 		}
 		w.pause = min(2*w.pause, 50*time.Millisecond)

@@ -370,7 +370,7 @@ func (v *Vault) FlattenContext(ctx context.Context, prefix string, opts ...Flatt
 // flatten flattens and audits as op, releasing the map only if the audit
 // record was written.
 func (v *Vault) flatten(ctx context.Context, op Op, prefix string, opts []FlattenOption) (map[string]string, error) {
-	if err := v.ready(); err != nil {
+	if err := v.readyWith(ctx); err != nil {
 		return nil, err
 	}
 	vars, err := flatten(v.name, *v.doc(), prefix, opts)

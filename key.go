@@ -18,7 +18,11 @@ import (
 //
 // A Key never shows its secret when printed: every fmt verb, String,
 // GoString and LogValue give "vault.Key(" + fingerprint + ")". The secret
-// leaves only through [Key.Encode]. The zero Key is not a usable key.
+// leaves only through [Key.Encode]. The zero Key is not a usable key. A Key
+// is used through a *Key, which GenerateKey and ParseKey return: its
+// methods have pointer receivers and accept a nil *Key; a Key value copied
+// out of one has none of them, and prints, by reflection, an address and
+// the fingerprint.
 type Key struct {
 	// secret returns the key. fmt prints a func as its address whatever the
 	// verb and depth, so even a struct holding a Key in an unexported field,
@@ -148,38 +152,49 @@ func ParseKeyring(s string) ([]*Key, error) {
 
 // Encode returns the key in Python's form: URL-safe base64 with padding, 44
 // characters. It is the only way to see the key's secret.
+//
+// Encode panics, saying so, for a nil Key or the zero Key, which have no
+// secret: a program that encoded one would write an empty key somewhere.
 func (k *Key) Encode() string {
+	if !k.valid() {
+		panic("vault: Encode of a nil or zero Key: make keys with GenerateKey, ParseKey or ParseKeyring")
+	}
 	return k.secret().Encode()
 }
 
 // Fingerprint returns a short identifier of the key, safe to log and print:
 // 12 hex digits of a domain-separated SHA-256 of the key. It tells keys apart
 // (in status output and audit events) and reveals nothing usable about the key.
+// It is "" for a nil Key and the zero Key.
 func (k *Key) Fingerprint() string {
+	if k == nil {
+		return ""
+	}
 	return k.fp
 }
 
-// String returns "vault.Key(" + fingerprint + ")".
-func (k Key) String() string {
-	if k.secret == nil {
+// String returns "vault.Key(" + fingerprint + ")", or "vault.Key(invalid)"
+// for a nil Key or the zero Key.
+func (k *Key) String() string {
+	if !k.valid() {
 		return "vault.Key(invalid)"
 	}
 	return "vault.Key(" + k.fp + ")"
 }
 
 // GoString returns the same as String, so %#v does not show the key either.
-func (k Key) GoString() string { return k.String() }
+func (k *Key) GoString() string { return k.String() }
 
 // Format implements fmt.Formatter so that every verb, %x and %d included,
 // prints String rather than the key's bytes.
-func (k Key) Format(f fmt.State, verb rune) { fmt.Fprint(f, k.String()) }
+func (k *Key) Format(f fmt.State, verb rune) { fmt.Fprint(f, k.String()) }
 
 // LogValue implements slog.LogValuer: a logged Key shows its fingerprint.
-func (k Key) LogValue() slog.Value { return slog.StringValue(k.String()) }
+func (k *Key) LogValue() slog.Value { return slog.StringValue(k.String()) }
 
 // MarshalText implements encoding.TextMarshaler with the same redaction, so
 // that a Key inside a struct encoded as JSON or YAML shows its fingerprint.
-func (k Key) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+func (k *Key) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
 // fernetKey returns the key in the form fernet-go takes.
 func (k *Key) fernetKey() *fernet.Key { return k.secret() }

@@ -69,7 +69,8 @@ func ReadKeyringFile(path string, warn func(msg string)) ([]*Key, error) {
 
 // KeyringFromEnv parses the keyring in the environment variable name, as
 // getenv (usually os.Getenv) reports it. An unset or empty variable is an
-// error that says how to set it. Errors name the variable, never its value.
+// error that says how to set it, and so is a nil getenv, an empty
+// environment. Errors name the variable, never its value.
 func KeyringFromEnv(getenv func(string) string, name string) ([]*Key, error) {
 	if name == "" {
 		return nil, errors.New("vault: no environment variable named for the keyring")
@@ -77,7 +78,10 @@ func KeyringFromEnv(getenv func(string) string, name string) ([]*Key, error) {
 	if LooksLikeKey(name) {
 		return nil, errors.New("vault: the name of the keyring's variable is a key itself: give the variable's name (such as MASTER_KEY) and put the key in it")
 	}
-	s := getenv(name)
+	var s string
+	if getenv != nil {
+		s = getenv(name)
+	}
 	if s == "" {
 		return nil, fmt.Errorf("vault: $%s is not set: set it to the vault's keyring from your CI's secret store (make a key with \"credvault keygen\")", name)
 	}
@@ -97,8 +101,11 @@ func KeyringFromEnv(getenv func(string) string, name string) ([]*Key, error) {
 // key. Where a fingerprint guards against forgery (a pinned key), use this
 // one: matching a 12-digit fingerprint with a key of one's own takes about
 // 2^48 hashes, which is within reach of a determined attacker; matching 64
-// digits is not.
+// digits is not. It is "" for a nil Key or the zero Key.
 func (k *Key) LongFingerprint() string {
+	if !k.valid() {
+		return ""
+	}
 	h := sha256.New()
 	h.Write([]byte(keyFingerprintDomain))
 	h.Write(k.secret()[:])

@@ -138,8 +138,8 @@ func TestCreationRacesUpdates(t *testing.T) {
 }
 
 // TestLockWaitCancelled cancels the context of a writer waiting for the
-// lock: it stops waiting with an error that wraps the context's, and never
-// runs its write.
+// lock: it stops waiting with an error that wraps the context's and
+// ErrLocked (another writer held the lock), and never runs its write.
 func TestLockWaitCancelled(t *testing.T) {
 	key := GenerateKey()
 	path := sealSeed(t, key)
@@ -155,8 +155,8 @@ func TestLockWaitCancelled(t *testing.T) {
 	})})
 	ran := false
 	err := withWriteLockContext(ctx, path, o, func(string) error { ran = true; return nil })
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("error %v, want one wrapping context.Canceled", err)
+	if !errors.Is(err, context.Canceled) || !errors.Is(err, ErrLocked) {
+		t.Fatalf("error %v, want one wrapping context.Canceled and ErrLocked", err)
 	}
 	if ran {
 		t.Error("the write ran without the lock")

@@ -11,14 +11,15 @@ import (
 // vault file, fetched from object storage, a secret manager or a database.
 // name is what errors and audit events call the vault, such as the object's
 // key. data is neither changed nor retained. Like Open, it refuses more
-// than [MaxVaultSize] bytes and ignores whitespace around the token.
-func OpenBytes(name string, data []byte, keys []*Key, opts ...OpenOption) (*Vault, error) {
-	return OpenBytesContext(context.Background(), name, data, keys, opts...)
+// than [MaxVaultSize] bytes and ignores whitespace around the token. As in
+// [OpenFS] and [SealTo], where the vault is comes first, its name second.
+func OpenBytes(data []byte, name string, keys []*Key, opts ...OpenOption) (*Vault, error) {
+	return OpenBytesContext(context.Background(), data, name, keys, opts...)
 }
 
 // OpenBytesContext is OpenBytes with a context, which the Auditor receives
 // (see [Auditor]).
-func OpenBytesContext(ctx context.Context, name string, data []byte, keys []*Key, opts ...OpenOption) (*Vault, error) {
+func OpenBytesContext(ctx context.Context, data []byte, name string, keys []*Key, opts ...OpenOption) (*Vault, error) {
 	read := func() ([]byte, error) {
 		if len(data) > MaxVaultSize {
 			return nil, tooLarge(name, int64(len(data)))
@@ -49,6 +50,12 @@ func SealTo(w io.Writer, name string, secrets any, key *Key, opts ...Option) err
 // SealToContext is SealTo with a context, which the Auditor receives (see
 // [Auditor]).
 func SealToContext(ctx context.Context, w io.Writer, name string, secrets any, key *Key, opts ...Option) error {
+	if ctx == nil {
+		return errNilContext
+	}
+	if w == nil {
+		return fmt.Errorf("vault: cannot seal %s to a nil writer: pass the io.Writer to write the vault to", name)
+	}
 	o := newOptions(opts)
 	if !key.valid() {
 		return fmt.Errorf("vault: cannot seal %s without a key: make one with GenerateKey or ParseKey", name)

@@ -23,7 +23,7 @@ func TestSealToOpenBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := bytes.Clone(buf.Bytes())
-	v, err := OpenBytes("s3://bucket/prod.enc", buf.Bytes(), []*Key{key}, WithAuditor(rec))
+	v, err := OpenBytes(buf.Bytes(), "s3://bucket/prod.enc", []*Key{key}, WithAuditor(rec))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestOpenBytesRefuses(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			v, err := OpenBytes("mem.enc", tt.data, []*Key{key})
+			v, err := OpenBytes(tt.data, "mem.enc", []*Key{key})
 			if v != nil || err == nil || (tt.want != nil && !errors.Is(err, tt.want)) || !strings.Contains(err.Error(), tt.says) {
 				t.Errorf("OpenBytes = %v, %v; want %v saying %q", v, err, tt.want, tt.says)
 			}

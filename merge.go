@@ -113,6 +113,9 @@ func Merge(base, ours, theirs string, keys []*Key, opts ...WriteOption) error {
 // [Auditor]) and which ends the wait for another writer of ours when it is
 // done.
 func MergeContext(ctx context.Context, base, ours, theirs string, keys []*Key, opts ...WriteOption) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	o := newOptions(opts)
 	if err := checkKeyring(ours, keys); err != nil {
 		return err

@@ -23,7 +23,8 @@ import "time"
 //     writes.
 //
 // When the same option is given twice, the last one wins; WithSidecar is
-// the exception: one per file, each written.
+// the exception: one per file, each written. A nil option is skipped, here
+// and for the other option types ([FlattenOption], [SetOption]).
 type Option interface {
 	OpenOption
 	WriteOption
@@ -90,7 +91,9 @@ const defaultLockTimeout = 10 * time.Second
 func newOptions[O option](opts []O) *options {
 	o := &options{now: time.Now, lockTimeout: defaultLockTimeout}
 	for _, opt := range opts {
-		opt.apply(o)
+		if any(opt) != nil { // a nil option is skipped, as a nil FlattenOption is
+			opt.apply(o)
+		}
 	}
 	return o
 }

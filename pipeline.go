@@ -47,7 +47,11 @@ func (p Pipeline) LogValue() slog.Value {
 //
 // The variables are those the platforms document; see ci-platforms.md in
 // the design notes for the sources. DetectPipeline reads nothing secret.
+// A nil getenv is an empty environment.
 func DetectPipeline(getenv func(string) string) Pipeline {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
 	for _, d := range detectors {
 		if d.match(getenv) {
 			p := d.read(getenv)

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -136,7 +138,85 @@ func TestTxAndEventNeverPrint(t *testing.T) {
 	for i := range events {
 		assertNeverPrints(t, "Event", &events[i], append(seedValues, "tx-secret-value", key.Encode())...)
 	}
-	if got := fmt.Sprint(Tx{}); got != "vault.Tx(invalid)" {
-		t.Errorf("Sprint(Tx{}) = %q", got)
+	if got := fmt.Sprint(&Tx{}); got != "vault.Tx(invalid)" {
+		t.Errorf("Sprint(&Tx{}) = %q", got)
+	}
+}
+
+// TestVaultWithAuditorNeverPrints: a Vault opened with an Auditor holds a
+// key derived from the vault key, for value fingerprints; no printed form
+// of the Vault, by pointer or by value, shows it.
+func TestVaultWithAuditorNeverPrints(t *testing.T) {
+	key := GenerateKey()
+	v, err := Open(sealSeed(t, key), []*Key{GenerateKey(), key}, WithAuditor(&recorder{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	derived := string(v.fingerprint.key())
+	secrets := append(slices.Clone(seedValues), key.Encode(), v.keyring[0].Encode(), derived)
+	assertNeverPrints(t, "Vault with an Auditor", v, secrets...)
+}
+
+// TestNilAndZeroPrint: a nil *Vault, *Key, *Tx, *Masker or *Redactor
+// prints, and answers String, without a panic.
+func TestNilAndZeroPrint(t *testing.T) {
+	var (
+		v *Vault
+		k *Key
+		x *Tx
+		m *Masker
+		r *Redactor
+	)
+	for _, tt := range []struct {
+		got, want string
+	}{
+		{v.String(), "vault.Vault(invalid)"},
+		{(&Vault{}).String(), "vault.Vault(invalid)"},
+		{k.String(), "vault.Key(invalid)"},
+		{(&Key{}).String(), "vault.Key(invalid)"},
+		{k.Fingerprint(), ""},
+		{k.LongFingerprint(), ""},
+		{(&Key{}).LongFingerprint(), ""},
+		{x.String(), "vault.Tx(invalid)"},
+		{m.String(), "vault.Masker(redacted)"},
+		{r.String(), "vault.Redactor(redacted)"},
+		{fmt.Sprintf("%v %s %#v", v, k, x), "vault.Vault(invalid) vault.Key(invalid) vault.Tx(invalid)"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+	if b, err := k.MarshalText(); err != nil || string(b) != "vault.Key(invalid)" {
+		t.Errorf("MarshalText of a nil Key: %q, %v", b, err)
+	}
+	for name, k := range map[string]*Key{"nil": nil, "zero": {}} {
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "Encode of a nil or zero Key") {
+					t.Errorf("Encode of a %s Key: panic %v, want one that says so", name, r)
+				}
+			}()
+			k.Encode()
+		}()
+	}
+}
+
+func TestVaultStringCounts(t *testing.T) {
+	key := GenerateKey()
+	for _, tt := range []struct {
+		secrets map[string]any
+		want    string
+	}{
+		{map[string]any{}, "0 secrets"},
+		{map[string]any{"a": "x"}, "1 secret)"},
+		{map[string]any{"a": "x", "b": "y"}, "2 secrets"},
+	} {
+		v, err := Open(sealPath(t, tt.secrets, key), []*Key{key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasSuffix(v.String(), tt.want) && !strings.Contains(v.String(), tt.want) {
+			t.Errorf("String() = %q, want %q", v.String(), tt.want)
+		}
 	}
 }

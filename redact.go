@@ -143,16 +143,16 @@ func formsSize(secrets []string) int {
 }
 
 // String returns "vault.Masker(redacted)": a Masker never shows its secrets.
-func (m Masker) String() string { return "vault.Masker(redacted)" }
+func (m *Masker) String() string { return "vault.Masker(redacted)" }
 
 // GoString returns the same as String, so that %#v shows no secret.
-func (m Masker) GoString() string { return m.String() }
+func (m *Masker) GoString() string { return m.String() }
 
 // Format implements fmt.Formatter so that every verb prints String.
-func (m Masker) Format(f fmt.State, verb rune) { fmt.Fprint(f, m.String()) }
+func (m *Masker) Format(f fmt.State, verb rune) { fmt.Fprint(f, m.String()) }
 
 // LogValue implements slog.LogValuer with the same text.
-func (m Masker) LogValue() slog.Value { return slog.StringValue(m.String()) }
+func (m *Masker) LogValue() slog.Value { return slog.StringValue(m.String()) }
 
 // newMatcher builds the tables over the patterns: the skip table and prefix
 // filter for the scan, and the buckets by the hash of a pattern's first four
@@ -378,16 +378,16 @@ func (r *Redactor) Close() error {
 
 // String returns "vault.Redactor(redacted)": a Redactor never shows the
 // bytes it holds back.
-func (r Redactor) String() string { return "vault.Redactor(redacted)" }
+func (r *Redactor) String() string { return "vault.Redactor(redacted)" }
 
 // GoString returns the same as String, so that %#v shows no secret.
-func (r Redactor) GoString() string { return r.String() }
+func (r *Redactor) GoString() string { return r.String() }
 
 // Format implements fmt.Formatter so that every verb prints String.
-func (r Redactor) Format(f fmt.State, verb rune) { fmt.Fprint(f, r.String()) }
+func (r *Redactor) Format(f fmt.State, verb rune) { fmt.Fprint(f, r.String()) }
 
 // LogValue implements slog.LogValuer with the same text.
-func (r Redactor) LogValue() slog.Value { return slog.StringValue(r.String()) }
+func (r *Redactor) LogValue() slog.Value { return slog.StringValue(r.String()) }
 
 func (r *redactor) Write(p []byte) (int, error) {
 	r.mu.Lock()
@@ -435,6 +435,10 @@ func (r *redactor) Flush() error {
 func (r *redactor) write(out []byte, owned bool) error {
 	if len(out) == 0 {
 		return nil
+	}
+	if r.w == nil {
+		r.err = errors.New("vault: the Redactor has no writer: give Masker.Redactor or NewRedactor one")
+		return r.err
 	}
 	_, err := r.w.Write(out)
 	if owned {

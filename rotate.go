@@ -15,8 +15,9 @@ import (
 // vault is byte-identical to before.
 //
 // Rotate refuses a vault already sealed with newKey: rotating to the key in
-// use would renew the vault's age without changing its key. (A rotation
-// that is run twice therefore fails the second time, changing nothing.)
+// use would renew the vault's age without changing its key, with an error
+// wrapping [ErrSameKey]. (A rotation that is run twice therefore fails the
+// second time, changing nothing.)
 //
 // The plaintext is not re-encoded: formatting, key order and number text of
 // a vault written by Python survive a rotation.
@@ -45,6 +46,9 @@ func Rotate(path string, oldKeys []*Key, newKey *Key, opts ...WriteOption) error
 // RotateContext is Rotate with a context, which the Auditor receives (see
 // [Auditor]) and which ends the wait for another writer when it is done.
 func RotateContext(ctx context.Context, path string, oldKeys []*Key, newKey *Key, opts ...WriteOption) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	o := newOptions(opts)
 	if !newKey.valid() {
 		return fmt.Errorf("vault: cannot rotate %s to a nil key: make the new key with GenerateKey or ParseKey, and save it first", path)
@@ -66,7 +70,7 @@ func RotateContext(ctx context.Context, path string, oldKeys []*Key, newKey *Key
 		defer clear(plain)
 		events[0].Key, events[0].KeyIndex = ring[idx].Fingerprint(), idx
 		if sameKey(ring[idx], newKey) {
-			return fmt.Errorf("vault: %s is already sealed with key %s: rotating to the key in use would renew the vault's age without changing its key; nothing was written: make a new key (GenerateKey, credvault keygen) and rotate to it", path, newKey.Fingerprint())
+			return errorf(ErrSameKey, "%s is already sealed with key %s: rotating to the key in use would renew the vault's age without changing its key; nothing was written: make a new key (GenerateKey, credvault keygen) and rotate to it", path, newKey.Fingerprint())
 		}
 		if _, err := decodeDocument(plain); err != nil {
 			return notJSON(path, err)

@@ -144,7 +144,7 @@ func TestRotateToTheKeyInUse(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			before := readOrFail(t, path)
 			err := Rotate(path, tt.ring, tt.to)
-			if err == nil || !strings.Contains(err.Error(), "is already sealed with key "+newKey.Fingerprint()+": rotating to the key in use would renew the vault's age without changing its key") {
+			if !errors.Is(err, ErrSameKey) || !strings.Contains(err.Error(), "is already sealed with key "+newKey.Fingerprint()+": rotating to the key in use would renew the vault's age without changing its key") {
 				t.Fatalf("Rotate: %v, want a refusal", err)
 			}
 			if after := readOrFail(t, path); !bytes.Equal(before, after) {

@@ -89,6 +89,12 @@ type SidecarUpdate struct {
 // apply as for [Rotate] (the Auditor, the lock timeout); ctx ends the wait
 // for the lock. [WithSidecar] does not apply: it is an error.
 func UpdateSidecar(ctx context.Context, vaultPath string, u SidecarUpdate, opts ...WriteOption) error {
+	if ctx == nil {
+		return errNilContext
+	}
+	if u.Content == nil {
+		return fmt.Errorf("vault: %s: UpdateSidecar needs a Content function that returns the new contents; nothing was written", u.Path)
+	}
 	o := newOptions(opts)
 	events := []Event{{Op: u.Op, Vault: vaultPath, Key: u.Key, KeyIndex: -1, Recipient: u.Recipient}}
 	if len(o.sidecars) > 0 {

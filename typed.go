@@ -46,7 +46,7 @@ func (v *Vault) Decode(path string, dst any) error {
 // DecodeContext is Decode with a context, which the Auditor receives (see
 // [Auditor]).
 func (v *Vault) DecodeContext(ctx context.Context, path string, dst any) error {
-	if err := v.ready(); err != nil {
+	if err := v.readyWith(ctx); err != nil {
 		return err
 	}
 	out := reflect.ValueOf(dst)

@@ -47,6 +47,12 @@ func Update(path string, keys []*Key, fn func(tx *Tx) error, opts ...UpdateOptio
 // UpdateContext is Update with a context, which the Auditor receives (see
 // [Auditor]) and which ends the wait for another writer when it is done.
 func UpdateContext(ctx context.Context, path string, keys []*Key, fn func(tx *Tx) error, opts ...UpdateOption) error {
+	if ctx == nil {
+		return errNilContext
+	}
+	if fn == nil {
+		return fmt.Errorf("vault: %s: Update needs a function that changes the vault (fn is nil); the vault is unchanged", path)
+	}
 	o := newOptions(opts)
 	if err := checkKeyring(path, keys); err != nil {
 		return err
@@ -203,21 +209,21 @@ func (tx *Tx) Name() string {
 
 // String describes the Tx without the vault's contents:
 // "vault.Tx(credentials.enc)".
-func (tx Tx) String() string {
-	if tx.v == nil {
+func (tx *Tx) String() string {
+	if tx == nil || tx.v == nil {
 		return "vault.Tx(invalid)"
 	}
 	return "vault.Tx(" + tx.v.name + ")"
 }
 
 // GoString returns the same as String, so that %#v shows no secret.
-func (tx Tx) GoString() string { return tx.String() }
+func (tx *Tx) GoString() string { return tx.String() }
 
 // Format implements fmt.Formatter so that every verb prints String.
-func (tx Tx) Format(f fmt.State, verb rune) { fmt.Fprint(f, tx.String()) }
+func (tx *Tx) Format(f fmt.State, verb rune) { fmt.Fprint(f, tx.String()) }
 
 // LogValue implements slog.LogValuer with the same description.
-func (tx Tx) LogValue() slog.Value { return slog.StringValue(tx.String()) }
+func (tx *Tx) LogValue() slog.Value { return slog.StringValue(tx.String()) }
 
 // Set sets the value at a credential path, creating the objects on the way
 // that do not exist: Set("database.password", "x") works on an empty vault.

@@ -24,7 +24,8 @@
 // [Vault.Decode] reads a subtree into a Go struct. Every error says which
 // file and which credential path it concerns and what to do, and can be
 // told apart with errors.Is: [ErrWrongKey], [ErrMalformed], [ErrExpired],
-// [ErrNotJSON], [ErrNotFound], [ErrNotScalar], [ErrLocked], [ErrAudit].
+// [ErrNotJSON], [ErrNotFound], [ErrNotScalar], [ErrNotOpened], [ErrLocked],
+// [ErrSameKey], [ErrConflict], [ErrTxDone], [ErrAudit].
 // Tests that need secrets use package vaulttest.
 //
 // # Keys and keyrings
@@ -66,7 +67,8 @@
 // QueryContext: [OpenContext], [Vault.GetContext], [SealContext] and the
 // others pass the caller's context to the Auditor, so that a slog handler
 // records the request's trace id and a remote Auditor honours its deadline.
-// The plain forms pass context.Background().
+// The plain forms pass context.Background(). A nil context is an error,
+// as it is for net/http's NewRequestWithContext, never a panic.
 //
 // # Exporting to CI
 //
@@ -153,8 +155,9 @@ import (
 // how it was sealed. Its methods may be called from several goroutines at
 // once as long as none of them changes it.
 //
-// Printing a Vault, with any fmt verb or through log/slog, shows its file
-// name and the number of secrets, never their values.
+// Printing a *Vault, with any fmt verb or through log/slog, shows its file
+// name and the number of secrets, never their values. (A Vault value
+// copied out of one prints, by reflection, its name and addresses.)
 type Vault struct {
 	name string
 	// doc returns the decrypted document. Like Key's secret, it is a func
@@ -202,12 +205,18 @@ func OpenFS(fsys fs.FS, name string, keys []*Key, opts ...OpenOption) (*Vault, e
 // OpenFSContext is OpenFS with a context, which the Auditor receives (see
 // [Auditor]).
 func OpenFSContext(ctx context.Context, fsys fs.FS, name string, keys []*Key, opts ...OpenOption) (*Vault, error) {
+	if fsys == nil {
+		return nil, fmt.Errorf("vault: %s: OpenFS needs a file system (fsys is nil): pass the embed.FS or os.DirFS the vault is in", name)
+	}
 	return open(ctx, name, func() ([]byte, error) { return readVaultFS(fsys, name) }, keys, newOptions(opts))
 }
 
 // open reads a vault with read, opens it and audits the open, successful or
 // not; a refused audit record fails it.
 func open(ctx context.Context, name string, read func() ([]byte, error), keys []*Key, o *options) (*Vault, error) {
+	if ctx == nil {
+		return nil, errNilContext
+	}
 	v, err := openUnaudited(name, read, keys, o)
 	event := Event{Op: OpOpen, Vault: name, KeyIndex: -1, Err: err}
 	if v != nil {
@@ -335,6 +344,9 @@ func Seal(path string, secrets any, key *Key, opts ...SealOption) error {
 // SealContext is Seal with a context, which the Auditor receives (see
 // [Auditor]) and which ends the wait for another writer when it is done.
 func SealContext(ctx context.Context, path string, secrets any, key *Key, opts ...SealOption) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	o := newOptions(opts)
 	if !key.valid() {
 		return fmt.Errorf("vault: cannot seal %s without a key: make one with GenerateKey or ParseKey", path)
@@ -437,7 +449,7 @@ func (v *Vault) Get(path string) (string, error) {
 // GetContext is Get with a context, which the Auditor receives (see
 // [Auditor]).
 func (v *Vault) GetContext(ctx context.Context, path string) (string, error) {
-	if err := v.ready(); err != nil {
+	if err := v.readyWith(ctx); err != nil {
 		return "", err
 	}
 	value, err := v.get(path)
@@ -466,7 +478,7 @@ func (v *Vault) Lookup(path string) (value string, ok bool, err error) {
 // LookupContext is Lookup with a context, which the Auditor receives (see
 // [Auditor]).
 func (v *Vault) LookupContext(ctx context.Context, path string) (value string, ok bool, err error) {
-	if err := v.ready(); err != nil {
+	if err := v.readyWith(ctx); err != nil {
 		return "", false, err
 	}
 	value, err = v.get(path)
@@ -483,6 +495,14 @@ func (v *Vault) LookupContext(ctx context.Context, path string) (value string, o
 		return "", false, err
 	}
 	return value, !absent, nil
+}
+
+// readyWith is ready for a method given a context, which must not be nil.
+func (v *Vault) readyWith(ctx context.Context) error {
+	if ctx == nil {
+		return errNilContext
+	}
+	return v.ready()
 }
 
 // ready refuses a Vault that was not opened: the zero Vault or a nil one.
@@ -543,7 +563,7 @@ func (v *Vault) RevealJSON() ([]byte, error) {
 // RevealJSONContext is RevealJSON with a context, which the Auditor
 // receives (see [Auditor]).
 func (v *Vault) RevealJSONContext(ctx context.Context) ([]byte, error) {
-	if err := v.ready(); err != nil {
+	if err := v.readyWith(ctx); err != nil {
 		return nil, err
 	}
 	compact, err := encodeDocument(*v.doc())
@@ -612,19 +632,25 @@ func (v *Vault) Len() int {
 	return countLeaves(*v.doc())
 }
 
-// String describes the vault without its contents: "vault.Vault(credentials.enc, 7 secrets)".
-func (v Vault) String() string {
-	if v.doc == nil {
+// String describes the vault without its contents: "vault.Vault(credentials.enc, 7 secrets)",
+// "vault.Vault(credentials.enc, 1 secret)"; "vault.Vault(invalid)" for a
+// Vault that was not opened, nil included.
+func (v *Vault) String() string {
+	if v.ready() != nil {
 		return "vault.Vault(invalid)"
 	}
-	return fmt.Sprintf("vault.Vault(%s, %d secrets)", v.name, v.Len())
+	n := v.Len()
+	if n == 1 {
+		return fmt.Sprintf("vault.Vault(%s, 1 secret)", v.name)
+	}
+	return fmt.Sprintf("vault.Vault(%s, %d secrets)", v.name, n)
 }
 
 // GoString returns the same as String, so that %#v shows no secret.
-func (v Vault) GoString() string { return v.String() }
+func (v *Vault) GoString() string { return v.String() }
 
 // Format implements fmt.Formatter so that every verb prints String.
-func (v Vault) Format(f fmt.State, verb rune) { fmt.Fprint(f, v.String()) }
+func (v *Vault) Format(f fmt.State, verb rune) { fmt.Fprint(f, v.String()) }
 
 // LogValue implements slog.LogValuer with the same description.
-func (v Vault) LogValue() slog.Value { return slog.StringValue(v.String()) }
+func (v *Vault) LogValue() slog.Value { return slog.StringValue(v.String()) }
