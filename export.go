@@ -217,33 +217,54 @@ func ExportJSON(w io.Writer, vars map[string]string) error {
 
 // ExportAzure writes one Azure Pipelines logging command per variable,
 // ##vso[task.setvariable variable=NAME;issecret=true]value, which makes the
-// agent mask the value in the rest of the job's logs. A value the masking
-// rule leaves out ([IsMaskable]: short values, booleans) or declared
-// [NotSecret] is set without issecret: Azure would otherwise mask every "3"
-// in the log. The agent's escapes are applied ("%" as %AZP25). Azure refuses
-// a secret with a line break, so such a value is an error that names the
-// variable: store it base64-encoded, or write it to a file and export the
-// path. A secret variable reaches later steps' scripts only through an env:
-// mapping in the pipeline YAML; the others are environment variables of
-// later steps as they are.
+// agent mask the value in the rest of the job's logs. Before them, for each
+// such value, it registers with ##vso[task.setsecret]form the forms of it
+// that a [Masker] masks (the value without surrounding whitespace, its
+// encodings and escapings): the agent itself derives only a few escapings
+// of a secret, and no encoding. A value the masking rule leaves out
+// ([IsMaskable]: short values, booleans) or declared [NotSecret] is set
+// without issecret: Azure would otherwise mask every "3" in the log. The
+// agent's escapes are applied ("%" as %AZP25). Azure refuses a secret with a
+// line break, so such a value is an error that names the variable: store it
+// base64-encoded, or write it to a file and export the path. A secret
+// variable reaches later steps' scripts only through an env: mapping in the
+// pipeline YAML; the others are environment variables of later steps as
+// they are.
 func ExportAzure(w io.Writer, vars map[string]string) error {
 	names, err := checkVars(vars)
 	if err != nil {
 		return err
 	}
-	var b bytes.Buffer
+	var masks, b bytes.Buffer
+	registered := map[string]bool{}
 	for _, n := range names {
 		v := vars[n]
 		if strings.ContainsAny(v, "\r\n") {
 			return fmt.Errorf("vault: export: %s holds a line break, and Azure Pipelines refuses multi-line secrets: store it base64-encoded, or write it to a file and export the file's path", n)
 		}
 		secret := ";issecret=true"
-		if !masked(w, v) {
+		if masked(w, v) {
+			registered[v] = true
+			ciForms(v, func(form string, _ bool) {
+				if !registered[form] {
+					registered[form] = true
+					fmt.Fprintf(&masks, "##vso[task.setsecret]%s\n", escapeAzureData(form))
+				}
+			})
+		} else {
 			secret = ""
 		}
-		fmt.Fprintf(&b, "##vso[task.setvariable variable=%s%s]%s\n", n, secret, strings.ReplaceAll(v, "%", "%AZP25"))
+		fmt.Fprintf(&b, "##vso[task.setvariable variable=%s%s]%s\n", n, secret, escapeAzureData(v))
 	}
-	return writeAll(w, &b)
+	masks.Write(b.Bytes())
+	clear(b.Bytes())
+	return writeAll(w, &masks)
+}
+
+// escapeAzureData escapes a logging command's data as the agent unescapes
+// it: "%" first, as %AZP25, then line breaks.
+func escapeAzureData(s string) string {
+	return strings.NewReplacer("%", "%AZP25", "\r", "%0D", "\n", "%0A").Replace(s)
 }
 
 // ciForms calls register with each form of value that a Masker masks, for a

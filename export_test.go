@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -159,8 +160,10 @@ func TestExportAzure(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "##vso[task.setvariable variable=A;issecret=true]100%AZP25AZP25 x\n##vso[task.setvariable variable=B;issecret=true]semi;colon]bracket\n"
-	if out.String() != want {
-		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
+	if got := strings.Join(slices.DeleteFunc(strings.SplitAfter(out.String(), "\n"), func(l string) bool {
+		return strings.HasPrefix(l, "##vso[task.setsecret]")
+	}), ""); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 	out.Reset()
 	err = ExportAzure(&out, map[string]string{"A": "ok", "SSH_KEY": "-----BEGIN\nsecret-line\n-----END"})
@@ -171,6 +174,84 @@ func TestExportAzure(t *testing.T) {
 		t.Error("a refused export wrote a partial result")
 	}
 	assertNoLeak(t, "error", err.Error(), "secret-line")
+}
+
+// azureAgent reads logging commands as the Azure Pipelines agent does: it
+// unescapes their data and registers the values of secret variables and of
+// setsecret commands; then it masks each line of a step's output with
+// them, longest first. It derives no form of its own.
+type azureAgent struct {
+	secrets []string
+}
+
+func (a *azureAgent) run(t *testing.T, stdout string) {
+	t.Helper()
+	unescape := strings.NewReplacer("%3B", ";", "%0D", "\r", "%0A", "\n", "%5D", "]")
+	for _, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
+		cmd, data, ok := strings.Cut(strings.TrimPrefix(line, "##vso["), "]")
+		if !ok || !strings.HasPrefix(line, "##vso[") {
+			t.Fatalf("stdout line %q is not a logging command", line)
+		}
+		if cmd == "task.setsecret" || strings.HasPrefix(cmd, "task.setvariable ") && strings.HasSuffix(cmd, ";issecret=true") {
+			a.secrets = append(a.secrets, strings.ReplaceAll(unescape.Replace(data), "%AZP25", "%"))
+		}
+	}
+}
+
+func (a *azureAgent) mask(line string) string {
+	secrets := slices.Clone(a.secrets)
+	slices.SortFunc(secrets, func(x, y string) int { return len(y) - len(x) })
+	for _, s := range secrets {
+		line = strings.ReplaceAll(line, s, "***")
+	}
+	return line
+}
+
+// TestExportAzureRegistersForms: in a simulated Azure job, the agent masks
+// the forms of each secret that the GitHub runner is told to mask, and
+// those it derives itself: the value without its surrounding whitespace,
+// its encodings and escapings; none of a value declared not secret.
+func TestExportAzureRegistersForms(t *testing.T) {
+	vars := map[string]string{
+		"HOST":     "  h0st.example  ",
+		"PASSWORD": `Xk9'mP"q2zR&<>%AZP25 ;]`,
+		"UNICODE":  "pässwörd 🔑 日本",
+		"LONG":     strings.Repeat("0123456789abcdef-", 8),
+		"STEP":     "3",
+	}
+	var stdout bytes.Buffer
+	if err := ExportAzure(&stdout, vars); err != nil {
+		t.Fatal(err)
+	}
+	var agent azureAgent
+	agent.run(t, stdout.String())
+	for _, form := range []string{"h0st.example", "++h0st.example++", `\ \ h0st.example\ \ `} {
+		if !slices.Contains(agent.secrets, form) {
+			t.Errorf("%q is not registered", form)
+		}
+	}
+	var github, envFile bytes.Buffer
+	if err := GitHubExporter(&envFile)(&github, vars); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSuffix(github.String(), "\n"), "\n") {
+		form := unescapeGitHubData(strings.TrimPrefix(line, "::add-mask::"))
+		if !slices.Contains(agent.secrets, form) {
+			t.Errorf("GitHub masks %q, Azure not", form)
+		}
+	}
+	for name, v := range vars {
+		for _, form := range maskedForms([]string{v}) {
+			for _, line := range strings.Split(form, "\n") {
+				if got := agent.mask("log: " + line + " end"); got != "log: *** end" && len(line) >= MinSecretLen {
+					t.Errorf("the form %q of %s: the agent logs %q", line, name, got)
+				}
+			}
+		}
+	}
+	if slices.Contains(agent.secrets, "3") {
+		t.Error(`"3" is registered as a secret`)
+	}
 }
 
 func TestExportJSON(t *testing.T) {
