@@ -34,7 +34,7 @@ func ParseJSON(data []byte) (map[string]any, error) {
 // string, a number, a boolean or null, by the rules of [ParseJSON]: numbers
 // keep their exact text (as json.Number), text must be valid UTF-8, and a
 // key may not appear twice in one object. Its result can be given to
-// [Vault.Set]. Its errors give byte offsets, never the text.
+// [Tx.Set]. Its errors give byte offsets, never the text.
 func ParseJSONValue(data []byte) (any, error) {
 	v, err := decodeValue(data)
 	if err != nil {
