@@ -123,9 +123,16 @@ type fileJSON struct {
 }
 
 // ReadFile reads and checks the recipients file at path. A missing file
-// gives an error that wraps fs.ErrNotExist.
+// gives an error that wraps fs.ErrNotExist. Symbolic links are followed;
+// anything but a regular file (a named pipe, a device) is refused without
+// waiting on it.
 func ReadFile(path string) (*File, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|oNonblock, 0)
+	var info fs.FileInfo
+	if err == nil {
+		defer f.Close()
+		info, err = f.Stat()
+	}
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
@@ -136,7 +143,9 @@ func ReadFile(path string) (*File, error) {
 		}
 		return nil, &fileError{msg: fmt.Sprintf("custody: cannot read recipients file %s: %v", path, err), err: err}
 	}
-	defer f.Close()
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("custody: recipients file %s is not a regular file (%s): restore it from version control", path, kind(info.Mode()))
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("custody: cannot read recipients file %s: %w", path, err)
@@ -149,6 +158,21 @@ func ReadFile(path string) (*File, error) {
 		return nil, fmt.Errorf("custody: recipients file %s: %s: fix it, or restore it from version control", path, strings.TrimPrefix(err.Error(), "custody: "))
 	}
 	return file, nil
+}
+
+// kind names a file mode that is not a regular file's.
+func kind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "not a file"
 }
 
 type fileError struct {

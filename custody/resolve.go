@@ -43,7 +43,7 @@ const DefaultTimeout = 30 * time.Second
 // A Resolver finds the key of a vault. It tries these routes in order and
 // takes the first that yields a key:
 //
-//  1. KeyFile, a file holding a keyring ([vault.ReadKeyringFile]);
+//  1. KeyFile, a file holding a keyring ([vault.ReadKeyringFileContext]);
 //  2. the variable KeyEnv (default MASTER_KEY), holding a keyring;
 //  3. a key command, KeyCmd or else $CREDVAULT_KEY_CMD: run with "sh -c",
 //     its standard output is the keyring (see below);
@@ -305,13 +305,13 @@ func (r *Resolver) Resolve(ctx context.Context, vaultPath string) (*Keyring, err
 	}
 	// Identity files given explicitly are read first, whatever the route,
 	// so that a mistake in one is reported rather than unnoticed.
-	explicit, err := r.explicitIdentities()
+	explicit, err := r.explicitIdentities(ctx)
 	if err != nil {
 		return nil, err
 	}
 	// 1. The key file, when given, is the only route.
 	if r.KeyFile != "" {
-		keys, err := vault.ReadKeyringFile(r.KeyFile, r.warn)
+		keys, err := vault.ReadKeyringFileContext(ctx, r.KeyFile, r.warn)
 		if err == nil {
 			keys, err = pinned(keys, pin, "key file "+r.KeyFile)
 		}
@@ -528,7 +528,7 @@ func (r *Resolver) fromRecipients(ctx context.Context, vaultPath, pin string, ex
 		}
 		if !loaded && (len(explicit) > 0 || slices.ContainsFunc(f.Recipients, func(rc Recipient) bool { return rc.Type == Age })) {
 			var idAttempts []error
-			ids, idAttempts = r.identities(explicit)
+			ids, idAttempts = r.identities(ctx, explicit)
 			attempts = append(attempts, idAttempts...)
 			loaded = true
 		}
@@ -675,10 +675,10 @@ func identityNames(ids []identitySource) string {
 
 // explicitIdentities reads the files of Identities; an error in one stops
 // the resolution.
-func (r *Resolver) explicitIdentities() ([]identitySource, error) {
+func (r *Resolver) explicitIdentities(ctx context.Context) ([]identitySource, error) {
 	var sources []identitySource
 	for _, path := range r.Identities {
-		ids, err := r.readIdentities(path)
+		ids, err := r.readIdentities(ctx, path)
 		if err != nil {
 			return nil, fmt.Errorf("custody: %w", err)
 		}
@@ -691,7 +691,7 @@ func (r *Resolver) explicitIdentities() ([]identitySource, error) {
 // those of $CREDVAULT_AGE_KEY, and of $CREDVAULT_AGE_KEY_FILE or the
 // default file. Failures of the environment's sources are returned as
 // attempts; so is the absence of any identity.
-func (r *Resolver) identities(explicit []identitySource) ([]identitySource, []error) {
+func (r *Resolver) identities(ctx context.Context, explicit []identitySource) ([]identitySource, []error) {
 	if len(explicit) > 0 {
 		return explicit, nil
 	}
@@ -718,7 +718,7 @@ func (r *Resolver) identities(explicit []identitySource) ([]identitySource, []er
 	case named && vault.LooksLikeKey(path):
 		attempts = append(attempts, fmt.Errorf("$%s holds an age identity or a key, not the path of a file: put the identity in $%s instead", EnvAgeKeyFile, EnvAgeKey))
 	default:
-		ids, err := r.readIdentities(path)
+		ids, err := r.readIdentities(ctx, path)
 		switch {
 		case err == nil:
 			sources = append(sources, identitySource{name: path, ids: ids})
@@ -735,40 +735,26 @@ func (r *Resolver) identities(explicit []identitySource) ([]identitySource, []er
 }
 
 // readIdentities reads a file of age identities, warning when others can
-// read it.
-func (r *Resolver) readIdentities(path string) ([]*age.X25519Identity, error) {
+// read it. A pipe is read until its writer closes it or ctx is done; a
+// named pipe nobody writes to fails at once (see [vault.ReadSecretFile]).
+func (r *Resolver) readIdentities(ctx context.Context, path string) ([]*age.X25519Identity, error) {
 	if vault.LooksLikeKey(path) {
 		return nil, errors.New("the name of an age identity file is an age identity or a key itself: give the file's path, or put the identity in $" + EnvAgeKey)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, &fileError{msg: fmt.Sprintf("age identity file %s does not exist", path), err: err}
-		}
-		return nil, fmt.Errorf("cannot read age identity file %s: %v", path, err)
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("cannot read age identity file %s: %v", path, err)
-	}
-	if info.IsDir() {
-		return nil, fmt.Errorf("age identity file %s is a directory", path)
-	}
-	if perm := info.Mode().Perm(); perm&0o077 != 0 {
-		r.warn(fmt.Sprintf("age identity file %s has mode %04o; others can read it: chmod 600 %s", path, perm, path))
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxIdentitySize+1))
+	data, info, err := vault.ReadSecretFile(ctx, path, maxIdentitySize)
 	defer clear(data)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read age identity file %s: %v", path, err)
+		var pe *fs.PathError
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, &fileError{msg: fmt.Sprintf("age identity file %s does not exist", path), err: err}
+		case errors.As(err, &pe):
+			return nil, &fileError{msg: fmt.Sprintf("cannot read age identity file %s: %v", path, pe.Err), err: err}
+		}
+		return nil, &fileError{msg: fmt.Sprintf("age identity file %s %v", path, err), err: err}
 	}
-	if len(data) > maxIdentitySize {
-		return nil, fmt.Errorf("age identity file %s is larger than %d KiB: is it the right file?", path, maxIdentitySize>>10)
+	if perm := info.Mode().Perm(); info.Mode().IsRegular() && perm&0o077 != 0 {
+		r.warn(fmt.Sprintf("age identity file %s has mode %04o; others can read it: chmod 600 %s", path, perm, path))
 	}
 	return parseIdentities("age identity file "+path, data)
 }
