@@ -128,6 +128,22 @@ type Resolver struct {
 type Keyring struct {
 	Keys  []*vault.Key
 	Route Route
+
+	// identities returns the age identities read on the way; a func, as
+	// vault.Key's secret is, so that printing a Keyring shows none.
+	identities func() []string
+}
+
+// Identities returns the age identities (AGE-SECRET-KEY-1...) that Resolve
+// read from files or the environment on its way to the keys, whichever of
+// them unwrapped the key: secrets of the caller's that a command run with
+// the vault's secrets must neither get nor print. Give them to
+// vault.Command's Conceal. Never print them.
+func (k *Keyring) Identities() []string {
+	if k == nil || k.identities == nil {
+		return nil
+	}
+	return k.identities()
 }
 
 // A RouteKind names a route to the key.
@@ -534,6 +550,13 @@ func (r *Resolver) fromRecipients(ctx context.Context, vaultPath, pin string, ex
 		}
 		kr, fileAttempts := r.tryFile(ctx, vaultPath, path, f, ids, pin)
 		if kr != nil {
+			var read []string
+			for _, src := range ids {
+				for _, id := range src.ids {
+					read = append(read, id.String())
+				}
+			}
+			kr.identities = func() []string { return read }
 			return kr, nil
 		}
 		attempts = append(attempts, fileAttempts...)

@@ -34,7 +34,7 @@ func execCommand() *command {
 					fmt.Fprintf(c.stderr, "credvault exec: -no-mask: the output of %s is not redacted\n", args[0])
 				}
 				err = v.Run(context.Background(), &vault.Command{
-					Args: args, Env: c.environ(), Strip: vf.keyVariables(),
+					Args: args, Env: c.environ(), Strip: vf.keyVariables(), Conceal: vf.conceal,
 					Prefix: ff.prefix, Flatten: ff.options(),
 					Stdin: c.stdin, Stdout: c.stdout, Stderr: c.stderr,
 					Unmasked: *noMask, RelaySignals: true,

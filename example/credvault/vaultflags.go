@@ -35,6 +35,9 @@ type vaultFlags struct {
 	pinGiven    bool // -key-fingerprint was on the command line, perhaps empty
 	keyTimeout  time.Duration
 	route       *custody.Route
+	// conceal holds the age identities custody read to find the key, for
+	// exec to keep from its command and mask in its output.
+	conceal []string
 	// newKey describes a key made by the command itself (seal -recipient),
 	// for audit records: no route led to it.
 	newKey string
@@ -190,6 +193,7 @@ func (f *vaultFlags) keyring() ([]*vault.Key, error) {
 		return nil, err
 	}
 	f.route = &kr.Route
+	f.conceal = kr.Identities()
 	return kr.Keys, nil
 }
 
