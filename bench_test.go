@@ -2,10 +2,14 @@ package vault
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -216,4 +220,32 @@ func BenchmarkOpenStages(b *testing.B) {
 			d.Decode(&doc)
 		}
 	})
+}
+
+// BenchmarkRun runs a command through Vault.Run with the values of the
+// exec fixtures (1,000 and 10,000 values of 32 bytes) in its environment:
+// `true`, which prints nothing, so that no Masker is compiled, and
+// `echo x`, whose output compiles it. Its allocations are the library's
+// part of `credvault exec`.
+func BenchmarkRun(b *testing.B) {
+	if _, err := exec.LookPath("echo"); err != nil {
+		b.Skip("no echo in PATH")
+	}
+	for _, size := range []string{"exec1k", "exec10k"} {
+		f := getFixture(b, size)
+		v, err := Open(f.path, []*Key{f.key})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, args := range [][]string{{"true"}, {"echo", "x"}} {
+			b.Run(size+"/"+strings.Join(args, "-"), func(b *testing.B) {
+				b.ReportAllocs()
+				for range b.N {
+					if err := v.Run(context.Background(), &Command{Args: args, Stdout: io.Discard}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
 }
