@@ -94,7 +94,11 @@ const DefaultTimeout = 30 * time.Second
 // is never shown, not even in an error. It runs with Environ's variables
 // minus those that hold or lead to key material ([Resolver.KeyVariables]),
 // with empty standard input, and is killed (with its process group, on
-// Unix) after Timeout. Its failure is reported with its exit status.
+// Unix) after Timeout. At a terminal, where this process is in the
+// foreground, it may prompt there ("op read" asking for a password): it
+// then runs in this process's group, as a shell's foreground job, and
+// Timeout kills the shell alone. Its failure is reported with its exit
+// status.
 //
 // A Resolver reads the environment only through Getenv and Environ; it is
 // not safe for concurrent use by several goroutines.

@@ -124,3 +124,55 @@ func TestAuditOnTerminal(t *testing.T) {
 func regexpMatch(pattern, s string) bool {
 	return regexp.MustCompile(pattern).MatchString(s)
 }
+
+// TestKeyCommandPromptsAtTerminal runs credvault as a terminal's session
+// leader, as a shell runs a foreground job, with a key command that asks for
+// a passphrase on /dev/tty as "op read" does: the prompt must reach the
+// person, the answer the command, and the key credvault.
+func TestKeyCommandPromptsAtTerminal(t *testing.T) {
+	const key = "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=" // fingerprint 8343ee68f937
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "secrets.json"), []byte(`{"database": {"password": "s3cret!P@ss"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	seal := exec.Command("credvault", "seal", "-audit", os.DevNull, "secrets.json")
+	seal.Dir, seal.Env = dir, []string{"PATH=" + os.Getenv("PATH"), "MASTER_KEY=" + key}
+	if out, err := seal.CombinedOutput(); err != nil {
+		t.Fatalf("seal: %v\n%s", err, out)
+	}
+
+	pty, tty := openTerminal(t)
+	keyCmd := `printf 'passphrase: ' >/dev/tty; read answer </dev/tty; [ "$answer" = sesame ] && echo ` + key
+	cmd := exec.Command("credvault", "get", "-audit", os.DevNull, "-key-timeout", "20s", "database.password")
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "CREDVAULT_KEY_CMD=" + keyCmd}
+	cmd.Stdin, cmd.Stderr = tty, tty
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close()
+	var shown strings.Builder
+	answered := false
+	buf := make([]byte, 256)
+	for {
+		n, err := pty.Read(buf)
+		shown.Write(buf[:n])
+		if !answered && strings.Contains(shown.String(), "passphrase: ") {
+			pty.Write([]byte("sesame\n"))
+			answered = true
+		}
+		if err != nil {
+			break // EIO: the terminal's last process has gone
+		}
+	}
+	err := cmd.Wait()
+	if err != nil || stdout.String() != "s3cret!P@ss\n" {
+		t.Errorf("get with a key command that prompts: %v, stdout %q; the terminal showed:\n%s", err, stdout.String(), shown.String())
+	}
+	if strings.Contains(shown.String(), key) {
+		t.Errorf("the terminal shows the key:\n%s", shown.String())
+	}
+}
