@@ -14,8 +14,8 @@ func execArgLimit() int {
 		return 2 << 20
 	}
 	limit := uint64(6 << 20)
-	if rl.Cur/4 < limit {
-		limit = rl.Cur / 4
+	if quarter := uint64(rl.Cur) / 4; quarter < limit { // Cur is an int64 on the BSDs
+		limit = quarter
 	}
 	return int(max(limit, 128<<10))
 }
