@@ -208,8 +208,7 @@ func checkReplaceable(path, target string, key *Key, o *options) (keep time.Time
 	if kind := keyMaterial(data); kind != "" {
 		return time.Time{}, &vaultError{msg: fmt.Sprintf("vault: %s is %s, not a vault: sealing would destroy it, and no option allows that; nothing was written: give the vault another path", name, kind)}
 	}
-	plain, keyIndex, sealedAt, err := openToken(data, []*Key{key})
-	clear(plain)
+	_, keyIndex, sealedAt, err := verifyToken(data, []*Key{key})
 	isVault := len(data) > 0 && (err == nil || keyIndex >= 0 || errors.Is(err, errWrongKey))
 	switch {
 	case o.noClobber && len(data) == 0:

@@ -64,31 +64,11 @@ var errWrongKey = errors.New("no key verifies the HMAC")
 // wrapping errWrongKey means no key verified the HMAC; any other means the
 // token is malformed.
 func openToken(tok []byte, keys []*Key) (plain []byte, keyIndex int, sealedAt time.Time, err error) {
-	raw, err := decodeInPlace(tok)
+	raw, keyIndex, sealedAt, err := verifyToken(tok, keys)
 	if err != nil {
-		return nil, -1, time.Time{}, err
+		return nil, keyIndex, sealedAt, err
 	}
 	n := len(raw)
-	if n < tokenMinLen || (n-tokenOverhead)%aes.BlockSize != 0 {
-		return nil, -1, time.Time{}, fmt.Errorf("its base64 decodes to %d bytes, not the length of a Fernet token (%d bytes and more, in steps of 16)", n, tokenMinLen)
-	}
-	if raw[0] != tokenVersion {
-		return nil, -1, time.Time{}, fmt.Errorf("the version byte is 0x%02x, not 0x80", raw[0])
-	}
-	sealedAt = time.Unix(int64(binary.BigEndian.Uint64(raw[1:9])), 0)
-	signed, sum := raw[:n-sha256.Size], raw[n-sha256.Size:]
-	keyIndex = -1
-	for i, k := range keys {
-		mac := hmac.New(sha256.New, k.fernetKey()[:16])
-		mac.Write(signed)
-		if hmac.Equal(mac.Sum(nil), sum) {
-			keyIndex = i
-			break
-		}
-	}
-	if keyIndex < 0 {
-		return nil, -1, sealedAt, errWrongKey
-	}
 	block, err := aes.NewCipher(keys[keyIndex].fernetKey()[16:])
 	if err != nil {
 		return nil, -1, sealedAt, err // not reached: the key is 16 bytes
@@ -101,6 +81,36 @@ func openToken(tok []byte, keys []*Key) (plain []byte, keyIndex int, sealedAt ti
 		return nil, keyIndex, sealedAt, fmt.Errorf("it is signed by key %s of the keyring, but its padding is invalid: the program that sealed it is broken; re-seal the vault", keys[keyIndex].Fingerprint())
 	}
 	return ciphertext[:len(ciphertext)-pad], keyIndex, sealedAt, nil
+}
+
+// verifyToken is openToken's first half: it decodes tok in place and checks
+// its form and its HMAC against keys, without decrypting. It returns the
+// decoded token, the index of the key that signed it and the token's
+// timestamp; an error wrapping errWrongKey, with the timestamp, when no key
+// signed it. Telling whether a file is a vault sealed with a key, and when,
+// needs no more.
+func verifyToken(tok []byte, keys []*Key) (raw []byte, keyIndex int, sealedAt time.Time, err error) {
+	raw, err = decodeInPlace(tok)
+	if err != nil {
+		return nil, -1, time.Time{}, err
+	}
+	n := len(raw)
+	if n < tokenMinLen || (n-tokenOverhead)%aes.BlockSize != 0 {
+		return nil, -1, time.Time{}, fmt.Errorf("its base64 decodes to %d bytes, not the length of a Fernet token (%d bytes and more, in steps of 16)", n, tokenMinLen)
+	}
+	if raw[0] != tokenVersion {
+		return nil, -1, time.Time{}, fmt.Errorf("the version byte is 0x%02x, not 0x80", raw[0])
+	}
+	sealedAt = time.Unix(int64(binary.BigEndian.Uint64(raw[1:9])), 0)
+	signed, sum := raw[:n-sha256.Size], raw[n-sha256.Size:]
+	for i, k := range keys {
+		mac := hmac.New(sha256.New, k.fernetKey()[:16])
+		mac.Write(signed)
+		if hmac.Equal(mac.Sum(nil), sum) {
+			return raw, i, sealedAt, nil
+		}
+	}
+	return nil, -1, sealedAt, errWrongKey
 }
 
 func allBytes(b []byte, c byte) bool {
