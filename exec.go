@@ -545,8 +545,19 @@ func (v *Vault) commandEnv(ctx context.Context, c *Command) ([]string, *Masker, 
 	if err := withAudit(err, v.opts.audit(ctx, event)); err != nil {
 		return nil, nil, err
 	}
-	masked := append(maskedValues(vars, public), keyForms(v.keyring)...)
-	return env, newMasker(append(masked, c.Conceal...)), nil
+	// The Masker gathers its values when it compiles, which a command that
+	// prints nothing never makes it do: from the environment, which lives
+	// as long as the command, and not from vars, which can go now.
+	vaultEnv, keys, conceal := env[len(env)-len(vars):], keyForms(v.keyring), c.Conceal
+	return env, lazyMasker(func() []string {
+		values := make([]string, 0, len(vaultEnv)+len(keys)+len(conceal))
+		for _, kv := range vaultEnv {
+			if _, value, _ := strings.Cut(kv, "="); IsMaskable(value) && !public[value] {
+				values = append(values, value)
+			}
+		}
+		return append(append(values, keys...), conceal...)
+	}), nil
 }
 
 // childEnv returns base without the strip variables, the variables vars
@@ -562,7 +573,7 @@ func childEnv(base, strip []string, keyring []*Key, conceal []string, vars map[s
 		}
 		env = append(env, kv)
 	}
-	return append(env, environ(vars, names)...)
+	return appendEnviron(env, vars, names)
 }
 
 // keyForms returns the forms of the keys that ParseKey reads: URL-safe and

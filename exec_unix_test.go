@@ -237,6 +237,28 @@ func TestRunMasksAndFlushes(t *testing.T) {
 	}
 }
 
+// TestRunMasksTheVaultsValues: Run masks the values it gives the command,
+// less those declared NotSecret, and not the values of Env, although the
+// Masker gathers them from the command's environment.
+func TestRunMasksTheVaultsValues(t *testing.T) {
+	key := GenerateKey()
+	v, err := Open(sealSeed(t, key), []*Key{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := helperCommand(t, "print", "db.example.com s3cret!P@ss app_user AKIAIOSFODNN7EXAMPLE inherited-value")
+	c.Env = append(c.Env, "INHERITED=inherited-value", "APP_USERNAME=stale-value")
+	c.Prefix, c.Flatten = "APP_", []FlattenOption{NotSecret("database.host")}
+	var stdout bytes.Buffer
+	c.Stdout = &stdout
+	if err := v.Run(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	if want := "db.example.com *** *** *** inherited-value"; stdout.String() != want {
+		t.Errorf("output %q, want %q", stdout.String(), want)
+	}
+}
+
 // TestRunSameStdoutStderr: when Stdout and Stderr are one writer, one
 // Redactor serves both, as exec.Cmd gives the child one pipe for both: two
 // would write to a bytes.Buffer at once (a data race under go test -race).

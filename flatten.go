@@ -414,16 +414,21 @@ func sortedNames(vars map[string]string) []string {
 // that share one allocation, as a command's environment of thousands of
 // variables is made at once and dropped at once.
 func environ(vars map[string]string, names []string) []string {
+	return appendEnviron(make([]string, 0, len(names)), vars, names)
+}
+
+// appendEnviron appends to env what environ returns, without a slice of
+// its own: a command's environment is built in one.
+func appendEnviron(env []string, vars map[string]string, names []string) []string {
 	size := 0
 	for _, n := range names {
 		size += len(n) + 1 + len(vars[n])
 	}
 	arena := make([]byte, 0, size)
-	env := make([]string, len(names))
-	for i, n := range names {
+	for _, n := range names {
 		start := len(arena)
 		arena = append(append(append(arena, n...), '='), vars[n]...)
-		env[i] = unsafe.String(&arena[start], len(arena)-start)
+		env = append(env, unsafe.String(&arena[start], len(arena)-start))
 	}
 	return env
 }

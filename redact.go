@@ -75,8 +75,14 @@ func NewMasker(secrets ...string) *Masker {
 
 // newMasker is NewMasker without the copy: the Masker takes secrets over.
 func newMasker(secrets []string) *Masker {
+	return lazyMasker(func() []string { return secrets })
+}
+
+// lazyMasker returns a Masker of the secrets that secrets returns, called
+// when the Masker compiles, if ever, and then dropped.
+func lazyMasker(secrets func() []string) *Masker {
 	return &Masker{compiled: sync.OnceValue(func() *matcher {
-		t := compile(secrets)
+		t := compile(secrets())
 		secrets = nil
 		return t
 	})}
@@ -272,19 +278,6 @@ func notSecret(name string, doc node, opts []FlattenOption) (map[string]bool, er
 		delete(public, v)
 	}
 	return public, nil
-}
-
-// maskedValues returns the values of vars that are to be masked: those the
-// masking rule applies to, less the ones declared not secret; with room for
-// one more, the key.
-func maskedValues(vars map[string]string, public map[string]bool) []string {
-	values := make([]string, 0, len(vars)+1)
-	for _, v := range vars {
-		if IsMaskable(v) && !public[v] {
-			values = append(values, v)
-		}
-	}
-	return values
 }
 
 // A Redactor is a streaming io.WriteCloser that writes what it is given to
