@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -58,14 +57,23 @@ func setCommand() *command {
 				default:
 					value = string(trimLineEnd(input))
 				}
-				if value == "" && !*allowEmpty && !*asJSON {
-					return errors.New("the value on stdin is empty; nothing was stored: was the variable you piped in unset? To store an empty value on purpose, add -allow-empty")
+				// Input refused is a set that failed: it is refused inside
+				// Update, so that the audit records it like any other.
+				var refused error
+				switch {
+				case value == "" && !*allowEmpty && !*asJSON:
+					refused = fmt.Errorf("the value for %s on stdin is empty; nothing was stored: was the variable you piped in unset? To store an empty value on purpose, add -allow-empty", path)
+				case holdsNUL(value):
+					refused = fmt.Errorf("the value for %s holds a NUL byte, which no environment variable can carry (env and exec would refuse the whole vault); nothing was stored: encode it (base64) and decode it where it is used", path)
 				}
 				var setOpts []vault.SetOption
 				if *force {
 					setOpts = append(setOpts, vault.ReplaceTree())
 				}
 				err = vault.Update(vf.vault, keys, func(v *vault.Tx) error {
+					if refused != nil {
+						return refused
+					}
 					if !*asJSON && !*force {
 						if err := keepScalarType(v, path, value); err != nil {
 							return err
@@ -98,6 +106,28 @@ func keepScalarType(tx *vault.Tx, path string, value any) error {
 		return nil
 	}
 	return fmt.Errorf("%q holds %s, and the value on stdin would make it %s; nothing was changed: to store the value as JSON (a number, true, false, null), add -json; to store it as a string all the same, add -force", path, withArticle(was), withArticle(jsonKind(value)))
+}
+
+// holdsNUL reports whether a value, or any value inside it, is a string
+// with a NUL byte.
+func holdsNUL(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return strings.IndexByte(v, 0) >= 0
+	case map[string]any:
+		for k, e := range v {
+			if holdsNUL(k) || holdsNUL(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if holdsNUL(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // withArticle puts "a" before a JSON kind's name, but for null.
