@@ -330,6 +330,11 @@ func runCmd(cmd *exec.Cmd, relay, group bool, stopped func() error) error {
 	if state == nil {
 		return fmt.Errorf("vault: %s: %w", name, err)
 	}
+	if state.Success() && caught == nil && stopped() == nil {
+		// The command succeeded, but what it wrote could not be copied to
+		// Stdout or Stderr: not an exit status, which would read as success.
+		return fmt.Errorf("vault: %s: writing its output: %w", name, err)
+	}
 	e := &ExitError{Command: name, Code: state.ExitCode(), Caught: caught, Started: true, Err: err, stopped: stopped()}
 	if sig := exitSignal(state); sig != nil {
 		e.Signal, e.Code = sig, signalStatus(sig)

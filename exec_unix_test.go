@@ -581,3 +581,23 @@ func TestRunCmd(t *testing.T) {
 type writerFunc func(p []byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestRunOutputNotWritten: a command that succeeded but whose output could
+// not be written (a full disk, a closed pipe) is not a success, masked or
+// not, and not an *ExitError whose status 0 would read as one.
+func TestRunOutputNotWritten(t *testing.T) {
+	key := GenerateKey()
+	v, err := Open(sealSeed(t, key), []*Key{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, unmasked := range []bool{false, true} {
+		c := helperCommand(t, "print", "hello")
+		c.Stdout, c.Stderr, c.Unmasked = failingWriter{}, io.Discard, unmasked
+		err := v.Run(context.Background(), c)
+		var exit *ExitError
+		if err == nil || errors.As(err, &exit) || !strings.Contains(err.Error(), "writing its output: no space left on device") {
+			t.Errorf("unmasked %v: Run = %v (%T), want an error writing its output", unmasked, err, err)
+		}
+	}
+}
