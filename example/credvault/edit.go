@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -131,8 +132,11 @@ func runEdit(c *cli, vf *vaultFlags) error {
 			return fmt.Errorf("the editor %s failed (%v): the vault is unchanged", cmd.Args[0], err)
 		}
 		edited, err := os.ReadFile(file)
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("the editor %s removed the copy it was given instead of saving it: %s is unchanged", cmd.Args[0], vf.vault)
+		}
 		if err != nil {
-			return err
+			return fmt.Errorf("cannot read the edited copy (%v): %s is unchanged", errors.Unwrap(err), vf.vault)
 		}
 		defer clear(edited)
 		if bytes.Equal(edited, original) {
