@@ -56,11 +56,16 @@ func getCommand() *command {
 // A terminal or a file is no log. It warns rather than refuses, because
 // password="$(credvault get database.password)" in a CI script is safe.
 func warnCILog(c *cli, command, what string) {
+	warnCILogTo(c, command, what, `run the step with "credvault exec", or export with "credvault env -format github" or "azure", which mask it`)
+}
+
+// warnCILogTo is warnCILog with the advice that follows the warning.
+func warnCILogTo(c *cli, command, what, advice string) {
 	p := vault.DetectPipeline(c.getenv)
 	if p.Platform == "local" || !mayBeLog(c.stdout) {
 		return
 	}
-	fmt.Fprintf(c.stderr, "credvault %s: warning: in CI (%s), %s went to stdout in clear: if stdout is the job's log, it shows there unmasked; run the step with \"credvault exec\", or export with \"credvault env -format github\" or \"azure\", which mask it\n", command, p.Platform, what)
+	fmt.Fprintf(c.stderr, "credvault %s: warning: in CI (%s), %s went to stdout in clear: if stdout is the job's log, it shows there unmasked; %s\n", command, p.Platform, what, advice)
 }
 
 // mayBeLog reports whether w is a pipe or a socket, such as a CI runner's

@@ -21,8 +21,11 @@ func keygenCommand() *command {
 				}
 				key := vault.GenerateKey()
 				if *out == "" || *out == "-" {
-					_, err := fmt.Fprintln(c.stdout, key.Encode())
-					return err
+					if _, err := fmt.Fprintln(c.stdout, key.Encode()); err != nil {
+						return err
+					}
+					warnCILogTo(c, "keygen", "the new key", "write it to a file with -o FILE, or rotate to a key made where no log records it")
+					return nil
 				}
 				if err := vault.SaveKey(*out, key); err != nil {
 					return err
