@@ -18,10 +18,7 @@ import (
 func recipientArgs(args []string, getenv func(string) string) ([]custody.Recipient, error) {
 	var rs []custody.Recipient
 	for _, arg := range args {
-		label, id := "", arg
-		if l, rest, ok := strings.Cut(arg, "="); ok && !strings.ContainsAny(l, ":/?") && (strings.HasPrefix(rest, "age1") || strings.Contains(rest, "://")) {
-			label, id = l, rest
-		}
+		label, id := splitLabel(arg)
 		r, err := custody.NewRecipient(id, label, kmsDrivers(getenv))
 		if err != nil {
 			return nil, usagef("-recipient %s: %s", arg, libraryMessage(err))
@@ -29,6 +26,17 @@ func recipientArgs(args []string, getenv func(string) string) ([]custody.Recipie
 		rs = append(rs, r)
 	}
 	return rs, nil
+}
+
+// splitLabel splits a recipient argument, "ID" or "LABEL=ID", into its
+// label ("" if none) and ID. A KMS URL may hold "=" in its query, so the
+// argument has a label only when what precedes the first "=" holds none of
+// a URL's ":/?" and what follows is an ID (age1... or a URL).
+func splitLabel(arg string) (label, id string) {
+	if l, rest, ok := strings.Cut(arg, "="); ok && !strings.ContainsAny(l, ":/?") && (strings.HasPrefix(rest, "age1") || strings.Contains(rest, "://")) {
+		return l, rest
+	}
+	return "", arg
 }
 
 // recipientsFile reads the vault's recipients file, or returns nil if it

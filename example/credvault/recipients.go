@@ -15,10 +15,10 @@ import (
 func recipientsCommand() *command {
 	return &command{
 		name:    "recipients",
-		args:    "[add [-label L] ID | remove ID|LABEL]",
+		args:    "[add [-label L] [LABEL=]ID | remove ID|LABEL]",
 		summary: "list who can open the vault (its recipients file), add one, or remove one",
 		example: `  credvault recipients
-  credvault recipients add -label carol age1...                      # carol's age-keygen public key
+  credvault recipients add carol=age1...                             # carol's age-keygen public key
   credvault recipients add -label ci 'awskms:///arn:aws:kms:eu-west-1:111122223333:key/...'
   credvault recipients remove carol && credvault rotate             # offboarding: remove, then rotate`,
 		setup: func(fs *flag.FlagSet, c *cli) func([]string) error {
@@ -88,7 +88,16 @@ func listRecipients(c *cli, vf *vaultFlags) error {
 // file.
 const settleAdvice = "\"credvault rotate\" (or \"recipients add\" or \"remove\") with a route to the key settles it"
 
-func addRecipient(c *cli, vf *vaultFlags, id, label string) error {
+// addRecipient adds the recipient arg names, "ID" or "LABEL=ID" as seal
+// -recipient takes it, labelled by -label or by the LABEL= prefix.
+func addRecipient(c *cli, vf *vaultFlags, arg, label string) error {
+	prefix, id := splitLabel(arg)
+	if prefix != "" && label != "" {
+		return usagef("recipients add: the recipient is labelled twice, by -label and by LABEL= before its ID: give one")
+	}
+	if prefix != "" {
+		label = prefix
+	}
 	rc, err := custody.NewRecipient(id, label, kmsDrivers(c.getenv))
 	if err != nil {
 		return usagef("%s", libraryMessage(err))
