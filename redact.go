@@ -205,7 +205,7 @@ func newMatcher(text []byte, pats []span) *matcher {
 	}
 	copy(m.buckets[1:], m.buckets[:len(m.buckets)-1])
 	m.buckets[0] = 0
-	// longest searches a bucket of more than four patterns by bisection,
+	// longest searches a bucket of more than longestScan patterns by bisection,
 	// and reads the others one by one: only the first need sorting.
 	for b := 0; b+1 < len(m.buckets); b++ {
 		if lo, hi := m.buckets[b], m.buckets[b+1]; hi-lo > longestScan {
@@ -492,7 +492,7 @@ func (m *matcher) redact(out, data []byte, final bool) (result []byte, keep int,
 
 // longestScan is the number of patterns of a bucket that longest reads one
 // by one; it narrows a larger bucket, which is sorted, by bisection.
-const longestScan = 4
+const longestScan = 8
 
 // longest returns the length of the longest pattern that data starts with,
 // and whether data ended while a longer pattern could still follow.
@@ -611,8 +611,16 @@ func newSkipTable(text []byte, pats []span) skipTable {
 		t.shift--
 	}
 	t.bits = make([]uint64, 1<<(64-t.shift)/64)
+	var last []byte
 	for _, p := range pats {
 		pat := text[p.off : p.off+uint32(t.window)]
+		// The forms of a value come in a row, and often start alike
+		// (an encoding whole and without its end, the variants of an
+		// escaping): their grams are set already.
+		if string(pat) == string(last) {
+			continue
+		}
+		last = pat
 		for i := 0; i+t.gram <= t.window; i++ {
 			h := t.hash(t.gramAt(pat, i))
 			t.bits[h>>6] |= 1 << (h & 63)

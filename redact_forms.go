@@ -236,18 +236,21 @@ func (fs *formSet) addText(start int, derived bool) {
 // -EncodedCommand takes a command: there the secret is inside a longer
 // command, at any alignment, in the standard alphabet, on one line.
 func (fs *formSet) addBase64(u string, wide bool) {
+	// raw is the bytes to encode behind two zero bytes, made once: at
+	// shift s, the secret follows s unknown bytes, raw[2-s:].
+	raw := append(fs.scratch[:0], 0, 0)
+	if wide {
+		raw = appendUTF16LE(raw, u)
+	} else {
+		raw = append(raw, u...)
+	}
 	for shift := range 3 {
-		src := append(fs.scratch[:0], "\x00\x00"[:shift]...)
-		if wide {
-			src = appendUTF16LE(src, u)
-		} else {
-			src = append(src, u...)
-		}
+		src := raw[2-shift:]
 		n := base64.StdEncoding.EncodedLen(len(src))
-		src = slices.Grow(src, n)
-		enc := src[len(src) : len(src)+n]
+		buf := slices.Grow(raw, n)
+		enc := buf[len(raw) : len(raw)+n]
 		base64.StdEncoding.Encode(enc, src)
-		fs.scratch = src[:0]
+		raw = buf[:len(raw)]
 		// Characters before skip hold bits of the unknown bytes in front;
 		// characters from bitsEnd on, bits of the unknown bytes behind,
 		// except in a whole encoding, which ends where the secret does.
@@ -274,6 +277,7 @@ func (fs *formSet) addBase64(u string, wide bool) {
 			fs.addEncoded(start, skip, end, bitsEnd, false, true)
 		}
 	}
+	fs.scratch = raw[:0]
 }
 
 // appendUTF16LE appends u in UTF-16, little-endian; a byte that is not
