@@ -103,8 +103,9 @@ const parallelSecrets = 2048
 
 // compile forms the patterns of secrets and builds the matcher. With many
 // secrets and more than one CPU, two goroutines each form half of them,
-// into the two parts of one buffer, sized by formsSize; a half that
-// outgrows its part (a value of many escaped bytes) is copied after.
+// into the two parts of one buffer, sized by formsSize, and of one slice of
+// patterns; a half that outgrows its part (a value of many escaped bytes)
+// is copied after.
 func compile(secrets []string) *matcher {
 	if len(secrets) < parallelSecrets || runtime.GOMAXPROCS(0) < 2 {
 		fs := formSet{text: make([]byte, 0, formsSize(secrets)), pats: make([]span, 0, 16*len(secrets))}
@@ -112,10 +113,11 @@ func compile(secrets []string) *matcher {
 		return newMatcher(fs.text, fs.pats)
 	}
 	first, second := secrets[:len(secrets)/2], secrets[len(secrets)/2:]
-	split := formsSize(first)
+	split, patSplit := formsSize(first), 16*len(first)
 	buf := make([]byte, split+formsSize(second))
-	a := formSet{text: buf[:0:split], pats: make([]span, 0, 16*len(secrets))} // room for b's after
-	b := formSet{text: buf[split:split], pats: make([]span, 0, 16*len(second))}
+	pats := make([]span, patSplit+16*len(second))
+	a := formSet{text: buf[:0:split], pats: pats[:0:patSplit]}
+	b := formSet{text: buf[split:split], pats: pats[patSplit:patSplit]}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -134,7 +136,12 @@ func compile(secrets []string) *matcher {
 	for i := range b.pats {
 		b.pats[i].off += uint32(offset)
 	}
-	return newMatcher(text, append(a.pats, b.pats...))
+	if unsafe.SliceData(a.pats) == unsafe.SliceData(pats) && len(a.pats)+len(b.pats) <= len(pats) {
+		// b's patterns move down to follow a's, in the slice they share.
+		n := copy(pats[len(a.pats):], b.pats)
+		return newMatcher(text, pats[:len(a.pats)+n])
+	}
+	return newMatcher(text, append(a.pats[:len(a.pats):len(a.pats)], b.pats...))
 }
 
 // formsSize estimates the bytes of the forms of secrets: 24 times theirs,

@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // This file lists what a secret may look like in a log: the forms that
@@ -42,6 +43,12 @@ type formSet struct {
 	derived []bool
 	scratch []byte
 	unit    int // the index in pats of the first form of the current unit
+
+	// forms holds the forms of the current unit once it has more than
+	// fewForms of them (a long value, wrapped into many lines), so that
+	// telling a new form from those before it does not take longer the
+	// more there are.
+	forms map[string]struct{}
 
 	// lineBased says that the forms are for a CI runner, which masks each
 	// line of output on its own: a piece of a wrapped encoding is then a
@@ -81,7 +88,7 @@ func (fs *formSet) addSecret(s string) {
 // variants that differ for u: most secrets need no escaping at all, and the
 // variants of URL escaping differ only on a few characters.
 func (fs *formSet) addUnit(u string) {
-	fs.unit = len(fs.pats)
+	fs.unit, fs.forms = len(fs.pats), nil
 	start := len(fs.text)
 	fs.text = append(fs.text, u...)
 	fs.add(start, len(u), false)
@@ -198,6 +205,10 @@ var byteClasses = func() (t [256]byteClass) {
 	return t
 }()
 
+// fewForms is the number of forms of a unit up to which add compares a new
+// form with each of them; beyond, it looks it up in a map.
+const fewForms = 32
+
 // add records text[off:off+n] as a form, unless it is too short or the
 // current unit already has it; derived says whether the GitHub runner
 // derives it by itself.
@@ -206,9 +217,26 @@ func (fs *formSet) add(off, n int, derived bool) bool {
 		return false
 	}
 	form := fs.text[off : off+n]
-	for _, p := range fs.pats[fs.unit:] {
-		if int(p.n) == n && string(fs.text[p.off:p.off+p.n]) == string(form) {
+	if fs.forms != nil {
+		if _, dup := fs.forms[string(form)]; dup {
 			return false
+		}
+		fs.forms[unsafe.String(&form[0], n)] = struct{}{}
+	} else {
+		for _, p := range fs.pats[fs.unit:] {
+			if int(p.n) == n && string(fs.text[p.off:p.off+p.n]) == string(form) {
+				return false
+			}
+		}
+		if len(fs.pats)-fs.unit == fewForms {
+			// The keys are the bytes of text, which stay as they are
+			// once a form is kept (text only grows past them, or moves
+			// to a larger array and leaves them be).
+			fs.forms = make(map[string]struct{}, 2*fewForms)
+			for _, p := range fs.pats[fs.unit:] {
+				fs.forms[unsafe.String(&fs.text[p.off], p.n)] = struct{}{}
+			}
+			fs.forms[unsafe.String(&form[0], n)] = struct{}{}
 		}
 	}
 	fs.pats = append(fs.pats, span{uint32(off), uint32(n)})

@@ -297,14 +297,22 @@ func maskedForms(secrets []string) []string {
 // TestCompileInHalves: a Masker of enough secrets to be formed on two
 // goroutines has the patterns, in the order, of one formed on one, also
 // when a half outgrows its part of the buffer (values of control bytes,
-// whose escaped forms are many times longer), and masks every secret.
+// whose escaped forms are many times longer) or of the patterns (a value
+// of many lines, each masked alone), and masks every secret.
 func TestCompileInHalves(t *testing.T) {
-	for _, heavy := range []int{-1, 10, parallelSecrets + 10} {
+	var lines strings.Builder
+	for i := range 3000 {
+		fmt.Fprintf(&lines, "line %d of a certificate\n", i)
+	}
+	for _, heavy := range []int{-1, 10, parallelSecrets + 10, -10, -parallelSecrets - 10} {
 		secrets := make([]string, parallelSecrets+100)
 		for i := range secrets {
 			secrets[i] = fmt.Sprintf("secret-%05d-value", i)
-			if i == heavy {
+			switch {
+			case i == heavy:
 				secrets[i] = strings.Repeat("\x01", 100_000)
+			case i == -heavy:
+				secrets[i] = lines.String()
 			}
 		}
 		fs := formSet{}
