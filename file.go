@@ -238,11 +238,11 @@ func keyMaterial(data []byte) string {
 	for line := range bytes.Lines(data) {
 		line = bytes.TrimSpace(line)
 		if bytes.HasPrefix(line, []byte("AGE-SECRET-KEY-1")) || bytes.HasPrefix(line, []byte("AGE-PLUGIN-")) {
-			return "a file of age identities (AGE-SECRET-KEY-1...)"
+			return kindIdentities
 		}
 	}
 	if len(data) <= MaxKeyringSize && isKeyring(data) {
-		return "a key file (a Fernet key)"
+		return kindKeyFile
 	}
 	if data[0] == '{' {
 		var doc struct {
@@ -254,6 +254,12 @@ func keyMaterial(data []byte) string {
 	}
 	return ""
 }
+
+// What keyMaterial calls a file that holds secret keys.
+const (
+	kindIdentities = "a file of age identities (AGE-SECRET-KEY-1...)"
+	kindKeyFile    = "a key file (a Fernet key)"
+)
 
 // isKeyring reports whether text parses as a keyring, as ParseKeyring
 // reads one.

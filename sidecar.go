@@ -44,7 +44,11 @@ type sidecar struct {
 // before 3, the pending file is removed and nothing changed.
 //
 // If path is a symbolic link, the file it leads to is replaced, as the
-// vault is. Several sidecars may follow one write, one WithSidecar each; two
+// vault is. A write replaces, at path or at its pending name, only a file
+// of the kind content returns (a recipients file for a recipients file),
+// or an empty one: with [WithReplaceAny] (Seal), also another regular file,
+// but not one a symbolic link leads to. Anything but a regular file, a key
+// file and age identities are never replaced. Several sidecars may follow one write, one WithSidecar each; two
 // for the same path are an error.
 func WithSidecar(path string, perm fs.FileMode, content func() ([]byte, error)) WriteOption {
 	return writeOptionFunc(func(o *options) {
@@ -83,7 +87,9 @@ type SidecarUpdate struct {
 // sidecars, and no concurrent update is lost. A pending file left by an
 // interrupted write (see [WithSidecar]) is removed once the sidecar is
 // replaced: Content has seen it, and the sidecar now says what it should.
-// If the sidecar is a symbolic link, the file it leads to is replaced.
+// If the sidecar is a symbolic link, the file it leads to is replaced. A
+// sidecar or a pending file of another kind than what Content returns is
+// refused, as [WithSidecar] refuses it without WithReplaceAny.
 //
 // The change is audited, success or failure, as an Event of u.Op. Options
 // apply as for [Rotate] (the Auditor, the lock timeout); ctx ends the wait
@@ -103,6 +109,9 @@ func UpdateSidecar(ctx context.Context, vaultPath string, u SidecarUpdate, opts 
 	err := withWriteLockContext(ctx, vaultPath, o, func(string) error {
 		data, err := u.Content()
 		if err != nil {
+			return err
+		}
+		if err := checkSidecar(u.Path, data, o); err != nil {
 			return err
 		}
 		if err := o.auditAll(ctx, events); err != nil {
@@ -149,6 +158,9 @@ func replaceWithSidecars(ctx context.Context, target string, tok []byte, o *opti
 				return err
 			}
 			s.data = data
+			if err := checkSidecar(s.path, data, o); err != nil {
+				return err
+			}
 		}
 		if err := o.auditAll(ctx, events); err != nil {
 			return err
@@ -171,6 +183,95 @@ func replaceWithSidecars(ctx context.Context, target string, tok []byte, o *opti
 		err = errors.Join(err, s.commit(o))
 	}
 	return err
+}
+
+// checkSidecar returns nil if a write may put data in the sidecar at path
+// and replace its pending file (see WithSidecar): each of the two may be
+// missing, empty, or a file of the same kind as data (see keyMaterial: a
+// recipients file for a recipients file, a file that holds no keys for
+// other content). It refuses, whatever the options, anything but a regular
+// file, and a key file or age identities, which no write replaces; with
+// WithNoClobber, any file; a file of another kind unless WithReplaceAny
+// allows it, and even then a file reached through a symbolic link, which
+// may be anyone's. It reads the files without waiting (see openRegular).
+// The caller holds the write lock.
+func checkSidecar(path string, data []byte, o *options) error {
+	want := keyMaterial(bytes.TrimSpace(data))
+	for _, p := range []string{path, PendingSidecar(path)} {
+		if err := checkSidecarFile(p, want, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkSidecarFile is checkSidecar for one file, path, which is to hold
+// content of the kind want.
+func checkSidecarFile(path, want string, o *options) error {
+	linfo, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return writeError(path, "check what it is", err)
+	}
+	name, link := path, linfo.Mode()&fs.ModeSymlink != 0
+	if link {
+		target, err := filepath.EvalSymlinks(path)
+		if err != nil {
+			return &vaultError{msg: fmt.Sprintf("vault: %s is a symbolic link that cannot be followed: %v: fix or remove the link; nothing was written", path, unwrapPath(err)), err: err}
+		}
+		name = fmt.Sprintf("%s (a link to %s)", path, target)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return writeError(name, "check what it is", err)
+	}
+	if !info.Mode().IsRegular() {
+		return &vaultError{msg: fmt.Sprintf("vault: %s is %s, not a file this write replaces: nothing was written; move it away", name, fileKind(info.Mode()))}
+	}
+	if o.noClobber {
+		return &vaultError{msg: fmt.Sprintf("vault: %s already exists: nothing was written", name), err: fs.ErrExist}
+	}
+	f, err := openRegular(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	old, err := readLimited(path, f)
+	defer clear(old)
+	have := "a file too large or unreadable to tell what it is"
+	if err == nil {
+		if old = bytes.TrimSpace(old); len(old) == 0 {
+			return nil
+		}
+		have = keyMaterial(old)
+		switch {
+		case have == want:
+			return nil
+		case have == kindKeyFile || have == kindIdentities:
+			return &vaultError{msg: fmt.Sprintf("vault: %s is %s: writing it would destroy it, and no option allows that; nothing was written: give the vault another path, or move the file away", name, have)}
+		case have == "":
+			have = "a file of another kind"
+		}
+	}
+	if o.replaceAny && !link {
+		return nil
+	}
+	msg := fmt.Sprintf("vault: %s is %s, not %s: writing it would destroy it; nothing was written: move it away", name, have, describeKind(want))
+	if link {
+		return &vaultError{msg: msg + " (this write replaces no file a symbolic link leads to but a file of its own kind)"}
+	}
+	return &vaultError{msg: msg + ", or allow replacing it (WithReplaceAny, -force)", err: fs.ErrExist}
+}
+
+// describeKind names a kind of content as keyMaterial names it, "" being
+// content that holds no keys.
+func describeKind(kind string) string {
+	if kind == "" {
+		return "a file that holds no keys"
+	}
+	return kind
 }
 
 // writeSidecar writes data to a temporary file beside path, syncs it,

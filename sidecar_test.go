@@ -245,3 +245,105 @@ func TestSidecars(t *testing.T) {
 		t.Errorf("Merge left the sidecar %q", got)
 	}
 }
+
+// TestSidecarReplacesOnlyItsKind: a write that carries a sidecar never
+// replaces a key file or age identities at the sidecar's name or its
+// pending name, whatever the options, through a symbolic link or not; nor
+// anything but a regular file; a file of another kind than the sidecar only
+// with WithReplaceAny, and never through a link. Nothing is written when it
+// refuses.
+func TestSidecarReplacesOnlyItsKind(t *testing.T) {
+	const (
+		recipients = `{"credvault": "keys/v1", "key": "0123456789ab", "recipients": []}`
+		identities = "# created: 2026-01-01T00:00:00Z\n# public key: age1...\nAGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ\n"
+		notes      = "remember to rotate\n"
+	)
+	keyFile := GenerateKey().Encode() + "\n"
+	tests := []struct {
+		name       string
+		at         string // "keys", "pending", or "link" (keys is a link to other)
+		content    string
+		replaceAny bool
+		wantErr    string // "" to succeed
+	}{
+		{"identities", "keys", identities, true, "is a file of age identities"},
+		{"key file", "keys", keyFile, true, "is a key file"},
+		{"link to identities", "link", identities, true, "(a link to "},
+		{"link to a key file", "link", keyFile, true, "is a key file"},
+		{"identities at the pending name", "pending", identities, true, "is a file of age identities"},
+		{"key file at the pending name", "pending", keyFile, false, "is a key file"},
+		{"other content", "keys", notes, false, "is a file of another kind, not a recipients file"},
+		{"other content, WithReplaceAny", "keys", notes, true, ""},
+		{"link to other content, WithReplaceAny", "link", notes, true, "no file a symbolic link leads to"},
+		{"other content at the pending name", "pending", notes, false, "is a file of another kind"},
+		{"a recipients file", "keys", recipients, false, ""},
+		{"a link to a recipients file", "link", recipients, false, ""},
+		{"a stale pending file", "pending", recipients, false, ""},
+		{"empty", "keys", "", false, ""},
+		{"a recipients file of a newer format", "keys", `{"credvault": "keys/v9"}`, false, `is a recipients file ("keys/v9")`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key := GenerateKey()
+			path := sealSeed(t, key)
+			dir := filepath.Dir(path)
+			side := path + ".keys"
+			file := map[string]string{"keys": side, "pending": PendingSidecar(side), "link": filepath.Join(dir, "other.txt")}[tt.at]
+			if err := os.WriteFile(file, []byte(tt.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if tt.at == "link" {
+				if err := os.Symlink("other.txt", side); err != nil {
+					t.Skip(err)
+				}
+			}
+			before := readString(t, path)
+			opts := []SealOption{WithSidecar(side, 0o644, fixed(recipients+"\n"))}
+			if tt.replaceAny {
+				opts = append(opts, WithReplaceAny())
+			}
+			err := Seal(path, map[string]any{"a": "fake-value"}, key, opts...)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := readString(t, side); got != recipients+"\n" {
+					t.Errorf("the sidecar holds %q", got)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("got %v, want an error with %q", err, tt.wantErr)
+			}
+			if got := readString(t, file); got != tt.content {
+				t.Errorf("%s now holds %q", tt.at, got)
+			}
+			if readString(t, path) != before {
+				t.Error("the vault was replaced")
+			}
+			// Update, Rotate and UpdateSidecar refuse it too.
+			if err := Update(path, []*Key{key}, func(tx *Tx) error { return tx.Set("b", "x") }, WithSidecar(side, 0o644, fixed(recipients))); err == nil {
+				t.Error("Update replaced it")
+			}
+			u := SidecarUpdate{Path: side, Perm: 0o644, Content: fixed(recipients), Op: OpRecipientAdd}
+			if err := UpdateSidecar(context.Background(), path, u); err == nil {
+				t.Error("UpdateSidecar replaced it")
+			}
+			if got := readString(t, file); got != tt.content {
+				t.Errorf("%s now holds %q", tt.at, got)
+			}
+		})
+	}
+
+	// Anything but a regular file is refused, whatever the options.
+	key := GenerateKey()
+	path := sealSeed(t, key)
+	side := path + ".keys"
+	if err := os.Mkdir(side, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	err := Seal(path, map[string]any{"a": "x"}, key, WithReplaceAny(), WithSidecar(side, 0o644, fixed(recipients)))
+	if err == nil || !strings.Contains(err.Error(), "is a directory, not a file this write replaces") {
+		t.Errorf("a directory at the sidecar's name: %v", err)
+	}
+}

@@ -152,6 +152,9 @@ func (e *existsError) Error() string {
 	if e.found == e.path {
 		return fmt.Sprintf("custody: %s already exists: Seal creates a vault; Replace replaces one", e.path)
 	}
+	if _, err := ReadFile(e.found); err != nil {
+		return fmt.Sprintf("custody: %s exists and is not a recipients file: it is where the recipients file of %s goes; move it away (it may hold a key you need), or give the vault another path", e.found, e.path)
+	}
 	if _, err := os.Lstat(e.path); err != nil {
 		return fmt.Sprintf("custody: %s does not exist, but %s does: it was left by a vault that was moved or deleted; remove it, or restore the vault", e.path, e.found)
 	}
@@ -358,6 +361,11 @@ func settled(path string, keys []*vault.Key) (*File, error) {
 		return nil, err
 	}
 	if keysPath := KeysPath(path); from != keysPath {
+		// Only a recipients file (a stale one) gives way: anything else
+		// at its name, a key or an identity copied there, is kept.
+		if _, err := ReadFile(keysPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("custody: cannot settle %s, left by an interrupted write, as %s: %s is not a recipients file, and would be lost; move it away", from, keysPath, keysPath)
+		}
 		if err := os.Rename(from, keysPath); err != nil {
 			return nil, fmt.Errorf("custody: cannot settle %s, left by an interrupted write, as %s: %v", from, keysPath, err)
 		}

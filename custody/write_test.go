@@ -476,3 +476,82 @@ func TestWrapAtOnce(t *testing.T) {
 		t.Errorf("%d recipients", len(f.Recipients))
 	}
 }
+
+// TestKeysFileNeverReplacesKeys: an age identity or a key file at the
+// recipients file's name (copied there, or reached by a symbolic link) is
+// never replaced: not by Seal, whose error does not call it a leftover
+// recipients file, not by Replace, and not when a pending file is settled
+// over it (Rotate, AddRecipient).
+func TestKeysFileNeverReplacesKeys(t *testing.T) {
+	ctx := context.Background()
+	for _, how := range []string{"copy", "link", "key file"} {
+		t.Run(how, func(t *testing.T) {
+			dir := t.TempDir()
+			alice, aliceFile := identity(t, dir, "alice.txt")
+			rs := []custody.Recipient{recipient(t, alice.Recipient().String(), "alice")}
+			path := filepath.Join(dir, "credentials.enc")
+			keysPath := custody.KeysPath(path)
+			precious := aliceFile
+			if how == "key file" {
+				precious = filepath.Join(dir, "master.key")
+				if err := vault.SaveKey(precious, vault.GenerateKey()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, _ := os.ReadFile(precious)
+			place := func() {
+				os.Remove(keysPath)
+				if how == "link" {
+					if err := os.Symlink(filepath.Base(precious), keysPath); err != nil {
+						t.Skip(err)
+					}
+				} else if err := os.WriteFile(keysPath, want, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			kept := func(what string) {
+				t.Helper()
+				for _, p := range []string{precious, keysPath} {
+					if got, _ := os.ReadFile(p); !bytes.Equal(got, want) {
+						t.Errorf("after %s, %s holds %q", what, filepath.Base(p), got)
+					}
+				}
+			}
+			place()
+			_, err := custody.Seal(ctx, path, map[string]any{}, rs, nil)
+			contains(t, "Seal", err, "exists and is not a recipients file")
+			if err != nil && strings.Contains(err.Error(), "left by a vault") {
+				t.Errorf("Seal calls it a leftover recipients file: %v", err)
+			}
+			kept("Seal")
+			_, err = custody.Replace(ctx, path, map[string]any{}, rs, nil, vault.WithReplaceAny())
+			contains(t, "Replace", err, "writing it would destroy it, and no option allows that")
+			kept("Replace")
+			if _, err := os.Stat(path); err == nil {
+				t.Error("Replace wrote the vault")
+			}
+
+			// A vault whose recipients file is pending (a write killed
+			// between its renames), and the key at the file's name.
+			os.Remove(keysPath)
+			if _, err := custody.Seal(ctx, path, map[string]any{"a": "fake-1"}, rs, nil); err != nil {
+				t.Fatal(err)
+			}
+			os.Rename(keysPath, vault.PendingSidecar(keysPath))
+			place()
+			kr, err := (&custody.Resolver{Identities: []string{aliceFile}}).Resolve(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = custody.Rotate(ctx, path, kr.Keys, vault.GenerateKey(), nil)
+			contains(t, "Rotate", err, "is not a recipients file, and would be lost")
+			kept("Rotate")
+			bob, _ := identity(t, dir, "bob.txt")
+			err = custody.AddRecipient(ctx, path, kr.Keys[0], recipient(t, bob.Recipient().String(), "bob"), nil)
+			if err == nil {
+				t.Error("AddRecipient replaced it")
+			}
+			kept("AddRecipient")
+		})
+	}
+}

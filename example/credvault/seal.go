@@ -84,6 +84,9 @@ func sealForRecipients(c *cli, vf *vaultFlags, ids, args []string, force bool) e
 	}
 	keysPath := custody.KeysPath(vf.vault)
 	if exists(keysPath) && !force {
+		if _, err := custody.ReadFile(keysPath); err != nil {
+			return notRecipientsFile(keysPath)
+		}
 		if !exists(vf.vault) {
 			return leftoverKeys(vf.vault, "; or add -force to replace it")
 		}
@@ -165,9 +168,20 @@ func readInput(args []string, stdin io.Reader) (name string, data []byte, err er
 
 // leftoverKeys is the error for a recipients file beside no vault: left by
 // a vault that was moved or deleted, it would name recipients who cannot
-// open the new one.
+// open the new one. A file there that is not a recipients file is not
+// called one.
 func leftoverKeys(vaultPath, or string) error {
 	keysPath := custody.KeysPath(vaultPath)
+	if _, err := custody.ReadFile(keysPath); err != nil {
+		return notRecipientsFile(keysPath)
+	}
 	return hinted(fmt.Errorf("%s does not exist, but %s does: it was left by a vault that was moved or deleted", vaultPath, keysPath),
 		fmt.Sprintf("remove %s (git rm it if it is committed), or restore the vault, then seal again%s", keysPath, or))
+}
+
+// notRecipientsFile is the error for a file at the recipients file's name
+// that is not one: it may be a key or an identity, the only copy.
+func notRecipientsFile(keysPath string) error {
+	return hinted(fmt.Errorf("%s exists and is not a recipients file: nothing was written", keysPath),
+		"it is where the vault's recipients file goes: move it away (it may hold a key or an identity you need), or give the vault another path with -vault; -force replaces it, unless it holds keys, which nothing replaces")
 }
