@@ -51,6 +51,10 @@ func gitSetup(c *cli, envs []string) error {
 	if err != nil {
 		return fmt.Errorf("git-setup configures a git repository: %w", err)
 	}
+	attributes := filepath.Join(root, ".gitattributes")
+	if err := checkGitFile(attributes, attributesWhy); err != nil {
+		return fmt.Errorf("%w; nothing was changed", err)
+	}
 	found, err := envVaultsInRepo()
 	if err != nil {
 		return err
@@ -77,10 +81,9 @@ func gitSetup(c *cli, envs []string) error {
 	}
 
 	changed := false
-	attributes := filepath.Join(root, ".gitattributes")
-	added, err := addLines(attributes, "# credvault: diff and merge vaults by credential (credvault git-setup)", lines)
+	added, err := addLines(attributes, "# credvault: diff and merge vaults by credential (credvault git-setup)", attributesWhy, lines)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w; nothing was changed", err)
 	}
 	for _, line := range added {
 		fmt.Fprintf(c.stderr, "credvault: %s: added %s\n", attributes, line)
@@ -199,12 +202,76 @@ func git(args ...string) (string, error) {
 	return strings.TrimSuffix(stdout.String(), "\n"), nil
 }
 
+// Why init and git-setup write .gitignore and .gitattributes, for the
+// errors that refuse one: what would go wrong if git did not read it.
+const (
+	ignoreWhy     = "keys would not be ignored"
+	attributesWhy = "vaults would not diff and merge by credential"
+)
+
+// checkGitFile refuses a .gitignore or .gitattributes that git would not
+// read, before anything is written: a symbolic link, which git (2.32 and
+// later) does not follow in the working tree, so that writing through it
+// would change a file elsewhere to no effect, and anything but a regular
+// file, such as a named pipe, which a read would wait on. A missing file
+// is fine: it is created. why says what would go wrong (ignoreWhy).
+func checkGitFile(path, why string) error {
+	info, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return checkGitFileInfo(path, why, info)
+}
+
+func checkGitFileInfo(path, why string, info fs.FileInfo) error {
+	name := filepath.Base(path)
+	mode := info.Mode()
+	kind := "not a regular file"
+	switch {
+	case mode.IsRegular():
+		return nil
+	case mode&fs.ModeSymlink != 0:
+		return fmt.Errorf("%s is a symbolic link: git does not read a %s through one, so %s; replace it with a regular file (such as a copy of what it points to)", path, name, why)
+	case mode.IsDir():
+		kind = "a directory"
+	case mode&fs.ModeNamedPipe != 0:
+		kind = "a named pipe (FIFO)"
+	case mode&fs.ModeDevice != 0:
+		kind = "a device"
+	case mode&fs.ModeSocket != 0:
+		kind = "a socket"
+	}
+	return fmt.Errorf("%s is %s, not a text file: git reads its %s only from a regular file, so %s; remove it, or replace it with a regular file", path, kind, name, why)
+}
+
 // addLines appends to the text file at path each of lines it does not hold
 // yet, after header if any is added, creating the file if need be, and
-// returns the lines added. Nothing else in the file changes.
-func addLines(path, header string, lines []string) ([]string, error) {
-	old, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+// returns the lines added. Nothing else in the file changes. Like
+// checkGitFile, which it calls, it refuses anything but a regular file,
+// without following a symbolic link or waiting on a named pipe.
+func addLines(path, header, why string, lines []string) ([]string, error) {
+	if err := checkGitFile(path, why); err != nil {
+		return nil, err
+	}
+	// The file may have been replaced since: no link is followed, no pipe
+	// waited on, and the open file is checked again.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE|oNofollow|oNonblock, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkGitFileInfo(path, why, info); err != nil {
+		return nil, err
+	}
+	old, err := io.ReadAll(f)
+	if err != nil {
 		return nil, err
 	}
 	have := map[string]bool{}
@@ -234,12 +301,7 @@ func addLines(path, header string, lines []string) ([]string, error) {
 	for _, line := range missing {
 		text.WriteString(line + "\n")
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, err
-	}
 	if _, err := io.WriteString(f, text.String()); err != nil {
-		f.Close()
 		return nil, err
 	}
 	return missing, f.Close()

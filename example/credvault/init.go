@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -66,9 +68,21 @@ func initVault(c *cli, vf *vaultFlags, keyPath string) error {
 		}
 		return fmt.Errorf("%s, beside the new vault, reads its key from $%s too: a new key stored there would lock it out; nothing was written (%s)", other, vf.keyEnv, what)
 	}
+	root, notRepo := gitRoot()
+	if err := checkGitFiles(root, vf.vault, keyPath); err != nil {
+		return fmt.Errorf("%w; nothing was written", err)
+	}
 	vf.newKey = "new key made by init, saved to " + keyPath
 	opts, err := vf.options()
 	if err != nil {
+		return err
+	}
+	// The key is ignored before it exists, so that it is never a file git
+	// would commit.
+	if err := ignoreSecrets(c, vf.vault, keyPath); err != nil {
+		return err
+	}
+	if err := checkIgnored(keyPath); err != nil {
 		return err
 	}
 	key := vault.GenerateKey()
@@ -80,11 +94,7 @@ func initVault(c *cli, vf *vaultFlags, keyPath string) error {
 		return err
 	}
 	fmt.Fprintf(c.stderr, "credvault: created %s, an empty vault, and its key %s (mode 0600, fingerprint %s)\n", vf.vault, keyPath, key.Fingerprint())
-
-	if err := ignoreSecrets(c, vf.vault, keyPath); err != nil {
-		return err
-	}
-	if err := initGit(c, vf); err != nil {
+	if err := initGit(c, vf, notRepo); err != nil {
 		return err
 	}
 	if set := c.getenv(vf.keyEnv); set != "" {
@@ -140,6 +150,10 @@ func initForRecipients(c *cli, vf *vaultFlags, ids []string) error {
 			return fmt.Errorf("%s already exists: init creates a new vault and its recipients file, and replaces nothing; nothing was written (pass -vault or -env for another vault)", path)
 		}
 	}
+	root, notRepo := gitRoot()
+	if err := checkGitFiles(root, vf.vault, ""); err != nil {
+		return fmt.Errorf("%w; nothing was written", err)
+	}
 	kms := kmsDrivers(c.getenv)
 	var recipients []custody.Recipient
 	for _, id := range ids {
@@ -162,26 +176,73 @@ func initForRecipients(c *cli, vf *vaultFlags, ids []string) error {
 	if err := ignoreSecrets(c, vf.vault, ""); err != nil {
 		return err
 	}
-	if err := initGit(c, vf); err != nil {
+	if err := initGit(c, vf, notRepo); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.stderr, "credvault: commit %s with the vault; pin the key where it is used: CREDVAULT_KEY_FINGERPRINT=%s\n", keysPath, fingerprint)
 	return nil
 }
 
+// gitRoot returns the top directory of the git repository around the
+// working directory, or "" and why not (outside one, or without git).
+func gitRoot() (string, error) {
+	return git("rev-parse", "--show-toplevel")
+}
+
 // initGit runs git-setup for the vault's environment inside a git
-// repository, and says to run it later outside one.
-func initGit(c *cli, vf *vaultFlags) error {
-	if _, err := git("rev-parse", "--show-toplevel"); err != nil {
-		fmt.Fprintf(c.stderr, "credvault: not in a git repository (%v): after git init, run \"credvault git-setup\"\n", err)
-	} else {
-		var envs []string
-		if vf.env != "" {
-			envs = append(envs, vf.env)
+// repository, and says to run it later outside one (notRepo, from gitRoot,
+// says why it is not one).
+func initGit(c *cli, vf *vaultFlags, notRepo error) error {
+	if notRepo != nil {
+		fmt.Fprintf(c.stderr, "credvault: not in a git repository (%v): after git init, run \"credvault git-setup\"\n", notRepo)
+		return nil
+	}
+	var envs []string
+	if vf.env != "" {
+		envs = append(envs, vf.env)
+	}
+	return gitSetup(c, envs)
+}
+
+// checkGitFiles refuses, before init writes anything, a .gitignore or
+// .gitattributes it would write that git would not read (see
+// checkGitFile): the .gitignore beside the vault, the one beside the key
+// file when its name needs a line of its own (keyPath is "" when there is
+// none), and the .gitattributes at root, the repository's top (or "").
+func checkGitFiles(root, vaultPath, keyPath string) error {
+	if err := checkGitFile(filepath.Join(filepath.Dir(vaultPath), ".gitignore"), ignoreWhy); err != nil {
+		return err
+	}
+	if keyPath != "" && !strings.HasSuffix(keyPath, ".key") {
+		if err := checkGitFile(filepath.Join(filepath.Dir(keyPath), ".gitignore"), ignoreWhy); err != nil {
+			return err
 		}
-		return gitSetup(c, envs)
+	}
+	if root != "" {
+		return checkGitFile(filepath.Join(root, ".gitattributes"), attributesWhy)
 	}
 	return nil
+}
+
+// checkIgnored refuses a key file that git would not ignore, in the git
+// repository around it, if any: a rule that un-ignores it ("!*.key"), or
+// the index, which tracks it. Outside a repository, or without git, there
+// is nothing to check.
+func checkIgnored(keyPath string) error {
+	dir, name := filepath.Dir(keyPath), filepath.Base(keyPath)
+	err := exec.Command("git", "-C", dir, "check-ignore", "-q", "--", name).Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		return nil // ignored (0), or not in a repository (128), or no git
+	}
+	// Without a rule that un-ignores it, the index tracks it.
+	what := "git tracks it: git rm --cached " + keyPath
+	if out, err := exec.Command("git", "-C", dir, "check-ignore", "-v", "-n", "--", name).Output(); err == nil {
+		if rule, _, _ := strings.Cut(string(out), "\t"); rule != "" && rule != "::" {
+			what = "remove the rule " + rule
+		}
+	}
+	return fmt.Errorf("git would not ignore %s, and would commit it with the vault; no key or vault was written (%s, or pass -key-file with a path git ignores)", keyPath, what)
 }
 
 // ignoreLines are what init adds to .gitignore: keys, the plaintext files
@@ -201,13 +262,13 @@ func ignoreSecrets(c *cli, vaultPath, keyPath string) error {
 		return err
 	}
 	ignore := filepath.Join(filepath.Dir(vaultPath), ".gitignore")
-	added, err := addLines(ignore, header, ignoreLines)
+	added, err := addLines(ignore, header, ignoreWhy, ignoreLines)
 	if err := report(ignore, added, err); err != nil {
 		return err
 	}
 	if keyPath != "" && !strings.HasSuffix(keyPath, ".key") {
 		ignore := filepath.Join(filepath.Dir(keyPath), ".gitignore")
-		added, err := addLines(ignore, header, []string{"/" + filepath.Base(keyPath)})
+		added, err := addLines(ignore, header, ignoreWhy, []string{"/" + filepath.Base(keyPath)})
 		return report(ignore, added, err)
 	}
 	return nil
