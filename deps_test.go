@@ -12,12 +12,12 @@ var cloudSDKs = map[string][]string{
 	"aws":   {"github.com/aws/"},
 	"gcp":   {"cloud.google.com/", "google.golang.org/api", "google.golang.org/grpc", "golang.org/x/oauth2/google"},
 	"azure": {"github.com/Azure/", "github.com/AzureAD/"},
-	"vault": {"github.com/hashicorp/"},
 }
 
 // TestDependencies checks what each package compiles in, as "go list -deps"
 // shows it: the root package only fernet-go, the custody core only age,
-// and each KMS driver of package custody its own cloud's SDK and no other.
+// and each KMS driver of package custody its own cloud's SDK and no other
+// (hashivault none: it speaks Vault's HTTP API with the standard library).
 // A program that only opens vaults must not pay for clouds. (The drivers
 // built on gocloud.dev/secrets get parts of Google's client libraries, gRPC
 // and OpenTelemetry with it, whatever their cloud: only awskms, which calls
@@ -52,23 +52,29 @@ func TestDependencies(t *testing.T) {
 	}
 
 	// Allow lists: ours (but not the drivers), and these modules.
+	// hashivault speaks Transit's HTTP API with the standard library.
+	core := []string{"github.com/fernet/fernet-go", "filippo.io/age", "golang.org/x/crypto", "golang.org/x/sys", "golang.org/x/term"}
 	for pkg, allow := range map[string][]string{
-		ours:              {"github.com/fernet/fernet-go", "golang.org/x/sys", "golang.org/x/term"},
-		ours + "/custody": {"github.com/fernet/fernet-go", "filippo.io/age", "golang.org/x/crypto", "golang.org/x/sys", "golang.org/x/term"},
+		ours:                         {"github.com/fernet/fernet-go", "golang.org/x/sys", "golang.org/x/term"},
+		ours + "/custody":            core,
+		ours + "/custody/hashivault": core,
 	} {
 		for _, dep := range deps(pkg) {
-			if dep == ours || dep == pkg || has(dep, ours+"/") && !has(dep, ours+"/custody/") || has(dep, allow...) {
+			if dep == ours || dep == pkg || has(dep, ours+"/") && !has(dep, ours+"/custody/") || dep == ours+"/custody" || dep == ours+"/custody/internal/kmshttp" || has(dep, allow...) {
 				continue
 			}
 			t.Errorf("%s depends on %s", pkg, dep)
 		}
 	}
 	// Each driver: its own cloud, no other.
-	for driver, cloud := range map[string]string{"awskms": "aws", "gcpkms": "gcp", "azurekeyvault": "azure", "hashivault": "vault"} {
+	for driver, cloud := range map[string]string{"awskms": "aws", "gcpkms": "gcp", "azurekeyvault": "azure"} {
 		pkg := ours + "/custody/" + driver
 		own := false
 		for _, dep := range deps(pkg) {
 			own = own || has(dep, cloudSDKs[cloud]...)
+			if has(dep, "github.com/hashicorp/") {
+				t.Errorf("%s depends on %s, of HashiCorp Vault", pkg, dep)
+			}
 			if driver == "awskms" && has(dep, "gocloud.dev/secrets", "go.opentelemetry.io/") {
 				t.Errorf("%s depends on %s: it needs the AWS SDK alone", pkg, dep)
 			}
@@ -86,7 +92,10 @@ func TestDependencies(t *testing.T) {
 	// The CLI built for AWS alone compiles no other cloud's SDK.
 	awsOnly := "-tags=credvault_nogcpkms,credvault_noazurekeyvault,credvault_nohashivault"
 	for _, dep := range deps(ours+"/example/credvault", awsOnly) {
-		for _, cloud := range []string{"gcp", "azure", "vault"} {
+		if has(dep, "github.com/hashicorp/") {
+			t.Errorf("the CLI built with %s depends on %s", awsOnly, dep)
+		}
+		for _, cloud := range []string{"gcp", "azure"} {
 			if has(dep, cloudSDKs[cloud]...) {
 				t.Errorf("the CLI built with %s depends on %s, of %s", awsOnly, dep, cloud)
 			}
