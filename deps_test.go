@@ -17,7 +17,8 @@ var cloudSDKs = map[string][]string{
 // TestDependencies checks what each package compiles in, as "go list -deps"
 // shows it: the root package only fernet-go, the custody core only age,
 // and each KMS driver of package custody its own cloud's SDK and no other
-// (hashivault none: it speaks Vault's HTTP API with the standard library).
+// (hashivault none: it speaks Vault's HTTP API with the standard library;
+// gcpkms only golang.org/x/oauth2 for its credentials).
 // A program that only opens vaults must not pay for clouds. (The drivers
 // built on gocloud.dev/secrets get parts of Google's client libraries, gRPC
 // and OpenTelemetry with it, whatever their cloud: only awskms, which calls
@@ -52,12 +53,14 @@ func TestDependencies(t *testing.T) {
 	}
 
 	// Allow lists: ours (but not the drivers), and these modules.
-	// hashivault speaks Transit's HTTP API with the standard library.
+	// hashivault speaks Transit's HTTP API with the standard library;
+	// gcpkms speaks Cloud KMS's REST API, with x/oauth2 for credentials.
 	core := []string{"github.com/fernet/fernet-go", "filippo.io/age", "golang.org/x/crypto", "golang.org/x/sys", "golang.org/x/term"}
 	for pkg, allow := range map[string][]string{
 		ours:                         {"github.com/fernet/fernet-go", "golang.org/x/sys", "golang.org/x/term"},
 		ours + "/custody":            core,
 		ours + "/custody/hashivault": core,
+		ours + "/custody/gcpkms":     append([]string{"golang.org/x/oauth2", "cloud.google.com/go/compute/metadata"}, core...),
 	} {
 		for _, dep := range deps(pkg) {
 			if dep == ours || dep == pkg || has(dep, ours+"/") && !has(dep, ours+"/custody/") || dep == ours+"/custody" || dep == ours+"/custody/internal/kmshttp" || has(dep, allow...) {
