@@ -17,11 +17,10 @@
 // require it with the condition kms:EncryptionContext:purpose. They are
 // unwrapped with Decrypt called with the recipient's KeyId, so that AWS
 // refuses a ciphertext made under any other key, even one the caller may
-// use. The URL and its parameters are read by gocloud.dev/aws, as
-// gocloud.dev/secrets/awskms reads them; the calls are the SDK's own,
-// because gocloud.dev's keeper sends no KeyId on Decrypt, and because its
-// portable secrets package would add some 15 MB (gRPC, OpenTelemetry) to a
-// program that needs AWS alone. The caller needs kms:Encrypt to add the
+// use. The URL and its parameters are read as gocloud.dev/secrets/awskms
+// reads them; the calls are the SDK's own, because gocloud.dev's keeper
+// sends no KeyId on Decrypt, and because its portable secrets package would
+// add some 15 MB (gRPC, OpenTelemetry) to a program that needs AWS alone. The caller needs kms:Encrypt to add the
 // recipient or rotate, and kms:Decrypt to open the vault.
 package awskms
 
@@ -33,13 +32,16 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/smithy-go"
-	gcaws "gocloud.dev/aws"
 
 	"github.com/credvault/vault/custody"
 )
@@ -93,13 +95,39 @@ func keyName(u *url.URL) string {
 }
 
 // client returns a KMS client for u: the SDK's default configuration, with
-// the region the key's ARN names unless the URL gives one.
+// the region the key's ARN names unless the URL gives one, and the URL's
+// fips and dualstack, read as gocloud.dev/aws reads them (without its
+// package, which would bring gocloud.dev's module along).
 func client(ctx context.Context, u *url.URL) (*kms.Client, error) {
 	params := u.Query()
 	if m := keyARN().FindStringSubmatch(keyName(u)); m != nil && params.Get("region") == "" {
 		params.Set("region", m[1])
 	}
-	cfg, err := gcaws.V2ConfigFromURLParams(ctx, params)
+	opts := []func(*config.LoadOptions) error{
+		// As gocloud.dev configured it: retries not rate-limited.
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) { o.RateLimiter = ratelimit.None })
+		}),
+	}
+	if r := params.Get("region"); r != "" {
+		opts = append(opts, config.WithRegion(r))
+	}
+	for _, p := range []string{"fips", "dualstack"} {
+		if !params.Has(p) {
+			continue
+		}
+		on, err := strconv.ParseBool(params.Get(p))
+		if err != nil {
+			return nil, fmt.Errorf("awskms: cannot load the AWS configuration: invalid value for %s: %v", p, err)
+		}
+		switch {
+		case on && p == "fips":
+			opts = append(opts, config.WithUseFIPSEndpoint(aws.FIPSEndpointStateEnabled))
+		case on && p == "dualstack":
+			opts = append(opts, config.WithUseDualStackEndpoint(aws.DualStackEndpointStateEnabled))
+		}
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("awskms: cannot load the AWS configuration: %v", err)
 	}

@@ -1,7 +1,8 @@
-// Package kmshttp holds what the custody drivers that speak plain HTTPS
-// and JSON to their key service (hashivault, gcpkms) share: one POST with a
-// bounded response, and the error that reports a refusal without echoing
-// what was sent.
+// Package kmshttp holds what the custody drivers that speak HTTPS and JSON
+// to their key service themselves (hashivault, gcpkms) share: one POST with
+// a bounded response, and the error that reports a refusal without echoing
+// what was sent; and, for those drivers and azurekeyvault, the cleaning of
+// a message a service returned.
 //
 // A request body carries key bytes, and the request carries a token:
 // neither ever appears in an error of this package, which names only the
