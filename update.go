@@ -39,7 +39,9 @@ import (
 //
 // Update is the only way to change a vault: a [Vault] that Open returns has
 // no method that changes it, so that no change is made in memory alone and
-// lost.
+// lost. A vault with a recipients file is changed with package custody's
+// Update, which seals with the key the file wraps, so that its recipients
+// can still open it.
 func Update(path string, keys []*Key, fn func(tx *Tx) error, opts ...UpdateOption) error {
 	return UpdateContext(context.Background(), path, keys, fn, opts...)
 }

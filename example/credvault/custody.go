@@ -49,6 +49,24 @@ func recipientsFile(vaultPath string) (*custody.File, error) {
 	return f, err
 }
 
+// update changes the vault the flags name with fn, as custody.Update does:
+// with a recipients file, it seals with the key the file wraps, not
+// keys[0], and says so. It returns the key that sealed the vault.
+func (f *vaultFlags) update(keys []*vault.Key, fn func(tx *vault.Tx) error, opts ...vault.UpdateOption) (*vault.Key, error) {
+	sealed, err := custody.Update(context.Background(), f.vault, keys, fn, opts...)
+	if errors.Is(err, custody.ErrNotWrapped) {
+		return nil, hinted(keyError{err: err, source: f.keySource()}, "open with a recipient's identity (-identity FILE), or add that key to the keyring; if the recipients file is stale, restore it from version control, or seal again for the recipients (credvault seal -force -recipient ...)")
+	}
+	if err != nil {
+		return nil, keyError{err: err, source: f.keySource()}
+	}
+	if sealed != keys[0] {
+		fmt.Fprintf(f.c.stderr, "credvault: sealed with key %s, which %s wraps for its recipients, not with key %s, the first of the keyring from %s: \"credvault rotate\" changes the key for every recipient\n",
+			sealed.Fingerprint(), custody.KeysPath(f.vault), keys[0].Fingerprint(), f.keySource())
+	}
+	return sealed, nil
+}
+
 // openingKey returns the key of ring that opens the vault the flags name,
 // opening it (and so auditing the open, with the route).
 func (f *vaultFlags) openingKey() (*vault.Key, vault.Option, error) {

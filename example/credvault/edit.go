@@ -160,7 +160,7 @@ func runEdit(c *cli, vf *vaultFlags) error {
 		if sig := caught(stop, false); sig != nil {
 			return editStopped(sig)
 		}
-		err = vault.Update(vf.vault, ring, func(current *vault.Tx) error {
+		sealed, err := vf.update(ring, func(current *vault.Tx) error {
 			now, err := current.RevealJSON()
 			if err != nil {
 				return err
@@ -172,9 +172,9 @@ func runEdit(c *cli, vf *vaultFlags) error {
 			return current.Replace(secrets)
 		}, opts, vf.maxAgeOption())
 		if err != nil {
-			return keyError{err: err, source: vf.keySource()}
+			return err
 		}
-		fmt.Fprintf(c.stderr, "credvault: saved your changes to %s (sealed with key %s)\n", vf.vault, ring[0].Fingerprint())
+		fmt.Fprintf(c.stderr, "credvault: saved your changes to %s (sealed with key %s)\n", vf.vault, sealed.Fingerprint())
 		return nil
 	}
 }

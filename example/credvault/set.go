@@ -70,7 +70,7 @@ func setCommand() *command {
 				if *force {
 					setOpts = append(setOpts, vault.ReplaceTree())
 				}
-				err = vault.Update(vf.vault, keys, func(v *vault.Tx) error {
+				sealed, err := vf.update(keys, func(v *vault.Tx) error {
 					if refused != nil {
 						return refused
 					}
@@ -82,9 +82,9 @@ func setCommand() *command {
 					return v.Set(path, value, setOpts...)
 				}, opts, vf.maxAgeOption())
 				if err != nil {
-					return keyError{err: err, source: vf.keySource()}
+					return err
 				}
-				fmt.Fprintf(c.stderr, "credvault: set %s in %s (sealed with key %s)\n", path, vf.vault, keys[0].Fingerprint())
+				fmt.Fprintf(c.stderr, "credvault: set %s in %s (sealed with key %s)\n", path, vf.vault, sealed.Fingerprint())
 				return nil
 			}
 		},
@@ -217,7 +217,7 @@ func unsetCommand() *command {
 					return err
 				}
 				var n int
-				err = vault.Update(vf.vault, keys, func(v *vault.Tx) error {
+				sealed, err := vf.update(keys, func(v *vault.Tx) error {
 					n = valuesUnder(v.Paths(), path)
 					if n > 1 && !*force {
 						return fmt.Errorf("%q holds %d values, which unset would remove together; nothing was removed: add -force to remove them all, or unset them one by one (\"credvault status -names\" lists them)", path, n)
@@ -225,13 +225,13 @@ func unsetCommand() *command {
 					return v.Delete(path)
 				}, opts, vf.maxAgeOption())
 				if err != nil {
-					return keyError{err: err, source: vf.keySource()}
+					return err
 				}
 				what := path
 				if n != 1 {
 					what = fmt.Sprintf("%s (%d values)", path, n)
 				}
-				fmt.Fprintf(c.stderr, "credvault: unset %s in %s (sealed with key %s)\n", what, vf.vault, keys[0].Fingerprint())
+				fmt.Fprintf(c.stderr, "credvault: unset %s in %s (sealed with key %s)\n", what, vf.vault, sealed.Fingerprint())
 				return nil
 			}
 		},
