@@ -85,7 +85,7 @@ func sealForRecipients(c *cli, vf *vaultFlags, ids, args []string, force bool) e
 	keysPath := custody.KeysPath(vf.vault)
 	if exists(keysPath) && !force {
 		if _, err := custody.ReadFile(keysPath); err != nil {
-			return notRecipientsFile(keysPath)
+			return notRecipientsFile(keysPath, forceKeysFile)
 		}
 		if !exists(vf.vault) {
 			return leftoverKeys(vf.vault, "; or add -force to replace it")
@@ -133,6 +133,9 @@ func sealForRecipients(c *cli, vf *vaultFlags, ids, args []string, force bool) e
 // it, and the file would say otherwise in review.
 func checkRecipientsKey(vaultPath string, key *vault.Key) error {
 	f, err := recipientsFile(vaultPath)
+	if err != nil && !errors.Is(err, fs.ErrPermission) && exists(custody.KeysPath(vaultPath)) {
+		return notRecipientsFile(custody.KeysPath(vaultPath), "")
+	}
 	if f != nil && f.Key != key.Fingerprint() && !exists(vaultPath) {
 		return leftoverKeys(vaultPath, "")
 	}
@@ -173,7 +176,7 @@ func readInput(args []string, stdin io.Reader) (name string, data []byte, err er
 func leftoverKeys(vaultPath, or string) error {
 	keysPath := custody.KeysPath(vaultPath)
 	if _, err := custody.ReadFile(keysPath); err != nil {
-		return notRecipientsFile(keysPath)
+		return notRecipientsFile(keysPath, forceKeysFile)
 	}
 	return hinted(fmt.Errorf("%s does not exist, but %s does: it was left by a vault that was moved or deleted", vaultPath, keysPath),
 		fmt.Sprintf("remove %s (git rm it if it is committed), or restore the vault, then seal again%s", keysPath, or))
@@ -181,7 +184,11 @@ func leftoverKeys(vaultPath, or string) error {
 
 // notRecipientsFile is the error for a file at the recipients file's name
 // that is not one: it may be a key or an identity, the only copy.
-func notRecipientsFile(keysPath string) error {
+func notRecipientsFile(keysPath, or string) error {
 	return hinted(fmt.Errorf("%s exists and is not a recipients file: nothing was written", keysPath),
-		"it is where the vault's recipients file goes: move it away (it may hold a key or an identity you need), or give the vault another path with -vault; -force replaces it, unless it holds keys, which nothing replaces")
+		"it is where the vault's recipients file goes: move it away (it may hold a key or an identity you need), or give the vault another path with -vault"+or)
 }
+
+// forceKeysFile says what -force does to a file at the recipients file's
+// name that is not one.
+const forceKeysFile = "; -force replaces it, unless it holds keys, which nothing replaces"
