@@ -5,13 +5,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"log/slog"
 	"runtime"
 	"slices"
 	"strconv"
 	"sync"
-	"unsafe"
 )
 
 // MinSecretLen is the length, in bytes, under which a value is not masked:
@@ -37,9 +37,11 @@ const mask = "***"
 //
 // A Masker compiles its patterns when one of its Redactors first has
 // output to scan, so that a program that prints nothing costs nothing;
-// compiling takes time and memory linear in the size of the forms, about
-// twenty times the secrets' bytes, and about 1.3 KB in all for a random
-// value of 32 bytes; it uses two CPUs for thousands of secrets. Then its
+// compiling takes time linear in the size of the forms, about twenty times
+// the secrets' bytes, and keeps of each form its first 16 bytes and a
+// fingerprint of the rest: about 0.8 KB in all, tables included, for a
+// random value of 32 bytes and its 15 forms; it uses two CPUs for
+// thousands of secrets. Then its
 // cost per byte of output does not grow with the number of secrets: a skip
 // table lets the scan pass over most of a text that holds no secret without
 // looking at every byte, and where a secret may start, one hash lookup
@@ -54,17 +56,78 @@ type Masker struct {
 	compiled func() *matcher
 }
 
-// A matcher holds a Masker's compiled patterns.
+// A matcher holds a Masker's compiled patterns. It keeps of each pattern
+// its first headLen bytes, its length and, if it is longer, a fingerprint
+// of the whole, rather than its text: a pattern is found by its head, and
+// told from the text that shares the head by the fingerprint. The forms of
+// a secret are some twenty times its bytes, their heads and fingerprints a
+// fraction of that.
 type matcher struct {
-	text    []byte   // the patterns' bytes, end to end
-	pats    []span   // the patterns, as spans of text
-	buckets []uint32 // bucket b's patterns are order[buckets[b]:buckets[b+1]]
-	order   []uint32 // pattern indexes, by bucket, sorted by bytes within one
-	bits    uint     // log2 of the number of buckets
+	patterns
+	seed    maphash.Seed // of the fingerprints
+	buckets []uint32     // bucket b's patterns are order[buckets[b]:buckets[b+1]]
+	order   []uint32     // pattern indexes, by bucket, sorted by head within one
+	bits    uint         // log2 of the number of buckets
 	filter  prefixFilter
 	skip    skipTable
 	maxLen  int // the longest pattern
 }
+
+// headLen is the bytes of a pattern that a matcher keeps: the skip table's
+// longest window.
+const headLen = maxWindow
+
+// patterns are what a matcher keeps of its patterns: pattern i's first
+// headLen bytes, zero-padded, are heads[i*headLen:][:headLen], its length
+// lens[i], and sums[i] is the fingerprint of a pattern longer than
+// headLen (0 for the others).
+type patterns struct {
+	heads []byte
+	lens  []uint32
+	sums  []uint64
+}
+
+// makePatterns returns patterns with room for n.
+func makePatterns(n int) patterns {
+	return patterns{heads: make([]byte, 0, n*headLen), lens: make([]uint32, 0, n), sums: make([]uint64, 0, n)}
+}
+
+// head returns the first headLen bytes of pattern i, zero-padded.
+func (ps *patterns) head(i uint32) []byte {
+	return ps.heads[int(i)*headLen:][:headLen:headLen]
+}
+
+// add adds the forms of fs, their fingerprints made with seed.
+func (ps *patterns) add(fs *formSet, seed maphash.Seed) {
+	for _, p := range fs.pats {
+		form := fs.text[p.off : p.off+p.n]
+		var head [headLen]byte
+		copy(head[:], form)
+		var sum uint64
+		if len(form) > headLen {
+			sum = maphash.Bytes(seed, form)
+		}
+		ps.heads = append(ps.heads, head[:]...)
+		ps.lens = append(ps.lens, p.n)
+		ps.sums = append(ps.sums, sum)
+	}
+}
+
+// addSecrets adds the forms of secrets, formed one secret at a time.
+func (ps *patterns) addSecrets(secrets []string, seed maphash.Seed) {
+	var fs formSet
+	for _, s := range secrets {
+		// Most values' forms take less than 24 times their bytes.
+		fs.text, fs.pats = slices.Grow(fs.text[:0], 24*len(s)+64), fs.pats[:0]
+		fs.addSecret(s)
+		ps.add(&fs, seed)
+	}
+	clear(fs.text[:cap(fs.text)]) // the forms of the last secrets
+	clear(fs.scratch[:cap(fs.scratch)])
+}
+
+// len returns the number of patterns.
+func (ps *patterns) len() int { return len(ps.lens) }
 
 // NewMasker returns a Masker of secrets. Values that the masking rule
 // leaves out ([IsMaskable]) are not masked, and neither are derived forms
@@ -101,58 +164,46 @@ func (m *Masker) matcher() *matcher {
 // on two goroutines: a few milliseconds of work, worth a second core.
 const parallelSecrets = 2048
 
+// formsPerSecret is the number of patterns compile makes room for per
+// secret: random values of 32 bytes have about 15.
+const formsPerSecret = 16
+
 // compile forms the patterns of secrets and builds the matcher. With many
 // secrets and more than one CPU, two goroutines each form half of them,
-// into the two parts of one buffer, sized by formsSize, and of one slice of
-// patterns; a half that outgrows its part (a value of many escaped bytes)
-// is copied after.
+// into the two parts of one set of patterns; a half that outgrows its part
+// (a value of many lines) is copied after.
 func compile(secrets []string) *matcher {
+	seed := maphash.MakeSeed()
 	if len(secrets) < parallelSecrets || runtime.GOMAXPROCS(0) < 2 {
-		fs := formSet{text: make([]byte, 0, formsSize(secrets)), pats: make([]span, 0, 16*len(secrets))}
-		fs.addSecrets(secrets)
-		return newMatcher(fs.text, fs.pats)
+		ps := makePatterns(formsPerSecret * len(secrets))
+		ps.addSecrets(secrets, seed)
+		return newMatcher(ps, seed)
 	}
 	first, second := secrets[:len(secrets)/2], secrets[len(secrets)/2:]
-	split, patSplit := formsSize(first), 16*len(first)
-	buf := make([]byte, split+formsSize(second))
-	pats := make([]span, patSplit+16*len(second))
-	a := formSet{text: buf[:0:split], pats: pats[:0:patSplit]}
-	b := formSet{text: buf[split:split], pats: pats[patSplit:patSplit]}
+	split := formsPerSecret * len(first)
+	all := makePatterns(split + formsPerSecret*len(second))
+	all.heads, all.lens, all.sums = all.heads[:cap(all.heads)], all.lens[:cap(all.lens)], all.sums[:cap(all.sums)]
+	a := patterns{heads: all.heads[: 0 : split*headLen], lens: all.lens[:0:split], sums: all.sums[:0:split]}
+	b := patterns{heads: all.heads[split*headLen : split*headLen], lens: all.lens[split:split], sums: all.sums[split:split]}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		b.addSecrets(second)
+		b.addSecrets(second, seed)
 	}()
-	a.addSecrets(first)
+	a.addSecrets(first, seed)
 	<-done
-	inPlace := unsafe.SliceData(a.text) == unsafe.SliceData(buf) && unsafe.SliceData(b.text) == unsafe.SliceData(buf[split:])
-	var text []byte
-	offset := split
-	if inPlace {
-		text = buf[:split+len(b.text)] // with unused bytes between the halves
-	} else {
-		text, offset = append(append(make([]byte, 0, len(a.text)+len(b.text)), a.text...), b.text...), len(a.text)
+	if n := a.len() + b.len(); a.len() <= split && n <= all.len() {
+		// a is in place; b's patterns move down to follow it.
+		copy(all.heads[a.len()*headLen:], b.heads)
+		copy(all.lens[a.len():], b.lens)
+		copy(all.sums[a.len():], b.sums)
+		return newMatcher(patterns{heads: all.heads[:n*headLen], lens: all.lens[:n], sums: all.sums[:n]}, seed)
 	}
-	for i := range b.pats {
-		b.pats[i].off += uint32(offset)
-	}
-	if unsafe.SliceData(a.pats) == unsafe.SliceData(pats) && len(a.pats)+len(b.pats) <= len(pats) {
-		// b's patterns move down to follow a's, in the slice they share.
-		n := copy(pats[len(a.pats):], b.pats)
-		return newMatcher(text, pats[:len(a.pats)+n])
-	}
-	return newMatcher(text, append(a.pats[:len(a.pats):len(a.pats)], b.pats...))
-}
-
-// formsSize estimates the bytes of the forms of secrets: 24 times theirs,
-// plus a little, which most values stay below (random values of 32 bytes
-// have forms of about 22 times their bytes).
-func formsSize(secrets []string) int {
-	size := 0
-	for _, s := range secrets {
-		size += 24*len(s) + 32
-	}
-	return size
+	return newMatcher(patterns{
+		heads: append(a.heads[:len(a.heads):len(a.heads)], b.heads...),
+		lens:  append(a.lens[:len(a.lens):len(a.lens)], b.lens...),
+		sums:  append(a.sums[:len(a.sums):len(a.sums)], b.sums...),
+	}, seed)
 }
 
 // String returns "vault.Masker(redacted)": a Masker never shows its secrets.
@@ -169,62 +220,64 @@ func (m *Masker) LogValue() slog.Value { return slog.StringValue(m.String()) }
 
 // newMatcher builds the tables over the patterns: the skip table and prefix
 // filter for the scan, and the buckets by the hash of a pattern's first four
-// bytes, each sorted, for the match. It is linear in the patterns' bytes,
+// bytes, each sorted, for the match. It is linear in the patterns' number,
 // except for sorting the patterns that share a bucket.
-func newMatcher(text []byte, pats []span) *matcher {
-	m := &matcher{text: text, pats: pats}
-	for _, p := range pats {
-		m.maxLen = max(m.maxLen, int(p.n))
+func newMatcher(ps patterns, seed maphash.Seed) *matcher {
+	m := &matcher{patterns: ps, seed: seed}
+	for _, n := range ps.lens {
+		m.maxLen = max(m.maxLen, int(n))
 	}
 	// The skip table, the largest of the tables, is built beside the
 	// others when they are large.
-	if len(pats) < 8*parallelSecrets || runtime.GOMAXPROCS(0) < 2 {
-		m.skip = newSkipTable(text, pats)
+	if ps.len() < 8*parallelSecrets || runtime.GOMAXPROCS(0) < 2 {
+		m.skip = newSkipTable(&ps)
 	} else {
 		skipped := make(chan struct{})
 		go func() {
 			defer close(skipped)
-			m.skip = newSkipTable(text, pats)
+			m.skip = newSkipTable(&ps)
 		}()
 		defer func() { <-skipped }()
 	}
-	m.filter = newPrefixFilter(text, pats)
+	m.filter = newPrefixFilter(&ps)
 
 	m.bits = 4
-	for 1<<m.bits < len(pats) {
+	for 1<<m.bits < ps.len() {
 		m.bits++
 	}
 	m.buckets = make([]uint32, 1<<m.bits+1)
 	// A counting sort: buckets[b+1] counts bucket b, then, summed, is
 	// where bucket b+1 starts, the cursor that fills bucket b+1, and at
 	// the end where bucket b+1 ends; shifted by one, where it starts.
-	for _, p := range pats {
-		m.buckets[m.bucket(text[p.off:])+1]++
+	for i := range ps.len() {
+		m.buckets[m.bucket(ps.head(uint32(i)))+1]++
 	}
 	for b := 1; b < len(m.buckets); b++ {
 		m.buckets[b] += m.buckets[b-1]
 	}
-	m.order = make([]uint32, len(pats))
-	for i, p := range pats {
-		b := m.bucket(text[p.off:])
+	m.order = make([]uint32, ps.len())
+	for i := range ps.len() {
+		b := m.bucket(ps.head(uint32(i)))
 		m.order[m.buckets[b]] = uint32(i)
 		m.buckets[b]++
 	}
 	copy(m.buckets[1:], m.buckets[:len(m.buckets)-1])
 	m.buckets[0] = 0
-	// longest searches a bucket of more than longestScan patterns by bisection,
-	// and reads the others one by one: only the first need sorting.
+	// longest searches a bucket of more than longestScan patterns by
+	// bisection, and reads the others one by one: only the first need
+	// sorting, by head, a pattern shorter than headLen before the longer
+	// ones it starts.
 	for b := 0; b+1 < len(m.buckets); b++ {
 		if lo, hi := m.buckets[b], m.buckets[b+1]; hi-lo > longestScan {
-			slices.SortFunc(m.order[lo:hi], func(x, y uint32) int { return bytes.Compare(m.pattern(x), m.pattern(y)) })
+			slices.SortFunc(m.order[lo:hi], func(x, y uint32) int { return bytes.Compare(m.shortHead(x), m.shortHead(y)) })
 		}
 	}
 	return m
 }
 
-func (m *matcher) pattern(i uint32) []byte {
-	p := m.pats[i]
-	return m.text[p.off : p.off+p.n : p.off+p.n]
+// shortHead returns the head of pattern i without its padding.
+func (m *matcher) shortHead(i uint32) []byte {
+	return m.head(i)[:min(m.lens[i], headLen)]
 }
 
 // bucket returns the bucket of the patterns that may start data, which
@@ -294,7 +347,9 @@ func notSecret(name string, doc node, opts []FlattenOption) (map[string]bool, er
 // Redactor holds back only the bytes at the end of a write that could be the
 // start of a secret, and passes everything else through at once, so the
 // output of an interactive program is delayed only while it could be
-// printing a secret. Flush writes the held bytes as they are (a secret
+// printing a secret. (Past the first 16 bytes of one of a secret's forms,
+// the Redactor cannot tell a departure from the form until the text is as
+// long as it: such text is held until then.) Flush writes the held bytes as they are (a secret
 // cannot complete any more: use it when the stream pauses for good, not
 // between writes); Close flushes and does not close the underlying writer.
 //
@@ -502,7 +557,9 @@ func (m *matcher) redact(out, data []byte, final bool) (result []byte, keep int,
 const longestScan = 8
 
 // longest returns the length of the longest pattern that data starts with,
-// and whether data ended while a longer pattern could still follow.
+// and whether data ended while a longer pattern could still follow: where
+// data ends past a pattern's head, whether it could is told by the head
+// alone.
 func (m *matcher) longest(data []byte) (n int, open bool) {
 	if len(data) < MinSecretLen {
 		return 0, m.filter.tail(data)
@@ -510,20 +567,20 @@ func (m *matcher) longest(data []byte) (n int, open bool) {
 	b := m.bucket(data)
 	order := m.order[m.buckets[b]:m.buckets[b+1]]
 	// The patterns in order all start with data[:k]. While there are many,
-	// narrow them down one byte at a time: they are sorted, so those with
-	// the next byte of data at k are a run, found by binary search, and one
-	// that ends at k sorts first.
+	// narrow them down one byte of their heads at a time: they are sorted,
+	// so those with the next byte of data at k are a run, found by binary
+	// search, and one that ends at k sorts first.
 	k := 0
-	for len(order) > longestScan {
-		for len(order) > 0 && int(m.pats[order[0]].n) == k {
+	for len(order) > longestScan && k < headLen {
+		for len(order) > 0 && int(m.lens[order[0]]) == k {
 			n, order = k, order[1:]
 		}
 		if k == len(data) {
 			return n, len(order) > 0
 		}
 		c := data[k]
-		lo, _ := slices.BinarySearchFunc(order, c, func(p uint32, c byte) int { return int(m.text[m.pats[p].off+uint32(k)]) - int(c) })
-		hi, _ := slices.BinarySearchFunc(order[lo:], c+1, func(p uint32, c byte) int { return int(m.text[m.pats[p].off+uint32(k)]) - int(c) })
+		lo, _ := slices.BinarySearchFunc(order, c, func(p uint32, c byte) int { return int(m.heads[int(p)*headLen+k]) - int(c) })
+		hi, _ := slices.BinarySearchFunc(order[lo:], c+1, func(p uint32, c byte) int { return int(m.heads[int(p)*headLen+k]) - int(c) })
 		if c == 0xff {
 			hi = len(order) - lo
 		}
@@ -531,12 +588,13 @@ func (m *matcher) longest(data []byte) (n int, open bool) {
 		k++
 	}
 	for _, p := range order {
-		pat := m.pattern(p)
-		if len(pat) <= len(data) {
-			if len(pat) > n && string(data[k:len(pat)]) == string(pat[k:]) {
-				n = len(pat)
+		size := int(m.lens[p])
+		head := m.head(p)[:min(size, headLen)]
+		if size <= len(data) {
+			if size > n && string(data[k:len(head)]) == string(head[k:]) && (size <= headLen || maphash.Bytes(m.seed, data[:size]) == m.sums[p]) {
+				n = size
 			}
-		} else if string(data[k:]) == string(pat[k:len(data)]) {
+		} else if end := min(len(data), len(head)); string(data[k:end]) == string(head[k:end]) {
 			open = true
 		}
 	}
@@ -605,22 +663,22 @@ type skipTable struct {
 // grams to build and to hold.
 const maxWindow = 16
 
-func newSkipTable(text []byte, pats []span) skipTable {
+func newSkipTable(ps *patterns) skipTable {
 	t := skipTable{window: maxWindow, gram: 8, shift: 64 - 12}
-	for _, p := range pats {
-		t.window = min(t.window, int(p.n))
+	for _, n := range ps.lens {
+		t.window = min(t.window, int(n))
 	}
 	if t.window < maxWindow { // 8-byte grams would skip less than 9 bytes
 		t.gram = 4
 	}
-	grams := len(pats) * (t.window - t.gram + 1)
+	grams := ps.len() * (t.window - t.gram + 1)
 	for 1<<(64-t.shift) < 16*grams && t.shift > 64-23 {
 		t.shift--
 	}
 	t.bits = make([]uint64, 1<<(64-t.shift)/64)
 	var last []byte
-	for _, p := range pats {
-		pat := text[p.off : p.off+uint32(t.window)]
+	for i := range ps.len() {
+		pat := ps.head(uint32(i))[:t.window]
 		// The forms of a value come in a row, and often start alike
 		// (an encoding whole and without its end, the variants of an
 		// escaping): their grams are set already.
@@ -668,18 +726,19 @@ type prefixFilter struct {
 	one   [256 / 64]uint64
 }
 
-func newPrefixFilter(text []byte, pats []span) prefixFilter {
+func newPrefixFilter(ps *patterns) prefixFilter {
 	f := prefixFilter{shift: 32 - 12}
-	for 1<<(32-f.shift) < 16*len(pats) && f.shift > 32-23 {
+	for 1<<(32-f.shift) < 16*ps.len() && f.shift > 32-23 {
 		f.shift--
 	}
 	f.bits = make([]uint64, 1<<(32-f.shift)/64)
-	for _, p := range pats {
-		h := f.hash(text[p.off:])
+	for i := range ps.len() {
+		head := ps.head(uint32(i))
+		h := f.hash(head)
 		f.bits[h>>6] |= 1 << (h & 63)
-		two := uint32(binary.LittleEndian.Uint16(text[p.off:]))
+		two := uint32(binary.LittleEndian.Uint16(head))
 		f.two[two>>6] |= 1 << (two & 63)
-		f.one[text[p.off]>>6] |= 1 << (text[p.off] & 63)
+		f.one[head[0]>>6] |= 1 << (head[0] & 63)
 	}
 	return f
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"math/rand/v2"
 	"net/url"
 	"strings"
@@ -138,6 +139,43 @@ func TestRedactorHoldsOnlyPossibleStarts(t *testing.T) {
 	}
 	if out.String() != "hello secrex!*** done\nand secr" {
 		t.Fatalf("Flush did not release the held bytes: %q", out.String())
+	}
+}
+
+// TestRedactorPastTheHead: a Masker keeps the first headLen bytes of a
+// pattern and a fingerprint of the rest; text that shares a secret's first
+// headLen bytes, or all but its last, is not masked, the secret is, and a
+// write that ends inside such text holds it until the text is as long as
+// the secret (a departure past the head is not seen before).
+func TestRedactorPastTheHead(t *testing.T) {
+	const secret = "0123456789abcdef-the-rest-of-a-long-secret"
+	m := NewMasker(secret)
+	for in, want := range map[string]string{
+		"x " + secret + " y":                    "x *** y",
+		"x " + secret[:len(secret)-1] + "! y":   "x " + secret[:len(secret)-1] + "! y",
+		"x " + secret[:headLen] + "-other-tail": "x " + secret[:headLen] + "-other-tail",
+		"x " + secret[:headLen+1] + secret:      "x " + secret[:headLen+1] + "***",
+	} {
+		if got := redactAll(t, m, in); got != want {
+			t.Errorf("%q: got %q, want %q", in, got, want)
+		}
+		rng := rand.New(rand.NewPCG(3, uint64(len(in))))
+		for range 50 {
+			if got := redactChunked(t, m, in, rng); got != want {
+				t.Fatalf("%q in chunks: got %q, want %q", in, got, want)
+			}
+		}
+	}
+	var out bytes.Buffer
+	r := m.Redactor(&out)
+	r.Write([]byte("held " + secret[:headLen+4]))
+	if out.String() != "held " {
+		t.Errorf("wrote %q of a write that ends inside a secret's first bytes", out.String())
+	}
+	tail := "?" + strings.Repeat(".", len(secret))
+	r.Write([]byte(tail))
+	if want := "held " + secret[:headLen+4] + tail; out.String() != want {
+		t.Errorf("wrote %q once the secret could not complete, want %q", out.String(), want)
 	}
 }
 
@@ -318,12 +356,17 @@ func TestCompileInHalves(t *testing.T) {
 		fs := formSet{}
 		fs.addSecrets(secrets)
 		m := compile(secrets)
-		if len(m.pats) != len(fs.pats) {
-			t.Fatalf("heavy %d: %d patterns, want %d", heavy, len(m.pats), len(fs.pats))
+		if m.len() != len(fs.pats) {
+			t.Fatalf("heavy %d: %d patterns, want %d", heavy, m.len(), len(fs.pats))
 		}
 		for i, p := range fs.pats {
-			if got, want := string(m.pattern(uint32(i))), string(fs.text[p.off:p.off+p.n]); got != want {
-				t.Fatalf("heavy %d: pattern %d is %q, want %q", heavy, i, got, want)
+			form := fs.text[p.off : p.off+p.n]
+			var sum uint64
+			if len(form) > headLen {
+				sum = maphash.Bytes(m.seed, form)
+			}
+			if got, want := string(m.shortHead(uint32(i))), string(form[:min(len(form), headLen)]); got != want || int(m.lens[i]) != len(form) || m.sums[i] != sum {
+				t.Fatalf("heavy %d: pattern %d starts %q, of %d bytes, fingerprint %x; want %q, %d, %x", heavy, i, got, m.lens[i], m.sums[i], want, len(form), sum)
 			}
 		}
 		masker := NewMasker(secrets...)
