@@ -55,6 +55,14 @@ func gitSetup(c *cli, envs []string) error {
 	if err := checkGitFile(attributes, attributesWhy); err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
+	// git ls-files reads the .gitignore at the top, and would wait on a
+	// named pipe there; through a link, which git skips, it reads nothing.
+	ignore := filepath.Join(root, ".gitignore")
+	if info, err := os.Lstat(ignore); err == nil && info.Mode()&fs.ModeSymlink == 0 {
+		if err := checkGitFileInfo(ignore, ignoreWhy, info); err != nil {
+			return fmt.Errorf("%w; nothing was changed", err)
+		}
+	}
 	found, err := envVaultsInRepo()
 	if err != nil {
 		return err

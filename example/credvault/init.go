@@ -54,7 +54,10 @@ func initCommand() *command {
 
 // initVault creates an empty vault and a new key beside it, both new files
 // (it refuses to replace anything), makes git ignore keys and plaintext,
-// and sets up git's diff and merge drivers when in a git repository.
+// and sets up git's diff and merge drivers when in a git repository. It
+// refuses, before it writes anything, a .gitignore or .gitattributes that
+// git would not read (checkGitFiles), and, before it writes the key, a key
+// file that git would not ignore (checkIgnored).
 func initVault(c *cli, vf *vaultFlags, keyPath string) error {
 	for _, path := range []string{vf.vault, keyPath, custody.KeysPath(vf.vault)} {
 		if _, err := os.Lstat(path); err == nil {
