@@ -49,7 +49,7 @@ type Driver interface {
 // (purpose=credvault, key=FINGERPRINT), which key policies can require with
 // kms:EncryptionContext:purpose and which CloudTrail records; Google Cloud
 // KMS as additional authenticated data. Azure Key Vault and HashiCorp Vault
-// Transit, as gocloud.dev drives them, take none: there the binding rests on
+// Transit, as credvault drives them, take none: there the binding rests on
 // the fingerprint check alone.
 type Binding struct {
 	// Fingerprint is the fingerprint of the wrapped key.
