@@ -241,8 +241,10 @@ func newMatcher(ps patterns, seed maphash.Seed) *matcher {
 	}
 	m.filter = newPrefixFilter(&ps)
 
+	// A bucket per four patterns: the forms of a value often share their
+	// first four bytes, so that most buckets would be empty with more.
 	m.bits = 4
-	for 1<<m.bits < ps.len() {
+	for 4<<m.bits < ps.len() {
 		m.bits++
 	}
 	m.buckets = make([]uint32, 1<<m.bits+1)
