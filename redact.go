@@ -113,14 +113,14 @@ func (ps *patterns) add(fs *formSet, seed maphash.Seed) {
 	}
 }
 
-// addSecrets adds the forms of secrets, formed one secret at a time.
+// addSecrets adds the forms of secrets, formed one unit (a value, the
+// value trimmed, a line of it) at a time.
 func (ps *patterns) addSecrets(secrets []string, seed maphash.Seed) {
-	var fs formSet
+	fs := formSet{units: func(fs *formSet) { ps.add(fs, seed) }}
 	for _, s := range secrets {
 		// Most values' forms take less than 24 times their bytes.
-		fs.text, fs.pats = slices.Grow(fs.text[:0], 24*len(s)+64), fs.pats[:0]
+		fs.text = slices.Grow(fs.text, 24*len(s)+64)
 		fs.addSecret(s)
-		ps.add(&fs, seed)
 	}
 	clear(fs.text[:cap(fs.text)]) // the forms of the last secrets
 	clear(fs.scratch[:cap(fs.scratch)])

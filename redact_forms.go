@@ -54,6 +54,11 @@ type formSet struct {
 	// line of output on its own: a piece of a wrapped encoding is then a
 	// form alone, never joined to the line before it (see addLines).
 	lineBased bool
+
+	// units, if set, takes the forms of each unit when it is complete,
+	// and the formSet starts the next one empty: a Masker keeps what it
+	// needs of them, and not their text.
+	units func(*formSet)
 }
 
 // addSecrets adds the forms of each secret.
@@ -88,6 +93,12 @@ func (fs *formSet) addSecret(s string) {
 // variants that differ for u: most secrets need no escaping at all, and the
 // variants of URL escaping differ only on a few characters.
 func (fs *formSet) addUnit(u string) {
+	if fs.units != nil {
+		defer func() {
+			fs.units(fs)
+			fs.text, fs.pats = fs.text[:0], fs.pats[:0]
+		}()
+	}
 	fs.unit, fs.forms = len(fs.pats), nil
 	start := len(fs.text)
 	fs.text = append(fs.text, u...)
