@@ -81,7 +81,7 @@ func (v *Vault) decode(path string, dst any) ([]byte, error) {
 			return nil, err
 		}
 	}
-	e := encoder{buf: make([]byte, 0, nodeSizeHint(n)), sorted: true}
+	e := encoder{buf: make([]byte, 0, nodeSizeHint(n))}
 	if err := e.node(n); err != nil {
 		clear(e.buf)
 		return nil, err

@@ -138,6 +138,7 @@ package vault
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/aes"
 	"encoding/json"
@@ -352,21 +353,36 @@ func SealContext(ctx context.Context, path string, secrets any, key *Key, opts .
 		return fmt.Errorf("vault: cannot seal %s without a key: make one with GenerateKey or ParseKey", path)
 	}
 	events := []Event{{Op: OpSeal, Vault: path, KeyIndex: -1, SealKey: key.Fingerprint()}}
-	plain, err := sealDocument(secrets)
-	if err != nil {
-		return o.auditFailure(ctx, events, err)
-	}
-	defer clear(plain)
-	err = withWriteLockContext(ctx, path, o, func(target string) error {
+	// The secrets are encoded while the lock is taken and the file they
+	// replace is checked (its HMAC verified, for its timestamp): on a
+	// second core, the check of a large vault costs no time. A document
+	// that does not encode is the error reported, whatever else failed.
+	var plain []byte
+	var encodeErr error
+	encoded := make(chan struct{})
+	go func() {
+		defer close(encoded)
+		plain, encodeErr = sealDocument(secrets)
+	}()
+	defer func() {
+		<-encoded
+		clear(plain)
+	}()
+	err := withWriteLockContext(ctx, path, o, func(target string) error {
 		at, err := checkReplaceable(path, target, key, o)
-		if err != nil {
-			return err
+		<-encoded
+		if encodeErr != nil || err != nil {
+			return cmp.Or(encodeErr, err)
 		}
 		if at.IsZero() {
 			at = o.now()
 		}
 		return sealAndReplace(ctx, path, target, plain, key, at, o, events, false)
 	})
+	if err != nil {
+		<-encoded
+		err = cmp.Or(encodeErr, err)
+	}
 	return o.auditFailure(ctx, events, err)
 }
 
@@ -376,8 +392,8 @@ func SealContext(ctx context.Context, path string, secrets any, key *Key, opts .
 // MaxVaultSize (the plaintext's nesting and UTF-8 are checked as it is
 // encoded). With verify, it also checks that the token opens with key alone
 // to the same plaintext, and that the plaintext decodes as Open decodes it,
-// decrypting with openToken, an implementation independent of the fernet-go
-// that sealed it: Rotate and Update verify, since the vault they replace is
+// decrypting with openToken, written apart from the sealToken that sealed
+// it: Rotate and Update verify, since the vault they replace is
 // the only copy of its data; Seal's caller holds the data. name is the path
 // the caller was given, for errors. The caller holds the write lock, and
 // audits a failure with o.auditFailure.
