@@ -213,6 +213,44 @@ func TestTokenStructure(t *testing.T) {
 	}
 }
 
+// TestSealTokenMatchesFernetGo seals plaintexts of every length around
+// the block and base64 group boundaries, and ones large enough for
+// sealToken's second goroutine, both with sealToken and with fernet-go's
+// EncryptAndSignAtTime under the same key, time and IV: the tokens must
+// be the same bytes.
+func TestSealTokenMatchesFernetGo(t *testing.T) {
+	key := GenerateKey()
+	now := time.Unix(1_750_000_000, 0)
+	sizes := []int{parallelMin - 1, parallelMin, parallelMin + 1, parallelMin + 17, 3 * parallelMin}
+	for n := range 100 {
+		sizes = append(sizes, n)
+	}
+	saved := rand.Reader
+	defer func() { rand.Reader = saved }()
+	for _, n := range sizes {
+		plain := make([]byte, n)
+		iv := make([]byte, aes.BlockSize)
+		for _, b := range [][]byte{plain, iv} {
+			if _, err := saved.Read(b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rand.Reader = bytes.NewReader(iv)
+		got, err := sealToken(plain, key, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rand.Reader = bytes.NewReader(iv)
+		want, err := fernet.EncryptAndSignAtTime(plain, key.fernetKey(), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%d bytes of plaintext: sealToken and fernet-go differ", n)
+		}
+	}
+}
+
 // authenticToken builds a token with a valid HMAC under key around any
 // ciphertext, as only a key holder (or a fuzzer with the key) can.
 func authenticToken(key *Key, ts uint64, iv, ciphertext []byte) []byte {
