@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/credvault/vault"
@@ -70,10 +71,12 @@ func setCommand() *command {
 				if *force {
 					setOpts = append(setOpts, vault.ReplaceTree())
 				}
+				added := false
 				sealed, err := vf.update(keys, func(v *vault.Tx) error {
 					if refused != nil {
 						return refused
 					}
+					added = isNew(v, path)
 					if !*asJSON && !*force {
 						if err := keepScalarType(v, path, value); err != nil {
 							return err
@@ -84,7 +87,13 @@ func setCommand() *command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(c.stderr, "credvault: set %s in %s (sealed with key %s)\n", path, vf.vault, sealed.Fingerprint())
+				// A new credential is said to be one, so that a typo in the
+				// path (database.pasword) shows at once.
+				what := ""
+				if added {
+					what = ", a new credential"
+				}
+				fmt.Fprintf(c.stderr, "credvault: set %s in %s%s (sealed with key %s)\n", path, vf.vault, what, sealed.Fingerprint())
 				return nil
 			}
 		},
@@ -97,15 +106,32 @@ func setCommand() *command {
 // on the string. Objects and arrays are Set's to guard (ReplaceTree), and
 // a path with nothing at it takes any value.
 func keepScalarType(tx *vault.Tx, path string, value any) error {
+	if !slices.Contains(tx.Paths(), path) {
+		// Nothing there (Decode would audit a failed read of a path set
+		// for the first time), an object or an array, or a path Set
+		// refuses with its own message.
+		return nil
+	}
 	var old any
 	if err := tx.Decode(path, &old); err != nil {
-		return nil // nothing there, or a path Set will refuse with its own message
+		return nil
 	}
 	was := jsonKind(old)
 	if now := jsonKind(value); was == now || was == "object" || was == "array" {
 		return nil
 	}
 	return fmt.Errorf("%q holds %s, and the value on stdin would make it %s; nothing was changed: to store the value as JSON (a number, true, false, null), add -json; to store it as a string all the same, add -force", path, withArticle(was), withArticle(jsonKind(value)))
+}
+
+// isNew reports whether path holds nothing yet: no value, and no object
+// or array under it. Paths reads the vault without an audit record.
+func isNew(tx *vault.Tx, path string) bool {
+	for _, p := range tx.Paths() {
+		if p == path || strings.HasPrefix(p, path+".") {
+			return false
+		}
+	}
+	return true
 }
 
 // holdsNUL reports whether a value, or any value inside it, is a string
