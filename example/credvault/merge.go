@@ -34,7 +34,7 @@ func mergeCommand() *command {
 				}
 				keys, opts, err := vf.setup()
 				if err != nil {
-					return err
+					return asDriver(err, name, len(args) == 4)
 				}
 				err = vault.Merge(base, ours, theirs, keys, opts)
 				if me := (*vault.MergeError)(nil); errors.As(err, &me) {
@@ -56,13 +56,24 @@ func mergeCommand() *command {
 					if !strings.Contains(err.Error(), name) {
 						err = within("cannot merge "+name, err)
 					}
-					return err
+					return asDriver(err, name, len(args) == 4)
 				}
 				fmt.Fprintf(c.stderr, "credvault: merged %s\n", name)
 				return nil
 			}
 		},
 	}
+}
+
+// asDriver adds to the error of a merge that could not be made (no key, a
+// damaged version) what it leaves behind when git ran the driver: git
+// keeps our version, without the other side's changes, and marks it
+// conflicted, so that "git add" of it as it is would drop them silently.
+func asDriver(err error, name string, fromGit bool) error {
+	if !fromGit {
+		return err
+	}
+	return hinted(err, fmt.Sprintf("git keeps our version of %s, without the other side's changes, and marks it conflicted: do not git add it as it is. Fix the cause above, then run \"git checkout -m %s\" to merge it again, or \"git merge --abort\"", name, name))
 }
 
 // gitNamed returns err with the names of git's temporary copies of a
