@@ -67,6 +67,7 @@ func TestBadInput(t *testing.T) {
 		{"invalid base64 characters", open(file("chars.enc", append([]byte("gAAAA*"), goodTok[6:]...))), ErrMalformed, []string{"chars.enc", "character 6", "not URL-safe base64"}},
 		{"wrong version byte", open(file("version.enc", []byte(wrongVersion))), ErrMalformed, []string{"version.enc", "version byte is 0x81"}},
 		{"binary garbage", open(file("garbage.enc", []byte{0x7f, 'E', 'L', 'F', 0, 0, 1, 2})), ErrMalformed, []string{"garbage.enc", "not URL-safe base64"}},
+		{"a key file as the vault", open(file("master.key", []byte(other.Encode()+"\n"))), ErrMalformed, []string{"master.key is a key file (a Fernet key), not a vault", "give the vault's own path"}},
 		{"plaintext JSON as the vault", open(file("plain.json", []byte(`{"db":{"password":"bad-input-secret-value"}}`))), ErrMalformed, []string{"plain.json", "looks like plaintext JSON"}},
 		{"two tokens in one file", open(file("two.enc", append(append(bytes.Clone(goodTok), '\n'), goodTok...))), ErrMalformed, []string{"two.enc", "line break"}},
 		{"wrong key", func() error { _, err := Open(good, []*Key{other}); return err }, ErrWrongKey, []string{"good.enc", "wrong key", "or the file was changed", "use the keyring it was sealed with"}},

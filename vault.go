@@ -267,7 +267,17 @@ func unseal(name string, raw []byte, keys []*Key) (plain []byte, keyIndex int, s
 	if hasConflictMarkers(raw) {
 		return nil, -1, time.Time{}, conflictMarkersError(name)
 	}
-	plain, keyIndex, sealedAt, err = openToken(bytes.TrimSpace(raw), keys)
+	tok := bytes.TrimSpace(raw)
+	// A token starts with its version byte and the high bytes of its
+	// timestamp, "gAAAAA" in base64 until 2106. Anything else fails
+	// below: a key file or identities given as the vault are named as
+	// what they are.
+	if !bytes.HasPrefix(tok, []byte("gAAAAA")) {
+		if kind := keyMaterial(tok); kind != "" {
+			return nil, -1, time.Time{}, errorf(ErrMalformed, "%s is %s, not a vault: give the vault's own path as the vault, and this file as what opens it", name, kind)
+		}
+	}
+	plain, keyIndex, sealedAt, err = openToken(tok, keys)
 	switch {
 	case errors.Is(err, errWrongKey):
 		return nil, -1, time.Time{}, errorf(ErrWrongKey, "%s: wrong key: %s, or the file was changed after it was sealed: use the keyring it was sealed with, or restore the file from version control",

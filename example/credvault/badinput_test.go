@@ -31,6 +31,9 @@ func TestCLIBadInput(t *testing.T) {
 	if err := vault.SaveKey(keyFile, key); err != nil {
 		t.Fatal(err)
 	}
+	if err := vault.SaveKey(path("other.key"), other); err != nil {
+		t.Fatal(err)
+	}
 	write("empty.enc", "")
 	write("plain.json", `{"db": {"password": "cli-bad-input-secret"}}`)
 	write("dup.json", `{"a": "cli-bad-input-secret", "a": "x"}`)
@@ -53,6 +56,8 @@ func TestCLIBadInput(t *testing.T) {
 		{"missing file", []string{"get", "-vault", path("nope.enc"), "db.password"}, 1, []string{"cannot read", "nope.enc", "credvault seal"}},
 		{"typo in the path", []string{"get", "-vault", good, "db.pasword"}, 1, []string{`no credential "db.pasword"`, `it has "key", "password"`}},
 		{"not a vault", []string{"get", "-vault", path("plain.json"), "db.password"}, 1, []string{"plain.json is not a sealed vault", "hint: if this is the plaintext JSON"}},
+		{"a key file as the vault", []string{"get", "-vault", path("other.key"), "db.password"}, 1, []string{"other.key is a key file (a Fernet key), not a vault", "hint: pass the vault with -vault FILE, and a key file with -key-file FILE"}},
+		{"the key file as the vault too", []string{"get", "-key-file", keyFile, "-vault", keyFile, "db.password"}, 2, []string{"the vault " + keyFile + " is also the key file " + keyFile + ": one file cannot be both"}},
 		{"empty vault file", []string{"get", "-vault", path("empty.enc"), "db.password"}, 1, []string{"empty.enc is not a sealed vault: the file is empty"}},
 		{"a directory", []string{"get", "-vault", dir, "db.password"}, 1, []string{"is a directory"}},
 		{"a 200 MB file", []string{"get", "-vault", huge, "db.password"}, 1, []string{"more than the 64 MiB"}},

@@ -394,10 +394,22 @@ func (f *vaultFlags) notSameAs(info fs.FileInfo, flag, path string) error {
 			continue
 		}
 		if o, err := os.Stat(other.path); err == nil && os.SameFile(info, o) {
-			return usagef("%s %s and %s %s are the same file: writing one would destroy the other", flag, path, other.flag, other.path)
+			return usagef("%s %s is also %s %s: one file cannot be both, and a write to one would destroy the other; give each its own path", fileRole(flag), path, fileRole(other.flag), other.path)
 		}
 	}
 	return nil
+}
+
+// fileRole names the file a flag or variable gives, for messages: a
+// user who never passed -vault still has a vault.
+func fileRole(flag string) string {
+	switch flag {
+	case "-vault":
+		return "the vault"
+	case "-key-file":
+		return "the key file"
+	}
+	return "the audit file (" + flag + ")"
 }
 
 // setup returns the keyring and the library options the flags name. It
@@ -491,6 +503,8 @@ func hint(err error) string {
 		return "pass -vault FILE, or create a vault with \"credvault seal secrets.json\""
 	case errors.Is(err, vault.ErrConflict):
 		return "" // the message says how to merge
+	case errors.Is(err, vault.ErrMalformed) && strings.Contains(err.Error(), ", not a vault: give the vault's own path"):
+		return "pass the vault with -vault FILE, and a key file with -key-file FILE or age identities with -identity FILE"
 	case errors.Is(err, vault.ErrMalformed):
 		return "if this is the plaintext JSON, seal it with \"credvault seal FILE\""
 	}
