@@ -175,7 +175,7 @@ func initForRecipients(c *cli, vf *vaultFlags, ids []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stderr, "credvault: created %s, an empty vault, and %s, its key wrapped for %d recipient(s); the key itself is written nowhere\n", vf.vault, keysPath, len(recipients))
+	fmt.Fprintf(c.stderr, "credvault: created %s, an empty vault, and %s, its key wrapped for %s; the key itself is written nowhere\n", vf.vault, keysPath, recipientCount(len(recipients)))
 	if err := ignoreSecrets(c, vf.vault, ""); err != nil {
 		return err
 	}

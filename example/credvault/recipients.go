@@ -67,7 +67,7 @@ func listRecipients(c *cli, vf *vaultFlags) error {
 	if err != nil {
 		return hinted(err, "\"credvault seal -recipient ID ...\" makes a vault whose key is wrapped for recipients")
 	}
-	fmt.Fprintf(c.stdout, "%s: key %s, %d recipients\n", shown, f.Key, len(f.Recipients))
+	fmt.Fprintf(c.stdout, "%s: key %s, %s\n", shown, f.Key, recipientCount(len(f.Recipients)))
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TYPE\tLABEL\tID")
 	for _, r := range f.Recipients {
@@ -127,4 +127,12 @@ func removeRecipient(c *cli, vf *vaultFlags, which string) error {
 	fmt.Fprintf(c.stderr, "credvault: removed %s from %s: commit it\n", rc, custody.KeysPath(vf.vault))
 	fmt.Fprintf(c.stderr, "credvault: removal revokes nothing %s has seen: the key (%s) and any copy of the vault may have been kept; run \"credvault rotate\" now, so that what is sealed next is under a key %s never had, and change the secrets %s could read if that matters\n", rc.Name(), key.Fingerprint(), rc.Name(), rc.Name())
 	return nil
+}
+
+// recipientCount says how many recipients: "1 recipient", "3 recipients".
+func recipientCount(n int) string {
+	if n == 1 {
+		return "1 recipient"
+	}
+	return fmt.Sprintf("%d recipients", n)
 }

@@ -75,7 +75,7 @@ func rotateCommand() *command {
 					if f, err := recipientsFile(vf.vault); err == nil && f != nil {
 						n = len(f.Recipients)
 					}
-					fmt.Fprintf(c.stderr, "credvault: rotated %s to key %s, wrapped for its %d recipients in %s: commit both files\n", vf.vault, newKey.Fingerprint(), n, custody.KeysPath(vf.vault))
+					fmt.Fprintf(c.stderr, "credvault: rotated %s to key %s, wrapped for its %s in %s: commit both files\n", vf.vault, newKey.Fingerprint(), recipientCount(n), custody.KeysPath(vf.vault))
 					fmt.Fprint(c.stderr, pinLine(newKey.LongFingerprint()))
 				} else {
 					fmt.Fprintf(c.stderr, "credvault: rotated %s to key %s\n", vf.vault, newKey.Fingerprint())
