@@ -162,21 +162,28 @@ func encodeObject(m map[string]any) ([]byte, error) {
 	}
 	var second encoder
 	var secondErr error
-	done := make(chan struct{})
+	var t *task
 	if split < len(keys) {
 		second.buf = make([]byte, 0, total-half)
-		go func() {
-			defer close(done)
-			secondErr = second.members(m, keys[split:])
+		t = goTask(func() { secondErr = second.members(m, keys[split:]) })
+		// Also when the first half panics: the second is waited for
+		// and its buffer cleared.
+		defer func() {
+			t.wait()
+			clear(second.buf)
 		}()
-	} else {
-		close(done)
 	}
 	e := encoder{buf: make([]byte, 0, total)}
 	e.buf = append(e.buf, '{')
 	err := e.members(m, keys[:split])
-	<-done
-	defer clear(second.buf)
+	if t != nil {
+		t.wait()
+		if err == nil {
+			// A single pass would have reached the second half only now:
+			// its panic (a value's MarshalJSON) is the caller's, as it was.
+			t.rethrow()
+		}
+	}
 	if err = cmp.Or(err, secondErr); err != nil {
 		clear(e.buf)
 		return nil, err
@@ -186,6 +193,43 @@ func encodeObject(m map[string]any) ([]byte, error) {
 		e.buf = append(e.buf, second.buf...)
 	}
 	return append(e.buf, '}'), nil
+}
+
+// A task is a function run on another goroutine (goTask), whose panic is
+// carried back to the goroutine that waits for it: a panic on a goroutine
+// of our own, such as one in a MarshalJSON of the caller's secrets, would
+// end the process, where the caller could recover it before.
+type task struct {
+	done     chan struct{}
+	panicked bool
+	value    any // what f panicked with
+}
+
+func goTask(f func()) *task {
+	t := &task{done: make(chan struct{}), panicked: true}
+	go func() {
+		defer close(t.done)
+		defer func() {
+			if t.panicked {
+				t.value = recover()
+			}
+		}()
+		f()
+		t.panicked = false
+	}()
+	return t
+}
+
+// wait waits for the task to return or panic.
+func (t *task) wait() { <-t.done }
+
+// rethrow waits for the task and, if it panicked, panics with the same
+// value on the calling goroutine.
+func (t *task) rethrow() {
+	<-t.done
+	if t.panicked {
+		panic(t.value)
+	}
 }
 
 // encodedSizeHint estimates the size of a document's JSON from above for

@@ -3,6 +3,8 @@ package vault
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -46,5 +48,48 @@ func TestEncodeLargeDocument(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), `"service0001.bad"`) {
 			t.Errorf("%d services, two bad values: got %v, want the error at service0001.bad", services, err)
 		}
+	}
+}
+
+type panickingValue struct{}
+
+func (panickingValue) MarshalJSON() ([]byte, error) { panic("MarshalJSON panicked") }
+
+// TestEncodePanicReachesCaller gives Seal a value whose MarshalJSON
+// panics, in a small document and in the second half of a large one
+// (encoded on goroutines of Seal's own): the panic must reach Seal's
+// caller, who may recover it, as when the encoding ran on the caller's
+// goroutine, rather than end the process; and nothing is written.
+func TestEncodePanicReachesCaller(t *testing.T) {
+	large := map[string]any{}
+	for i := range 20000 {
+		large[fmt.Sprintf("k%05d", i)] = strings.Repeat("v", 60)
+	}
+	large["zzz"] = panickingValue{}
+	dir := t.TempDir()
+	for name, doc := range map[string]map[string]any{"small": {"a": panickingValue{}}, "large": large} {
+		for _, seal := range []func() error{
+			func() error { _, err := sealDocument(doc); return err },
+			func() error { return Seal(filepath.Join(dir, name), doc, GenerateKey()) },
+		} {
+			func() {
+				defer func() {
+					if r := recover(); fmt.Sprint(r) != "MarshalJSON panicked" {
+						t.Errorf("%s document: recovered %v, want MarshalJSON's panic", name, r)
+					}
+				}()
+				err := seal()
+				t.Errorf("%s document: no panic, error %v", name, err)
+			}()
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("%d files left in the directory", len(ents))
+	}
+	// A bad value before the panicking one, in the first half: its error,
+	// as a single pass would give, not the panic.
+	large["k00001"] = "\xff"
+	if _, err := sealDocument(large); err == nil || !strings.Contains(err.Error(), `"k00001"`) {
+		t.Errorf("a bad value in the first half, a panic in the second: %v", err)
 	}
 }

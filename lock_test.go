@@ -10,8 +10,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // holdLock takes the write lock of path in a goroutine and keeps it until
@@ -190,6 +192,32 @@ func TestSealContextStopsWaiting(t *testing.T) {
 	}
 	if err := RotateContext(ctx, path, []*Key{key}, GenerateKey()); !errors.Is(err, context.Canceled) {
 		t.Errorf("RotateContext: %v, want context.Canceled", err)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Error("the vault changed")
+	}
+}
+
+// TestSealBadDocumentWhileLocked seals a document that does not encode
+// while another writer holds the vault's lock: Seal encodes while it
+// waits for the lock, and the encoding error ends the wait at once (as
+// when the document was encoded before the lock was taken), rather than
+// after the lock timeout; the vault is unchanged.
+func TestSealBadDocumentWhileLocked(t *testing.T) {
+	key := GenerateKey()
+	path := sealSeed(t, key)
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holdLock(t, path)
+	start := time.Now()
+	err = Seal(path, map[string]any{"a": "\xff"}, key, WithLockTimeout(20*time.Second))
+	if err == nil || !strings.Contains(err.Error(), `"a" is not valid UTF-8`) {
+		t.Errorf("Seal: %v, want the encoding error", err)
+	}
+	if waited := time.Since(start); waited > 10*time.Second {
+		t.Errorf("Seal waited %v for the lock before reporting the document's error", waited)
 	}
 	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
 		t.Error("the vault changed")

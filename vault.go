@@ -366,21 +366,30 @@ func SealContext(ctx context.Context, path string, secrets any, key *Key, opts .
 	// The secrets are encoded while the lock is taken and the file they
 	// replace is checked (its HMAC verified, for its timestamp): on a
 	// second core, the check of a large vault costs no time. A document
-	// that does not encode is the error reported, whatever else failed.
+	// that does not encode is the error reported, whatever else failed,
+	// and at once: it ends the wait for another writer. A panic while
+	// encoding (a value's MarshalJSON) reaches the caller, as it did.
 	var plain []byte
 	var encodeErr error
-	encoded := make(chan struct{})
-	go func() {
-		defer close(encoded)
+	lockCtx, stopWaiting := context.WithCancel(ctx)
+	defer stopWaiting()
+	encoded := goTask(func() {
+		ok := false
+		defer func() {
+			if !ok {
+				stopWaiting()
+			}
+		}()
 		plain, encodeErr = sealDocument(secrets)
-	}()
+		ok = encodeErr == nil
+	})
 	defer func() {
-		<-encoded
+		encoded.wait()
 		clear(plain)
 	}()
-	err := withWriteLockContext(ctx, path, o, func(target string) error {
+	err := withWriteLockContext(lockCtx, path, o, func(target string) error {
 		at, err := checkReplaceable(path, target, key, o)
-		<-encoded
+		encoded.rethrow()
 		if encodeErr != nil || err != nil {
 			return cmp.Or(encodeErr, err)
 		}
@@ -390,7 +399,7 @@ func SealContext(ctx context.Context, path string, secrets any, key *Key, opts .
 		return sealAndReplace(ctx, path, target, plain, key, at, o, events, false)
 	})
 	if err != nil {
-		<-encoded
+		encoded.rethrow()
 		err = cmp.Or(encodeErr, err)
 	}
 	return o.auditFailure(ctx, events, err)
