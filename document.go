@@ -155,7 +155,7 @@ func encodeObject(m map[string]any) ([]byte, error) {
 		total += sizes[i]
 	}
 	split, half := len(keys), 0
-	if total >= parallelMin && len(keys) > 1 {
+	if total >= parallelMin && len(keys) > 1 && encodedByUs(m) {
 		for split = 0; half < total/2 && split < len(keys)-1; split++ {
 			half += sizes[split]
 		}
@@ -193,6 +193,33 @@ func encodeObject(m map[string]any) ([]byte, error) {
 		e.buf = append(e.buf, second.buf...)
 	}
 	return append(e.buf, '}'), nil
+}
+
+// encodedByUs reports whether v holds only values the encoder writes
+// itself, with no code of the caller's (a MarshalJSON or MarshalText) to
+// run. Only such a document is encoded in two halves at once: a caller's
+// method need not be safe for concurrent use, and two members may hold
+// the same value.
+func encodedByUs(v any) bool {
+	switch v := v.(type) {
+	case node, nil, string, bool, json.Number, int, int64, int32, uint, uint64, uint32, float64, float32, map[string]string, []string:
+		return true
+	case map[string]any:
+		for _, x := range v {
+			if !encodedByUs(x) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		for _, x := range v {
+			if !encodedByUs(x) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // A task is a function run on another goroutine (goTask), whose panic is

@@ -56,8 +56,8 @@ type panickingValue struct{}
 func (panickingValue) MarshalJSON() ([]byte, error) { panic("MarshalJSON panicked") }
 
 // TestEncodePanicReachesCaller gives Seal a value whose MarshalJSON
-// panics, in a small document and in the second half of a large one
-// (encoded on goroutines of Seal's own): the panic must reach Seal's
+// panics, in a small document and at the end of a large one (encoded on
+// a goroutine of Seal's own): the panic must reach Seal's
 // caller, who may recover it, as when the encoding ran on the caller's
 // goroutine, rather than end the process; and nothing is written.
 func TestEncodePanicReachesCaller(t *testing.T) {
@@ -91,5 +91,37 @@ func TestEncodePanicReachesCaller(t *testing.T) {
 	large["k00001"] = "\xff"
 	if _, err := sealDocument(large); err == nil || !strings.Contains(err.Error(), `"k00001"`) {
 		t.Errorf("a bad value in the first half, a panic in the second: %v", err)
+	}
+}
+
+// countingMarshaler counts its calls, as a type with a cache might: its
+// MarshalJSON is not safe for concurrent use, which encoding/json does not
+// ask of it.
+type countingMarshaler struct{ calls int }
+
+func (c *countingMarshaler) MarshalJSON() ([]byte, error) {
+	c.calls++
+	return []byte(`"x"`), nil
+}
+
+// TestEncodeSharedMarshaler seals a large document in which one value
+// with its own MarshalJSON appears under many keys, in both halves: the
+// caller's method must not be called from two goroutines at once (go test
+// -race finds it when it is).
+func TestEncodeSharedMarshaler(t *testing.T) {
+	shared := &countingMarshaler{}
+	doc := map[string]any{}
+	for i := range 20000 {
+		if i%50 == 0 {
+			doc[fmt.Sprintf("k%05d", i)] = shared
+		} else {
+			doc[fmt.Sprintf("k%05d", i)] = strings.Repeat("v", 60)
+		}
+	}
+	if _, err := sealDocument(doc); err != nil {
+		t.Fatal(err)
+	}
+	if shared.calls != 400 {
+		t.Errorf("MarshalJSON called %d times, want 400", shared.calls)
 	}
 }
