@@ -248,20 +248,19 @@ func sealToken(plaintext []byte, key *Key, now time.Time) ([]byte, error) {
 	signed := raw[:tokenHeader+n]
 	tok := make([]byte, base64.URLEncoding.EncodedLen(len(raw)))
 	head := len(signed) / 3 * 3
-	encoded := make(chan struct{})
+	encodeHead := func() { base64.URLEncoding.Encode(tok, signed[:head]) }
+	var t *task
 	if len(raw) >= parallelMin {
-		go func() {
-			defer close(encoded)
-			base64.URLEncoding.Encode(tok, signed[:head])
-		}()
+		t = goTask(encodeHead)
 	} else {
-		base64.URLEncoding.Encode(tok, signed[:head])
-		close(encoded)
+		encodeHead()
 	}
 	mac := hmac.New(sha256.New, key.fernetKey()[:16])
 	mac.Write(signed)
 	mac.Sum(raw[:len(signed)])
-	<-encoded
+	if t != nil {
+		t.rethrow()
+	}
 	base64.URLEncoding.Encode(tok[head/3*4:], raw[head:])
 	return tok, nil
 }

@@ -76,9 +76,10 @@ func setCommand() *command {
 					if refused != nil {
 						return refused
 					}
-					added = isNew(v, path)
+					paths := v.Paths() // read without an audit record
+					added = isNew(paths, path)
 					if !*asJSON && !*force {
-						if err := keepScalarType(v, path, value); err != nil {
+						if err := keepScalarType(v, paths, path, value); err != nil {
 							return err
 						}
 					}
@@ -104,9 +105,10 @@ func setCommand() *command {
 // with value, a string: "echo 5433 | credvault set database.port" meant the
 // number 5433, and the program that reads the port as a number would fail
 // on the string. Objects and arrays are Set's to guard (ReplaceTree), and
-// a path with nothing at it takes any value.
-func keepScalarType(tx *vault.Tx, path string, value any) error {
-	if !slices.Contains(tx.Paths(), path) {
+// a path with nothing at it takes any value. paths are the vault's
+// credential paths (Tx.Paths).
+func keepScalarType(tx *vault.Tx, paths []string, path string, value any) error {
+	if !slices.Contains(paths, path) {
 		// Nothing there (Decode would audit a failed read of a path set
 		// for the first time), an object or an array, or a path Set
 		// refuses with its own message.
@@ -123,10 +125,10 @@ func keepScalarType(tx *vault.Tx, path string, value any) error {
 	return fmt.Errorf("%q holds %s, and the value on stdin would make it %s; nothing was changed: to store the value as JSON (a number, true, false, null), add -json; to store it as a string all the same, add -force", path, withArticle(was), withArticle(jsonKind(value)))
 }
 
-// isNew reports whether path holds nothing yet: no value, and no object
-// or array under it. Paths reads the vault without an audit record.
-func isNew(tx *vault.Tx, path string) bool {
-	for _, p := range tx.Paths() {
+// isNew reports whether path holds nothing yet among the vault's paths:
+// no value, and no object or array under it.
+func isNew(paths []string, path string) bool {
+	for _, p := range paths {
 		if p == path || strings.HasPrefix(p, path+".") {
 			return false
 		}
