@@ -68,22 +68,28 @@ func (fs *formSet) addSecrets(secrets []string) {
 	}
 }
 
-// addSecret adds the forms of a secret: of the value, of the value without
-// surrounding whitespace, and of each line of a multi-line value (output
-// often reaches a log line by line), each line without surrounding
-// whitespace. It adds nothing for a value the masking rule leaves out.
+// addSecret adds the forms of each unit of a secret (see eachUnit).
 func (fs *formSet) addSecret(s string) {
+	eachUnit(s, fs.addUnit)
+}
+
+// eachUnit calls f with each unit of a secret, each masked on its own: the
+// value, the value without surrounding whitespace, and each line of a
+// multi-line value (output often reaches a log line by line), each line
+// without surrounding whitespace. It calls f for none of a value that the
+// masking rule leaves out.
+func eachUnit(s string, f func(u string)) {
 	if !IsMaskable(s) {
 		return
 	}
-	fs.addUnit(s)
+	f(s)
 	if t := strings.TrimSpace(s); len(t) < len(s) {
-		fs.addUnit(t)
+		f(t)
 	}
 	if strings.ContainsAny(s, "\r\n") {
-		for _, line := range strings.Split(s, "\n") {
+		for line := range strings.SplitSeq(s, "\n") {
 			if l := strings.TrimSpace(line); IsMaskable(l) {
-				fs.addUnit(l)
+				f(l)
 			}
 		}
 	}
@@ -302,16 +308,17 @@ func (fs *formSet) addBase64(u string, wide bool) {
 		start := len(fs.text)
 		fs.text = append(fs.text, enc[skip:end]...)
 		fs.addEncoded(start, skip, end, bitsEnd, !wide, !wide)
-		if !wide && (bytes.IndexByte(enc[skip:end], '+') >= 0 || bytes.IndexByte(enc[skip:end], '/') >= 0) {
+		if std := enc[skip:end]; !wide && (bytes.IndexByte(std, '+') >= 0 || bytes.IndexByte(std, '/') >= 0) {
 			start := len(fs.text)
-			for _, c := range enc[skip:end] {
+			fs.text = append(fs.text, std...)
+			url := fs.text[start:]
+			for i, c := range url {
 				switch c {
 				case '+':
-					c = '-'
+					url[i] = '-'
 				case '/':
-					c = '_'
+					url[i] = '_'
 				}
-				fs.text = append(fs.text, c)
 			}
 			fs.addEncoded(start, skip, end, bitsEnd, false, true)
 		}
@@ -386,8 +393,10 @@ func (fs *formSet) addLines(start, skip, end, width int) {
 func (fs *formSet) addHex(u string) {
 	for _, digits := range []string{"0123456789abcdef", "0123456789ABCDEF"} {
 		start := len(fs.text)
+		fs.text = slices.Grow(fs.text, 2*len(u))[:start+2*len(u)]
+		hex := fs.text[start:]
 		for i := 0; i < len(u); i++ {
-			fs.text = append(fs.text, digits[u[i]>>4], digits[u[i]&15])
+			hex[2*i], hex[2*i+1] = digits[u[i]>>4], digits[u[i]&15]
 		}
 		fs.add(start, 2*len(u), false)
 		if digits[10] == 'a' {

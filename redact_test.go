@@ -334,9 +334,9 @@ func maskedForms(secrets []string) []string {
 
 // TestCompileInHalves: a Masker of enough secrets to be formed on two
 // goroutines has the patterns, in the order, of one formed on one, also
-// when a half outgrows its part of the buffer (values of control bytes,
-// whose escaped forms are many times longer) or of the patterns (a value
-// of many lines, each masked alone), and masks every secret.
+// when a half outgrows the room made for it (values of control bytes,
+// whose escaped forms are many times longer, or a value of many lines,
+// each masked alone), and masks every secret.
 func TestCompileInHalves(t *testing.T) {
 	var lines strings.Builder
 	for i := range 3000 {
@@ -365,8 +365,8 @@ func TestCompileInHalves(t *testing.T) {
 			if len(form) > headLen {
 				sum = maphash.Bytes(m.seed, form)
 			}
-			if got, want := string(m.shortHead(uint32(i))), string(form[:min(len(form), headLen)]); got != want || int(m.lens[i]) != len(form) || m.sums[i] != sum {
-				t.Fatalf("heavy %d: pattern %d starts %q, of %d bytes, fingerprint %x; want %q, %d, %x", heavy, i, got, m.lens[i], m.sums[i], want, len(form), sum)
+			if got, want := string(m.shortHead(uint32(i))), string(form[:min(len(form), headLen)]); got != want || m.size(uint32(i)) != len(form) || m.sum(uint32(i)) != sum {
+				t.Fatalf("heavy %d: pattern %d starts %q, of %d bytes, fingerprint %x; want %q, %d, %x", heavy, i, got, m.size(uint32(i)), m.sum(uint32(i)), want, len(form), sum)
 			}
 		}
 		masker := NewMasker(secrets...)

@@ -1,0 +1,518 @@
+package vault
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"hash/maphash"
+	"runtime"
+	"slices"
+)
+
+// This file holds what a Masker compiles its secrets into, a matcher, and
+// how a matcher finds them in output.
+
+// A matcher holds a Masker's compiled patterns. It keeps of each pattern
+// its first headLen bytes, its length and, if it is longer, a fingerprint
+// of the whole, rather than its text: a pattern is found by its head, and
+// told from the text that shares the head by the fingerprint. The forms of
+// a secret are some twenty times its bytes, their heads and fingerprints a
+// fraction of that.
+type matcher struct {
+	// parts hold the patterns: pattern i is part 0's i-th, or, past its
+	// end, part 1's. Two goroutines form the two halves of many secrets,
+	// each into its part; the parts are used as they are, not joined.
+	parts   [2]patterns
+	seed    maphash.Seed // of the fingerprints
+	buckets []uint32     // bucket b's patterns are order[buckets[b]:buckets[b+1]]
+	order   []uint32     // pattern indexes, by bucket, sorted by head within a large one
+	bits    uint         // log2 of the number of buckets
+	filter  prefixFilter
+	skip    skipTable
+	maxLen  int // the longest pattern
+}
+
+// headLen is the bytes of a pattern that a matcher keeps: the skip table's
+// longest window.
+const headLen = maxWindow
+
+// patterns are what a matcher keeps of its patterns: pattern i's first
+// headLen bytes, zero-padded, are heads[i*headLen:][:headLen], its length
+// lens[i], and sums[i] is the fingerprint of a pattern longer than
+// headLen (0 for the others).
+type patterns struct {
+	heads []byte
+	lens  []uint32
+	sums  []uint64
+}
+
+// part returns the part that holds pattern i, and i's index in it.
+func (m *matcher) part(i uint32) (*patterns, uint32) {
+	if n := uint32(len(m.parts[0].lens)); i >= n {
+		return &m.parts[1], i - n
+	}
+	return &m.parts[0], i
+}
+
+// head returns the first headLen bytes of pattern i, zero-padded.
+func (m *matcher) head(i uint32) []byte {
+	ps, j := m.part(i)
+	return ps.heads[int(j)*headLen:][:headLen:headLen]
+}
+
+// size returns the length of pattern i.
+func (m *matcher) size(i uint32) int {
+	ps, j := m.part(i)
+	return int(ps.lens[j])
+}
+
+// sum returns the fingerprint of pattern i.
+func (m *matcher) sum(i uint32) uint64 {
+	ps, j := m.part(i)
+	return ps.sums[j]
+}
+
+// shortHead returns the head of pattern i without its padding.
+func (m *matcher) shortHead(i uint32) []byte {
+	return m.head(i)[:min(m.size(i), headLen)]
+}
+
+// len returns the number of patterns.
+func (m *matcher) len() int { return len(m.parts[0].lens) + len(m.parts[1].lens) }
+
+// parallelSecrets is the number of secrets from which compile forms them
+// on two goroutines: a millisecond of work, worth a second core.
+const parallelSecrets = 512
+
+// formsPerSecret is the number of patterns compile makes room for per
+// secret: random values of 32 bytes have 15 to 18. Room that is not used
+// costs no memory: it is never written.
+const formsPerSecret = 20
+
+// compile forms the patterns of secrets and builds the matcher. With many
+// secrets and more than one CPU, two goroutines each form half of them,
+// each into a part of the matcher's patterns.
+func compile(secrets []string) *matcher {
+	seed := maphash.MakeSeed()
+	m := &matcher{seed: seed}
+	if len(secrets) < parallelSecrets || runtime.GOMAXPROCS(0) < 2 {
+		m.parts[0].addSecrets(secrets, seed)
+	} else {
+		half := len(secrets) / 2
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			m.parts[1].addSecrets(secrets[half:], seed)
+		}()
+		m.parts[0].addSecrets(secrets[:half], seed)
+		<-done
+	}
+	m.build()
+	return m
+}
+
+// addSecrets adds the forms of secrets, their fingerprints made with seed,
+// formed one unit at a time.
+func (ps *patterns) addSecrets(secrets []string, seed maphash.Seed) {
+	n := formsPerSecret * len(secrets)
+	*ps = patterns{heads: make([]byte, 0, n*headLen), lens: make([]uint32, 0, n), sums: make([]uint64, 0, n)}
+	fs := formSet{units: func(fs *formSet) { ps.add(fs, seed) }}
+	for _, s := range secrets {
+		// Most values' forms take less than 24 times their bytes.
+		fs.text = slices.Grow(fs.text, 24*len(s)+64)
+		fs.addSecret(s)
+	}
+	clear(fs.text[:cap(fs.text)]) // the forms of the last secrets
+	clear(fs.scratch[:cap(fs.scratch)])
+}
+
+// add adds the forms of fs's current unit, their fingerprints made with
+// seed.
+func (ps *patterns) add(fs *formSet, seed maphash.Seed) {
+	for _, p := range fs.pats {
+		form := fs.text[p.off : p.off+p.n]
+		var head [headLen]byte
+		copy(head[:], form)
+		var sum uint64
+		if len(form) > headLen {
+			sum = maphash.Bytes(seed, form)
+		}
+		ps.heads = append(ps.heads, head[:]...)
+		ps.lens = append(ps.lens, p.n)
+		ps.sums = append(ps.sums, sum)
+	}
+}
+
+// build builds the tables over the patterns: the skip table and prefix
+// filter for the scan, and the buckets by the hash of a pattern's first
+// four bytes, each sorted, for the match. It is linear in the patterns'
+// number, except for sorting the patterns that share a bucket.
+func (m *matcher) build() {
+	n := m.len()
+	for _, ps := range m.parts {
+		for _, size := range ps.lens {
+			m.maxLen = max(m.maxLen, int(size))
+		}
+	}
+	// The skip table, the largest of the tables, is built beside the
+	// others when they are large.
+	if n < 8*parallelSecrets || runtime.GOMAXPROCS(0) < 2 {
+		m.skip = newSkipTable(m)
+	} else {
+		skipped := make(chan struct{})
+		go func() {
+			defer close(skipped)
+			m.skip = newSkipTable(m)
+		}()
+		defer func() { <-skipped }()
+	}
+	m.filter = newPrefixFilter(m)
+
+	// A bucket per four patterns: the forms of a value often share their
+	// first four bytes, so that most buckets would be empty with more.
+	m.bits = 4
+	for 4<<m.bits < n {
+		m.bits++
+	}
+	// A counting sort: buckets[b+1] counts bucket b, then, summed, is
+	// where bucket b+1 starts, the cursor that fills bucket b+1, and at
+	// the end where bucket b+1 ends; shifted by one, where it starts.
+	m.buckets = make([]uint32, 1<<m.bits+1)
+	for _, ps := range m.parts {
+		for i := range ps.lens {
+			m.buckets[bucketOf(ps.heads[i*headLen:], m.bits)+1]++
+		}
+	}
+	for b := 1; b < len(m.buckets); b++ {
+		m.buckets[b] += m.buckets[b-1]
+	}
+	m.order = make([]uint32, n)
+	i := uint32(0)
+	for _, ps := range m.parts {
+		for j := range ps.lens {
+			b := bucketOf(ps.heads[j*headLen:], m.bits)
+			m.order[m.buckets[b]] = i
+			m.buckets[b]++
+			i++
+		}
+	}
+	copy(m.buckets[1:], m.buckets[:len(m.buckets)-1])
+	m.buckets[0] = 0
+	// longest searches a bucket of more than longestScan patterns by
+	// bisection, and reads the others one by one: only the first need
+	// sorting, by head, a pattern shorter than headLen before the longer
+	// ones it starts.
+	for b := 0; b+1 < len(m.buckets); b++ {
+		if lo, hi := m.buckets[b], m.buckets[b+1]; hi-lo > longestScan {
+			slices.SortFunc(m.order[lo:hi], m.compareHeads)
+		}
+	}
+}
+
+// compareHeads orders patterns x and y by their heads without padding.
+// Their first 8 bytes, padded, order them the same way unless they are the
+// same, and cost one comparison.
+func (m *matcher) compareHeads(x, y uint32) int {
+	if kx, ky := binary.BigEndian.Uint64(m.head(x)), binary.BigEndian.Uint64(m.head(y)); kx != ky {
+		return cmp.Compare(kx, ky)
+	}
+	return bytes.Compare(m.shortHead(x), m.shortHead(y))
+}
+
+// bucketOf returns the bucket, of 1<<bits, of the patterns that may start
+// data, which holds at least four bytes.
+func bucketOf(data []byte, bits uint) uint32 {
+	return (binary.LittleEndian.Uint32(data) * 0x9E3779B1) >> (32 - bits)
+}
+
+// redact returns data with every match replaced by the mask, and how much of
+// data it consumed: all of it when final, otherwise up to the first byte
+// that could start a secret not yet complete. When nothing is masked the
+// result is a part of data, not a copy, and owned is false; otherwise it is
+// built in out.
+func (m *matcher) redact(out, data []byte, final bool) (result []byte, keep int, owned bool) {
+	emitted, masked := 0, false
+	done := func(keep int) ([]byte, int, bool) {
+		if !masked {
+			return data[:keep], keep, false
+		}
+		return append(out, data[emitted:keep]...), keep, true
+	}
+	if m.maxLen == 0 {
+		return done(len(data))
+	}
+	i := 0
+	for i < len(data) {
+		i = m.next(data, i)
+		if i == len(data) {
+			break
+		}
+		n, open := m.longest(data[i:])
+		if open && !final {
+			return done(i)
+		}
+		if n == 0 {
+			i++
+			continue
+		}
+		// Extend over secrets that start inside this one and end later.
+		end := i + n
+		for j := m.filter.next(data[:end], i+1); j < end; j = m.filter.next(data[:end], j+1) {
+			nj, open := m.longest(data[j:])
+			if open && !final {
+				return done(i)
+			}
+			end = max(end, j+nj)
+		}
+		out = append(out, data[emitted:i]...)
+		out = append(out, mask...)
+		emitted, i, masked = end, end, true
+	}
+	return done(len(data))
+}
+
+// longestScan is the number of patterns of a bucket that longest reads one
+// by one; it narrows a larger bucket, which is sorted, by bisection.
+const longestScan = 16
+
+// longest returns the length of the longest pattern that data starts with,
+// and whether data ended while a longer pattern could still follow: where
+// data ends past a pattern's head, whether it could is told by the head
+// alone.
+func (m *matcher) longest(data []byte) (n int, open bool) {
+	if len(data) < MinSecretLen {
+		return 0, m.filter.tail(data)
+	}
+	b := bucketOf(data, m.bits)
+	order := m.order[m.buckets[b]:m.buckets[b+1]]
+	// The patterns in order all start with data[:k]. While there are many,
+	// narrow them down one byte of their heads at a time: they are sorted,
+	// so those with the next byte of data at k are a run, found by binary
+	// search, and one that ends at k sorts first.
+	k := 0
+	for len(order) > longestScan && k < headLen {
+		for len(order) > 0 && m.size(order[0]) == k {
+			n, order = k, order[1:]
+		}
+		if k == len(data) {
+			return n, len(order) > 0
+		}
+		c := data[k]
+		lo, _ := slices.BinarySearchFunc(order, c, func(p uint32, c byte) int { return int(m.head(p)[k]) - int(c) })
+		hi, _ := slices.BinarySearchFunc(order[lo:], c+1, func(p uint32, c byte) int { return int(m.head(p)[k]) - int(c) })
+		if c == 0xff {
+			hi = len(order) - lo
+		}
+		order = order[lo : lo+hi]
+		k++
+	}
+	for _, p := range order {
+		size := m.size(p)
+		head := m.head(p)[:min(size, headLen)]
+		if size <= len(data) {
+			if size > n && string(data[k:len(head)]) == string(head[k:]) && (size <= headLen || maphash.Bytes(m.seed, data[:size]) == m.sum(p)) {
+				n = size
+			}
+		} else if end := min(len(data), len(head)); string(data[k:end]) == string(head[k:end]) {
+			open = true
+		}
+	}
+	return n, open
+}
+
+// next returns the first position from i on where a pattern may start, or
+// len(data). Where a whole window of the shortest pattern's length fits, it
+// skips ahead with the shift table; in the last window it checks each
+// position.
+func (m *matcher) next(data []byte, i int) int {
+	t := &m.skip
+	w := t.window
+	if t.gram == 8 {
+		for pos := i + w - 1; pos < len(data); {
+			if !t.has(binary.LittleEndian.Uint64(data[pos-7:])) {
+				pos += w - 7
+				continue
+			}
+			if start := pos - w + 1; m.filter.maybe(data[start:]) {
+				return start
+			}
+			pos++
+		}
+	} else {
+		for pos := i + w - 1; pos < len(data); {
+			if !t.has(uint64(binary.LittleEndian.Uint32(data[pos-3:]))) {
+				pos += w - 3
+				continue
+			}
+			if start := pos - w + 1; m.filter.maybe(data[start:]) {
+				return start
+			}
+			pos++
+		}
+	}
+	return m.filter.next(data, max(i, len(data)-w+1))
+}
+
+// A skipTable lets the scan pass over text without secrets, in the manner
+// of the Wu-Manber algorithm: it holds the grams of every pattern's first
+// `window` bytes, hashed into a bitmap of about 16 bits per gram. When the
+// gram that ends a window of `window` bytes is not among them, no pattern
+// can start in the window's first window-gram+1 positions, and the window
+// moves that far: in text without secrets the scan looks at one position in
+// nine. The bitmap grows with the patterns, so that the share of grams that
+// stop the scan, and the cost per byte, stay the same whatever their
+// number, up to 1 MiB (about 4,000 secrets); beyond, that share grows slowly
+// rather than the bitmap outgrowing the processor's cache.
+//
+// Grams are 8 bytes when every pattern is at least maxWindow long, the
+// common case. A gram of 4 hex digits holds 2 bytes of a secret: the hex
+// forms of a few thousand secrets would hold most such grams, and stop the
+// scan all along any hex in the output (hashes, IDs), which logs are full
+// of. Shorter patterns (values of 4 to 15 bytes) need 4-byte grams and a
+// shorter window, and make the scan slower: declare values that are not
+// secret ([NotSecret]).
+type skipTable struct {
+	window int  // the bytes of each pattern whose grams are held
+	gram   int  // the bytes of a gram: 8, or 4 for a shorter window
+	shift  uint // 64 less the bits of a gram's hash
+	bits   []uint64
+}
+
+// maxWindow bounds the window: a longer one skips further, but costs more
+// grams to build and to hold.
+const maxWindow = 16
+
+// newSkipTable returns the skip table of m's patterns.
+func newSkipTable(m *matcher) skipTable {
+	t := skipTable{window: maxWindow, gram: 8, shift: 64 - 12}
+	for _, ps := range m.parts {
+		for _, n := range ps.lens {
+			t.window = min(t.window, int(n))
+		}
+	}
+	if t.window < maxWindow { // 8-byte grams would skip less than 9 bytes
+		t.gram = 4
+	}
+	grams := m.len() * (t.window - t.gram + 1)
+	for 1<<(64-t.shift) < 16*grams && t.shift > 64-23 {
+		t.shift--
+	}
+	t.bits = make([]uint64, 1<<(64-t.shift)/64)
+	var last []byte
+	for _, ps := range m.parts {
+		for i := range ps.lens {
+			pat := ps.heads[i*headLen:][:t.window]
+			// The forms of a value come in a row, and often start alike
+			// (an encoding whole and without its end, the variants of an
+			// escaping): their grams are set already.
+			if string(pat) == string(last) {
+				continue
+			}
+			last = pat
+			if t.gram == 8 { // the window is maxWindow: its grams are parts of two words
+				lo, hi := binary.LittleEndian.Uint64(pat), binary.LittleEndian.Uint64(pat[8:])
+				for s := uint(0); s <= 64; s += 8 {
+					h := t.hash(lo>>s | hi<<(64-s))
+					t.bits[h>>6] |= 1 << (h & 63)
+				}
+				continue
+			}
+			for i := 0; i+t.gram <= t.window; i++ {
+				h := t.hash(t.gramAt(pat, i))
+				t.bits[h>>6] |= 1 << (h & 63)
+			}
+		}
+	}
+	return t
+}
+
+// gramAt returns the gram that starts at data[i], as has takes it.
+func (t *skipTable) gramAt(data []byte, i int) uint64 {
+	if t.gram == 8 {
+		return binary.LittleEndian.Uint64(data[i:])
+	}
+	return uint64(binary.LittleEndian.Uint32(data[i:]))
+}
+
+// hash returns the bit of a gram in the bitmap.
+func (t *skipTable) hash(gram uint64) uint64 {
+	return gram * 0x9E3779B97F4A7C15 >> t.shift
+}
+
+// has reports whether a gram, its bytes read little-endian, may be in a
+// pattern.
+func (t *skipTable) has(gram uint64) bool {
+	h := t.hash(gram)
+	return t.bits[h>>6]&(1<<(h&63)) != 0
+}
+
+// A prefixFilter rules out, in one table lookup, most positions where no
+// pattern starts: a bitmap of hashes of every pattern's first four bytes
+// (every pattern has at least MinSecretLen = 4), with about 16 bits per
+// pattern; and for the last three positions of the data, tables of every
+// pattern's first byte and first two bytes.
+type prefixFilter struct {
+	bits  []uint64
+	shift uint
+	two   [1 << 16 / 64]uint64
+	one   [256 / 64]uint64
+}
+
+// newPrefixFilter returns the prefix filter of m's patterns.
+func newPrefixFilter(m *matcher) prefixFilter {
+	f := prefixFilter{shift: 32 - 12}
+	for 1<<(32-f.shift) < 16*m.len() && f.shift > 32-23 {
+		f.shift--
+	}
+	f.bits = make([]uint64, 1<<(32-f.shift)/64)
+	for _, ps := range m.parts {
+		for i := range ps.lens {
+			head := ps.heads[i*headLen:]
+			h := f.hash(head)
+			f.bits[h>>6] |= 1 << (h & 63)
+			two := uint32(binary.LittleEndian.Uint16(head))
+			f.two[two>>6] |= 1 << (two & 63)
+			f.one[head[0]>>6] |= 1 << (head[0] & 63)
+		}
+	}
+	return f
+}
+
+func (f *prefixFilter) hash(data []byte) uint32 {
+	return (binary.LittleEndian.Uint32(data) * 0x9E3779B1) >> f.shift
+}
+
+// maybe reports whether a pattern may start data, which holds at least four bytes.
+func (f *prefixFilter) maybe(data []byte) bool {
+	h := f.hash(data)
+	return f.bits[h>>6]&(1<<(h&63)) != 0
+}
+
+// tail reports whether a pattern may start with data, which holds fewer than
+// four bytes.
+func (f *prefixFilter) tail(data []byte) bool {
+	switch len(data) {
+	case 0:
+		return false
+	case 1:
+		return f.one[data[0]>>6]&(1<<(data[0]&63)) != 0
+	}
+	two := uint32(binary.LittleEndian.Uint16(data))
+	return f.two[two>>6]&(1<<(two&63)) != 0
+}
+
+// next returns the first position from i on where a pattern may start, or
+// len(data).
+func (f *prefixFilter) next(data []byte, i int) int {
+	for ; i+4 <= len(data); i++ {
+		if f.maybe(data[i:]) {
+			return i
+		}
+	}
+	for ; i < len(data); i++ {
+		if f.tail(data[i:]) {
+			return i
+		}
+	}
+	return len(data)
+}
