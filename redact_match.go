@@ -39,11 +39,14 @@ const headLen = maxWindow
 // patterns are what a matcher keeps of its patterns: pattern i's first
 // headLen bytes, zero-padded, are heads[i*headLen:][:headLen], its length
 // lens[i], and sums[i] is the fingerprint of a pattern longer than
-// headLen (0 for the others).
+// headLen (0 for the others). Runs of patterns with the same head (the
+// forms of a value often start alike) count once in heads: the skip table
+// holds each head's grams once, and is sized by their number.
 type patterns struct {
 	heads []byte
 	lens  []uint32
 	sums  []uint64
+	runs  int
 }
 
 // part returns the part that holds pattern i, and i's index in it.
@@ -136,6 +139,9 @@ func (ps *patterns) add(fs *formSet, seed maphash.Seed) {
 		var sum uint64
 		if len(form) > headLen {
 			sum = maphash.Bytes(seed, form)
+		}
+		if n := len(ps.heads); n == 0 || string(ps.heads[n-headLen:]) != string(head[:]) {
+			ps.runs++
 		}
 		ps.heads = append(ps.heads, head[:]...)
 		ps.lens = append(ps.lens, p.n)
@@ -361,7 +367,7 @@ func (m *matcher) next(data []byte, i int) int {
 // moves that far: in text without secrets the scan looks at one position in
 // nine. The bitmap grows with the patterns, so that the share of grams that
 // stop the scan, and the cost per byte, stay the same whatever their
-// number, up to 1 MiB (about 4,000 secrets); beyond, that share grows slowly
+// number, up to 1 MiB (about 3,000 secrets); beyond, that share grows slowly
 // rather than the bitmap outgrowing the processor's cache.
 //
 // Grams are 8 bytes when every pattern is at least maxWindow long, the
@@ -393,7 +399,7 @@ func newSkipTable(m *matcher) skipTable {
 	if t.window < maxWindow { // 8-byte grams would skip less than 9 bytes
 		t.gram = 4
 	}
-	grams := m.len() * (t.window - t.gram + 1)
+	grams := (m.parts[0].runs + m.parts[1].runs) * (t.window - t.gram + 1)
 	for 1<<(64-t.shift) < 16*grams && t.shift > 64-23 {
 		t.shift--
 	}
