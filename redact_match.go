@@ -39,13 +39,15 @@ const headLen = maxWindow
 // patterns are what a matcher keeps of its patterns: pattern i's first
 // headLen bytes, zero-padded, are heads[i*headLen:][:headLen], its length
 // lens[i], and sums[i] is the fingerprint of a pattern longer than
-// headLen (0 for the others). Runs of patterns with the same head (the
+// headLen (0 for the others). A fingerprint of 32 bits is enough: it tells
+// apart only texts that have the head and the length of a form, and a
+// collision would mask such a text, not show a secret. Runs of patterns with the same head (the
 // forms of a value often start alike) count once in heads: the skip table
 // holds each head's grams once, and is sized by their number.
 type patterns struct {
 	heads []byte
 	lens  []uint32
-	sums  []uint64
+	sums  []uint32
 	runs  int
 }
 
@@ -70,7 +72,7 @@ func (m *matcher) size(i uint32) int {
 }
 
 // sum returns the fingerprint of pattern i.
-func (m *matcher) sum(i uint32) uint64 {
+func (m *matcher) sum(i uint32) uint32 {
 	ps, j := m.part(i)
 	return ps.sums[j]
 }
@@ -118,7 +120,7 @@ func compile(secrets []string) *matcher {
 // formed one unit at a time.
 func (ps *patterns) addSecrets(secrets []string, seed maphash.Seed) {
 	n := formsPerSecret * len(secrets)
-	*ps = patterns{heads: make([]byte, 0, n*headLen), lens: make([]uint32, 0, n), sums: make([]uint64, 0, n)}
+	*ps = patterns{heads: make([]byte, 0, n*headLen), lens: make([]uint32, 0, n), sums: make([]uint32, 0, n)}
 	fs := formSet{units: func(fs *formSet) { ps.add(fs, seed) }}
 	for _, s := range secrets {
 		// Most values' forms take less than 24 times their bytes.
@@ -134,19 +136,26 @@ func (ps *patterns) addSecrets(secrets []string, seed maphash.Seed) {
 func (ps *patterns) add(fs *formSet, seed maphash.Seed) {
 	for _, p := range fs.pats {
 		form := fs.text[p.off : p.off+p.n]
-		var head [headLen]byte
-		copy(head[:], form)
-		var sum uint64
-		if len(form) > headLen {
-			sum = maphash.Bytes(seed, form)
-		}
-		if n := len(ps.heads); n == 0 || string(ps.heads[n-headLen:]) != string(head[:]) {
+		n := len(ps.heads)
+		ps.heads = slices.Grow(ps.heads, headLen)[:n+headLen]
+		head := ps.heads[n:]
+		clear(head[copy(head, form):])
+		if n == 0 || string(ps.heads[n-headLen:n]) != string(head) {
 			ps.runs++
 		}
-		ps.heads = append(ps.heads, head[:]...)
+		var sum uint32
+		if len(form) > headLen {
+			sum = fingerprint(seed, form)
+		}
 		ps.lens = append(ps.lens, p.n)
 		ps.sums = append(ps.sums, sum)
 	}
+}
+
+// fingerprint returns the fingerprint of a pattern longer than headLen,
+// made with seed.
+func fingerprint(seed maphash.Seed, pattern []byte) uint32 {
+	return uint32(maphash.Bytes(seed, pattern))
 }
 
 // build builds the tables over the patterns: the skip table and prefix
@@ -316,7 +325,7 @@ func (m *matcher) longest(data []byte) (n int, open bool) {
 		size := m.size(p)
 		head := m.head(p)[:min(size, headLen)]
 		if size <= len(data) {
-			if size > n && string(data[k:len(head)]) == string(head[k:]) && (size <= headLen || maphash.Bytes(m.seed, data[:size]) == m.sum(p)) {
+			if size > n && string(data[k:len(head)]) == string(head[k:]) && (size <= headLen || fingerprint(m.seed, data[:size]) == m.sum(p)) {
 				n = size
 			}
 		} else if end := min(len(data), len(head)); string(data[k:end]) == string(head[k:end]) {
@@ -455,7 +464,7 @@ func (t *skipTable) has(gram uint64) bool {
 // A prefixFilter rules out, in one table lookup, most positions where no
 // pattern starts: a bitmap of hashes of every pattern's first four bytes
 // (every pattern has at least MinSecretLen = 4), with about 16 bits per
-// pattern; and for the last three positions of the data, tables of every
+// distinct head; and for the last three positions of the data, tables of every
 // pattern's first byte and first two bytes.
 type prefixFilter struct {
 	bits  []uint64
@@ -467,7 +476,7 @@ type prefixFilter struct {
 // newPrefixFilter returns the prefix filter of m's patterns.
 func newPrefixFilter(m *matcher) prefixFilter {
 	f := prefixFilter{shift: 32 - 12}
-	for 1<<(32-f.shift) < 16*m.len() && f.shift > 32-23 {
+	for 1<<(32-f.shift) < 16*(m.parts[0].runs+m.parts[1].runs) && f.shift > 32-23 {
 		f.shift--
 	}
 	f.bits = make([]uint64, 1<<(32-f.shift)/64)
