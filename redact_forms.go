@@ -3,6 +3,7 @@ package vault
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -42,7 +43,9 @@ type formSet struct {
 	pats    []span
 	derived []bool
 	scratch []byte
-	unit    int // the index in pats of the first form of the current unit
+	unit    int    // the index in pats of the first form of the current unit
+	lengths uint64 // bit n%64 set for each length n of the unit's forms
+	special []int  // the positions in the current unit of bytes URLs escape
 
 	// forms holds the forms of the current unit once it has more than
 	// fewForms of them (a long value, wrapped into many lines), so that
@@ -105,7 +108,7 @@ func (fs *formSet) addUnit(u string) {
 			fs.text, fs.pats = fs.text[:0], fs.pats[:0]
 		}()
 	}
-	fs.unit, fs.forms = len(fs.pats), nil
+	fs.unit, fs.forms, fs.lengths = len(fs.pats), nil, 0
 	start := len(fs.text)
 	fs.text = append(fs.text, u...)
 	fs.add(start, len(u), false)
@@ -115,8 +118,13 @@ func (fs *formSet) addUnit(u string) {
 	fs.addHex(u)
 
 	var has byteClass
+	fs.special = fs.special[:0]
 	for i := 0; i < len(u); i++ {
-		has |= byteClasses[u[i]]
+		c := byteClasses[u[i]]
+		has |= c
+		if c&classURL != 0 {
+			fs.special = append(fs.special, i)
+		}
 	}
 	if has&classURL != 0 {
 		fs.addURL(u, &urlQueryKeep, 0) // Python's quote(safe=""), jq 1.7's @uri, .NET's EscapeDataString
@@ -239,12 +247,15 @@ func (fs *formSet) add(off, n int, derived bool) bool {
 			return false
 		}
 		fs.forms[unsafe.String(&form[0], n)] = struct{}{}
-	} else {
+	} else if fs.lengths&(1<<(n%64)) != 0 { // else no form of the unit has its length
 		for _, p := range fs.pats[fs.unit:] {
 			if int(p.n) == n && string(fs.text[p.off:p.off+p.n]) == string(form) {
 				return false
 			}
 		}
+	}
+	if fs.forms == nil {
+		fs.lengths |= 1 << (n % 64)
 		if len(fs.pats)-fs.unit == fewForms {
 			// The keys are the bytes of text, which stay as they are
 			// once a form is kept (text only grows past them, or moves
@@ -292,10 +303,6 @@ func (fs *formSet) addBase64(u string, wide bool) {
 	for shift := range 3 {
 		src := raw[2-shift:]
 		n := base64.StdEncoding.EncodedLen(len(src))
-		buf := slices.Grow(raw, n)
-		enc := buf[len(raw) : len(raw)+n]
-		base64.StdEncoding.Encode(enc, src)
-		raw = buf[:len(raw)]
 		// Characters before skip hold bits of the unknown bytes in front;
 		// characters from bitsEnd on, bits of the unknown bytes behind,
 		// except in a whole encoding, which ends where the secret does.
@@ -306,9 +313,11 @@ func (fs *formSet) addBase64(u string, wide bool) {
 			end = n
 		}
 		start := len(fs.text)
-		fs.text = append(fs.text, enc[skip:end]...)
+		fs.text = slices.Grow(fs.text, n)[:start+n]
+		base64.StdEncoding.Encode(fs.text[start:], src)
+		fs.text = fs.text[:start+copy(fs.text[start:], fs.text[start+skip:start+end])]
 		fs.addEncoded(start, skip, end, bitsEnd, !wide, !wide)
-		if std := enc[skip:end]; !wide && (bytes.IndexByte(std, '+') >= 0 || bytes.IndexByte(std, '/') >= 0) {
+		if std := fs.text[start:]; !wide && (bytes.IndexByte(std, '+') >= 0 || bytes.IndexByte(std, '/') >= 0) {
 			start := len(fs.text)
 			fs.text = append(fs.text, std...)
 			url := fs.text[start:]
@@ -391,19 +400,30 @@ func (fs *formSet) addLines(start, skip, end, width int) {
 // languages' hex functions write it: in lower case, whole and as xxd -p
 // wraps it at 60 columns, and in upper case (xxd -u -p, .NET, %X).
 func (fs *formSet) addHex(u string) {
-	for _, digits := range []string{"0123456789abcdef", "0123456789ABCDEF"} {
+	for upper, digits := range &hexDigits {
 		start := len(fs.text)
 		fs.text = slices.Grow(fs.text, 2*len(u))[:start+2*len(u)]
 		hex := fs.text[start:]
 		for i := 0; i < len(u); i++ {
-			hex[2*i], hex[2*i+1] = digits[u[i]>>4], digits[u[i]&15]
+			binary.LittleEndian.PutUint16(hex[2*i:], digits[u[i]])
 		}
 		fs.add(start, 2*len(u), false)
-		if digits[10] == 'a' {
+		if upper == 0 {
 			fs.addLines(start, 0, 2*len(u), 60)
 		}
 	}
 }
+
+// hexDigits holds the two hex digits of each byte, in lower and in upper
+// case, as they read in memory (little-endian).
+var hexDigits = func() (t [2][256]uint16) {
+	for c := range 256 {
+		for i, digits := range []string{"0123456789abcdef", "0123456789ABCDEF"} {
+			t[i][c] = uint16(digits[c>>4]) | uint16(digits[c&15])<<8
+		}
+	}
+	return t
+}()
 
 // URL escaping: the bytes each tool leaves as they are. All of them write
 // upper-case hex digits (checked against each tool in the tests).
@@ -428,27 +448,23 @@ func urlKeep(extra string) (t [256]bool) {
 }
 
 // addURL adds u escaped: bytes in keep as they are, a space as space if it
-// is not 0, anything else as %XX.
+// is not 0, anything else as %XX. Only the bytes at fs.special, those that
+// every URL escaper may escape, are looked at.
 func (fs *formSet) addURL(u string, keep *[256]bool, space byte) {
 	const hex = "0123456789ABCDEF"
-	start := len(fs.text)
-	for i := 0; i < len(u); i++ {
-		if keep[u[i]] { // a run of bytes kept, appended at once
-			j := i + 1
-			for j < len(u) && keep[u[j]] {
-				j++
-			}
-			fs.text = append(fs.text, u[i:j]...)
-			i = j - 1
-			continue
-		}
+	start, kept := len(fs.text), 0
+	for _, i := range fs.special {
 		switch c := u[i]; {
+		case keep[c]:
+			continue
 		case c == ' ' && space != 0:
-			fs.text = append(fs.text, space)
+			fs.text = append(append(fs.text, u[kept:i]...), space)
 		default:
-			fs.text = append(fs.text, '%', hex[c>>4], hex[c&15])
+			fs.text = append(append(fs.text, u[kept:i]...), '%', hex[c>>4], hex[c&15])
 		}
+		kept = i + 1
 	}
+	fs.text = append(fs.text, u[kept:]...)
 	fs.addText(start, space == 0 && keep == &urlQueryKeep)
 }
 
