@@ -274,6 +274,16 @@ func (fs *formSet) add(off, n int, derived bool) bool {
 	return true
 }
 
+// grow extends fs.text by n bytes, to be written. It assigns fs.text anew
+// only when it must move: forms are made while the garbage collector may be
+// marking, when every pointer written costs a write barrier.
+func (fs *formSet) grow(n int) {
+	if cap(fs.text)-len(fs.text) < n {
+		fs.text = slices.Grow(fs.text, n)
+	}
+	fs.text = fs.text[:len(fs.text)+n]
+}
+
 // addText records fs.text[start:] as a form, or drops it.
 func (fs *formSet) addText(start int, derived bool) {
 	if !fs.add(start, len(fs.text)-start, derived) {
@@ -313,9 +323,10 @@ func (fs *formSet) addBase64(u string, wide bool) {
 			end = n
 		}
 		start := len(fs.text)
-		fs.text = slices.Grow(fs.text, n)[:start+n]
+		fs.grow(n)
 		base64.StdEncoding.Encode(fs.text[start:], src)
-		fs.text = fs.text[:start+copy(fs.text[start:], fs.text[start+skip:start+end])]
+		n = copy(fs.text[start:], fs.text[start+skip:start+end])
+		fs.text = fs.text[:start+n]
 		fs.addEncoded(start, skip, end, bitsEnd, !wide, !wide)
 		if std := fs.text[start:]; !wide && (bytes.IndexByte(std, '+') >= 0 || bytes.IndexByte(std, '/') >= 0) {
 			start := len(fs.text)
@@ -402,7 +413,7 @@ func (fs *formSet) addLines(start, skip, end, width int) {
 func (fs *formSet) addHex(u string) {
 	for upper, digits := range &hexDigits {
 		start := len(fs.text)
-		fs.text = slices.Grow(fs.text, 2*len(u))[:start+2*len(u)]
+		fs.grow(2 * len(u))
 		hex := fs.text[start:]
 		for i := 0; i < len(u); i++ {
 			binary.LittleEndian.PutUint16(hex[2*i:], digits[u[i]])
@@ -458,9 +469,11 @@ func (fs *formSet) addURL(u string, keep *[256]bool, space byte) {
 		case keep[c]:
 			continue
 		case c == ' ' && space != 0:
-			fs.text = append(append(fs.text, u[kept:i]...), space)
+			fs.text = append(fs.text, u[kept:i]...)
+			fs.text = append(fs.text, space)
 		default:
-			fs.text = append(append(fs.text, u[kept:i]...), '%', hex[c>>4], hex[c&15])
+			fs.text = append(fs.text, u[kept:i]...)
+			fs.text = append(fs.text, '%', hex[c>>4], hex[c&15])
 		}
 		kept = i + 1
 	}

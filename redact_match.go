@@ -134,22 +134,27 @@ func (ps *patterns) addSecrets(secrets []string, seed maphash.Seed) {
 // add adds the forms of fs's current unit, their fingerprints made with
 // seed.
 func (ps *patterns) add(fs *formSet, seed maphash.Seed) {
+	// Local slices, stored once: forms are made while the garbage
+	// collector may be marking, when every pointer written to the heap
+	// costs a write barrier.
+	heads, lens, sums := ps.heads, ps.lens, ps.sums
 	for _, p := range fs.pats {
 		form := fs.text[p.off : p.off+p.n]
-		n := len(ps.heads)
-		ps.heads = slices.Grow(ps.heads, headLen)[:n+headLen]
-		head := ps.heads[n:]
+		n := len(heads)
+		heads = slices.Grow(heads, headLen)[:n+headLen]
+		head := heads[n:]
 		clear(head[copy(head, form):])
-		if n == 0 || string(ps.heads[n-headLen:n]) != string(head) {
+		if n == 0 || string(heads[n-headLen:n]) != string(head) {
 			ps.runs++
 		}
 		var sum uint32
 		if len(form) > headLen {
 			sum = fingerprint(seed, form)
 		}
-		ps.lens = append(ps.lens, p.n)
-		ps.sums = append(ps.sums, sum)
+		lens = append(lens, p.n)
+		sums = append(sums, sum)
 	}
+	ps.heads, ps.lens, ps.sums = heads, lens, sums
 }
 
 // fingerprint returns the fingerprint of a pattern longer than headLen,
