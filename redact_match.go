@@ -140,13 +140,12 @@ func (ps *patterns) add(fs *formSet, seed maphash.Seed) {
 	heads, lens, sums := ps.heads, ps.lens, ps.sums
 	for _, p := range fs.pats {
 		form := fs.text[p.off : p.off+p.n]
-		n := len(heads)
-		heads = slices.Grow(heads, headLen)[:n+headLen]
-		head := heads[n:]
-		clear(head[copy(head, form):])
-		if n == 0 || string(heads[n-headLen:n]) != string(head) {
+		var head [headLen]byte
+		copy(head[:], form)
+		if n := len(heads); n == 0 || string(heads[n-headLen:]) != string(head[:]) {
 			ps.runs++
 		}
+		heads = append(heads, head[:]...)
 		var sum uint32
 		if len(form) > headLen {
 			sum = fingerprint(seed, form)
@@ -429,21 +428,31 @@ func newSkipTable(m *matcher) skipTable {
 				continue
 			}
 			last = pat
-			if t.gram == 8 { // the window is maxWindow: its grams are parts of two words
+			if t.gram == 8 { // a window of maxWindow: its 9 grams are parts of two words
 				lo, hi := binary.LittleEndian.Uint64(pat), binary.LittleEndian.Uint64(pat[8:])
-				for s := uint(0); s <= 64; s += 8 {
-					h := t.hash(lo>>s | hi<<(64-s))
-					t.bits[h>>6] |= 1 << (h & 63)
-				}
+				t.set(lo)
+				t.set(lo>>8 | hi<<56)
+				t.set(lo>>16 | hi<<48)
+				t.set(lo>>24 | hi<<40)
+				t.set(lo>>32 | hi<<32)
+				t.set(lo>>40 | hi<<24)
+				t.set(lo>>48 | hi<<16)
+				t.set(lo>>56 | hi<<8)
+				t.set(hi)
 				continue
 			}
 			for i := 0; i+t.gram <= t.window; i++ {
-				h := t.hash(t.gramAt(pat, i))
-				t.bits[h>>6] |= 1 << (h & 63)
+				t.set(t.gramAt(pat, i))
 			}
 		}
 	}
 	return t
+}
+
+// set adds a gram.
+func (t *skipTable) set(gram uint64) {
+	h := t.hash(gram)
+	t.bits[h>>6] |= 1 << (h & 63)
 }
 
 // gramAt returns the gram that starts at data[i], as has takes it.
