@@ -65,13 +65,18 @@ rss() { # rss NAME CMD... : the median of 3 peak RSS figures, in KB
   for i in 1 2 3; do /usr/bin/time -f %M -o "$work/rss.tmp" "$@" >/dev/null 2>&1 || true; tail -n 1 "$work/rss.tmp"; done |
     sort -n | sed -n 2p >"$work/rss-$name.txt"
 }
+# The three commands take turns, five runs each for 8 rounds, so that a slow
+# spell of a shared machine falls on all of them rather than on one (hyperfine
+# runs each command's runs in a row); each median is of the 40 runs.
 for size in exec1k exec10k; do
   echo "exec, $size" >&2
   v="-audit /dev/null -vault $work/$size.enc"
-  hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/exec-$size.json" \
-    -n env "$work/credvault env -format json $v" \
-    -n exec-true "$work/credvault exec $v -- true" \
-    -n exec-echo "$work/credvault exec $v -- echo x" >/dev/null
+  for round in 1 2 3 4 5 6 7 8; do
+    hyperfine -N --warmup 1 --runs 5 --export-json "$work/exec-$size-$round.json" \
+      -n env "$work/credvault env -format json $v" \
+      -n exec-true "$work/credvault exec $v -- true" \
+      -n exec-echo "$work/credvault exec $v -- echo x" >/dev/null
+  done
   rss "env-$size" "$work/credvault" env -format json $v
   rss "exec-true-$size" "$work/credvault" exec $v -- true
   rss "exec-echo-$size" "$work/credvault" exec $v -- echo x
@@ -101,12 +106,20 @@ $py bench/python_inprocess.py "$work" >"$work/py.jsonl"
 cut -d' ' -f1-3 /proc/loadavg >"$work/load-end.txt"
 
 $py - "$work" <<'PY' | tee bench/RESULTS.md
-import json, os, platform, subprocess, sys
+import json, os, platform, statistics, subprocess, sys
 work = sys.argv[1]
 
 def hf(name):
     r = json.load(open(os.path.join(work, name)))["results"]
     return {x["command"]: x["median"] * 1000 for x in r}
+
+def hfr(prefix):
+    """The median of each command's runs over the rounds prefix-1.json, prefix-2.json, ..."""
+    times = {}
+    for name in sorted(n for n in os.listdir(work) if n.startswith(prefix + "-")):
+        for x in json.load(open(os.path.join(work, name)))["results"]:
+            times.setdefault(x["command"], []).extend(x["times"])
+    return {c: statistics.median(t) * 1000 for c, t in times.items()}
 
 def lines(name):
     return {(d["op"], d["size"]): d for d in map(json.loads, open(os.path.join(work, name)))}
@@ -169,11 +182,12 @@ oc = go[("open", "compact100k")]
 print("\n## Issue 16: exec, the compact vault, the redactor\n")
 print("Each row of issue 16's table beside its target, measured in this run. `exec -- true` builds no masker "
       "(a Masker compiles on the first output its Redactors see); `exec -- echo x` builds it, and is the figure "
-      "for a command that prints anything. Memory is peak RSS (`/usr/bin/time -f %M`, median of 3).\n")
+      "for a command that prints anything. Times are medians of 40 runs, `env`, `exec -- true` and `exec -- echo x` "
+      "taking turns five runs at a time. Memory is peak RSS (`/usr/bin/time -f %M`, median of 3).\n")
 print("| what | figure | target | |")
 print("|---|---|---|---|")
 for size in ("exec1k", "exec10k"):
-    e = hf(f"exec-{size}.json")
+    e = hfr(f"exec-{size}")
     for cmd in ("exec-true", "exec-echo"):
         ratio = e[cmd] / e["env"]
         print(f"| `{cmd.replace('exec-', 'exec -- ').replace('echo', 'echo x')}`, {size} ({size[4:]} secrets of 32 bytes) | "
