@@ -1,7 +1,6 @@
 package vault
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/binary"
 	"hash/maphash"
@@ -228,14 +227,21 @@ func (m *matcher) build() {
 	}
 }
 
-// compareHeads orders patterns x and y by their heads without padding.
-// Their first 8 bytes, padded, order them the same way unless they are the
-// same, and cost one comparison.
+// compareHeads orders patterns x and y by their heads without padding, and
+// those with the same head by length. Their padded heads, read as two
+// big-endian words (headLen is 16), and then their lengths order them so:
+// a pattern shorter than headLen comes before the longer ones it starts.
 func (m *matcher) compareHeads(x, y uint32) int {
-	if kx, ky := binary.BigEndian.Uint64(m.head(x)), binary.BigEndian.Uint64(m.head(y)); kx != ky {
+	px, i := m.part(x)
+	py, j := m.part(y)
+	hx, hy := px.heads[int(i)*headLen:], py.heads[int(j)*headLen:]
+	if kx, ky := binary.BigEndian.Uint64(hx), binary.BigEndian.Uint64(hy); kx != ky {
 		return cmp.Compare(kx, ky)
 	}
-	return bytes.Compare(m.shortHead(x), m.shortHead(y))
+	if kx, ky := binary.BigEndian.Uint64(hx[8:]), binary.BigEndian.Uint64(hy[8:]); kx != ky {
+		return cmp.Compare(kx, ky)
+	}
+	return cmp.Compare(px.lens[i], py.lens[j])
 }
 
 // bucketOf returns the bucket, of 1<<bits, of the patterns that may start
