@@ -496,3 +496,30 @@ func TestMaskWrappedShortTail(t *testing.T) {
 		}
 	}
 }
+
+// TestEncodeWideASCII: base64 of ASCII in UTF-16LE behind 0, 1 or 2 zero
+// bytes, made from the text itself, is what encoding/base64 writes for
+// those bytes: every length up to a few groups, every ASCII byte.
+func TestEncodeWideASCII(t *testing.T) {
+	for n := range 40 {
+		u := make([]byte, n)
+		for i := range u {
+			u[i] = byte((i*37 + n*11) % 128)
+		}
+		all := make([]byte, 128+n)
+		for i := range all {
+			all[i] = byte(i % 128)
+		}
+		for _, text := range []string{string(u), string(all)} {
+			for shift := range 3 {
+				raw := appendUTF16LE(make([]byte, shift), text)
+				want := base64.StdEncoding.EncodeToString(raw)
+				got := make([]byte, len(want))
+				encodeWideASCII(got, text, shift)
+				if string(got) != want {
+					t.Fatalf("%q behind %d zero bytes: %s, want %s", text, shift, got, want)
+				}
+			}
+		}
+	}
+}
