@@ -44,7 +44,7 @@ type formSet struct {
 	derived []bool
 	scratch []byte
 	unit    int    // the index in pats of the first form of the current unit
-	lengths uint64 // bit n%64 set for each length n of the unit's forms
+	seen    uint64 // the bits formBit gives the unit's forms
 	special []int  // the positions in the current unit of bytes URLs escape
 
 	// forms holds the forms of the current unit once it has more than
@@ -108,7 +108,7 @@ func (fs *formSet) addUnit(u string) {
 			fs.text, fs.pats = fs.text[:0], fs.pats[:0]
 		}()
 	}
-	fs.unit, fs.forms, fs.lengths = len(fs.pats), nil, 0
+	fs.unit, fs.forms, fs.seen = len(fs.pats), nil, 0
 	start := len(fs.text)
 	fs.text = append(fs.text, u...)
 	fs.add(start, len(u), false)
@@ -247,7 +247,7 @@ func (fs *formSet) add(off, n int, derived bool) bool {
 			return false
 		}
 		fs.forms[unsafe.String(&form[0], n)] = struct{}{}
-	} else if fs.lengths&(1<<(n%64)) != 0 { // else no form of the unit has its length
+	} else if fs.seen&formBit(form) != 0 { // else it repeats no form of the unit
 		for _, p := range fs.pats[fs.unit:] {
 			if int(p.n) == n && string(fs.text[p.off:p.off+p.n]) == string(form) {
 				return false
@@ -255,7 +255,7 @@ func (fs *formSet) add(off, n int, derived bool) bool {
 		}
 	}
 	if fs.forms == nil {
-		fs.lengths |= 1 << (n % 64)
+		fs.seen |= formBit(form)
 		if len(fs.pats)-fs.unit == fewForms {
 			// The keys are the bytes of text, which stay as they are
 			// once a form is kept (text only grows past them, or moves
@@ -282,6 +282,16 @@ func (fs *formSet) grow(n int) {
 		fs.text = slices.Grow(fs.text, n)
 	}
 	fs.text = fs.text[:len(fs.text)+n]
+}
+
+// formBit returns a bit of 64 chosen by a form's length and first bytes:
+// forms with different bits differ.
+func formBit(form []byte) uint64 {
+	key := uint64(len(form))
+	if len(form) >= 8 {
+		key ^= binary.LittleEndian.Uint64(form)
+	}
+	return 1 << (key * 0x9E3779B97F4A7C15 >> 58)
 }
 
 // addText records fs.text[start:] as a form, or drops it.
@@ -335,7 +345,7 @@ func (fs *formSet) addBase64(u string, wide bool) {
 		if ascii {
 			encodeWideASCII(fs.text[start:], u, shift)
 		} else {
-			base64.StdEncoding.Encode(fs.text[start:], src)
+			encodeBase64(fs.text[start:], src)
 		}
 		n = copy(fs.text[start:], fs.text[start+skip:start+end])
 		fs.text = fs.text[:start+n]
@@ -357,6 +367,27 @@ func (fs *formSet) addBase64(u string, wide bool) {
 	}
 	fs.scratch = raw[:0]
 }
+
+// encodeBase64 writes src to dst as base64.StdEncoding.Encode does, with
+// one table lookup per two characters rather than per character.
+func encodeBase64(dst, src []byte) {
+	for len(src) >= 3 && len(dst) >= 4 {
+		binary.LittleEndian.PutUint32(dst, uint32(base64Pairs[uint(src[0])<<4|uint(src[1])>>4])|
+			uint32(base64Pairs[uint(src[1]&15)<<8|uint(src[2])])<<16)
+		src, dst = src[3:], dst[4:]
+	}
+	base64.StdEncoding.Encode(dst, src)
+}
+
+// base64Pairs holds the two base64 characters of every 12 bits, as they read
+// in memory.
+var base64Pairs = func() (t [1 << 12]uint16) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	for i := range t {
+		t[i] = uint16(alphabet[i>>6]) | uint16(alphabet[i&63])<<8
+	}
+	return t
+}()
 
 // isASCII reports whether u is all ASCII.
 func isASCII(u string) bool {
@@ -481,8 +512,12 @@ func (fs *formSet) addHex(u string) {
 	for upper, digits := range &hexDigits {
 		start := len(fs.text)
 		fs.grow(2 * len(u))
-		hex := fs.text[start:]
-		for i := 0; i < len(u); i++ {
+		hex, i := fs.text[start:], 0
+		for ; i+4 <= len(u); i += 4 {
+			binary.LittleEndian.PutUint64(hex[2*i:], uint64(digits[u[i]])|uint64(digits[u[i+1]])<<16|
+				uint64(digits[u[i+2]])<<32|uint64(digits[u[i+3]])<<48)
+		}
+		for ; i < len(u); i++ {
 			binary.LittleEndian.PutUint16(hex[2*i:], digits[u[i]])
 		}
 		fs.add(start, 2*len(u), false)

@@ -523,3 +523,22 @@ func TestEncodeWideASCII(t *testing.T) {
 		}
 	}
 }
+
+// TestEncodeBase64: the forms' base64 is what encoding/base64 writes, for
+// every length up to a few groups and every byte value.
+func TestEncodeBase64(t *testing.T) {
+	all := make([]byte, 3*256)
+	for i := range all {
+		all[i] = byte(i*7/3 + i%3*85)
+	}
+	for n := range 40 {
+		for _, src := range [][]byte{all[:n], all[len(all)-n:], all[n:]} {
+			want := base64.StdEncoding.EncodeToString(src)
+			got := make([]byte, len(want))
+			encodeBase64(got, src)
+			if string(got) != want {
+				t.Fatalf("%x: %s, want %s", src, got, want)
+			}
+		}
+	}
+}
