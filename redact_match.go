@@ -423,19 +423,18 @@ func newSkipTable(m *matcher) skipTable {
 		t.shift--
 	}
 	t.bits = make([]uint64, 1<<(64-t.shift)/64)
-	var last []byte
 	for _, ps := range m.parts {
-		for i := range ps.lens {
-			pat := ps.heads[i*headLen:][:t.window]
-			// The forms of a value come in a row, and often start alike
-			// (an encoding whole and without its end, the variants of an
-			// escaping): their grams are set already.
-			if string(pat) == string(last) {
-				continue
-			}
-			last = pat
-			if t.gram == 8 { // a window of maxWindow: its 9 grams are parts of two words
-				lo, hi := binary.LittleEndian.Uint64(pat), binary.LittleEndian.Uint64(pat[8:])
+		// The forms of a value come in a row, and often start alike (an
+		// encoding whole and without its end, the variants of an
+		// escaping): their grams are set already.
+		if t.gram == 8 { // a window of maxWindow, a whole head: 9 grams, parts of two words
+			var lastLo, lastHi uint64
+			for i := 0; i+headLen <= len(ps.heads); i += headLen {
+				lo, hi := binary.LittleEndian.Uint64(ps.heads[i:]), binary.LittleEndian.Uint64(ps.heads[i+8:])
+				if lo == lastLo && hi == lastHi && i > 0 {
+					continue
+				}
+				lastLo, lastHi = lo, hi
 				t.set(lo)
 				t.set(lo>>8 | hi<<56)
 				t.set(lo>>16 | hi<<48)
@@ -445,8 +444,16 @@ func newSkipTable(m *matcher) skipTable {
 				t.set(lo>>48 | hi<<16)
 				t.set(lo>>56 | hi<<8)
 				t.set(hi)
+			}
+			continue
+		}
+		var last []byte
+		for i := 0; i+headLen <= len(ps.heads); i += headLen {
+			pat := ps.heads[i:][:t.window]
+			if string(pat) == string(last) {
 				continue
 			}
+			last = pat
 			for i := 0; i+t.gram <= t.window; i++ {
 				t.set(t.gramAt(pat, i))
 			}
@@ -471,7 +478,7 @@ func (t *skipTable) gramAt(data []byte, i int) uint64 {
 
 // hash returns the bit of a gram in the bitmap.
 func (t *skipTable) hash(gram uint64) uint64 {
-	return gram * 0x9E3779B97F4A7C15 >> t.shift
+	return gram * 0x9E3779B97F4A7C15 >> (t.shift & 63)
 }
 
 // has reports whether a gram, its bytes read little-endian, may be in a
