@@ -140,8 +140,12 @@ func (ps *patterns) add(fs *formSet, seed maphash.Seed) {
 	for _, p := range fs.pats {
 		form := fs.text[p.off : p.off+p.n]
 		var head [headLen]byte
-		copy(head[:], form)
-		if n := len(heads); n == 0 || string(heads[n-headLen:]) != string(head[:]) {
+		if len(form) >= headLen {
+			head = [headLen]byte(form)
+		} else {
+			copy(head[:], form)
+		}
+		if n := len(heads); n == 0 || [headLen]byte(heads[n-headLen:]) != head {
 			ps.runs++
 		}
 		heads = append(heads, head[:]...)
