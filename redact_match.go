@@ -171,11 +171,6 @@ func fingerprint(seed maphash.Seed, pattern []byte) uint32 {
 // number, except for sorting the patterns that share a bucket.
 func (m *matcher) build() {
 	n := m.len()
-	for _, ps := range m.parts {
-		for _, size := range ps.lens {
-			m.maxLen = max(m.maxLen, int(size))
-		}
-	}
 	// The skip table, the largest of the tables, is built beside the
 	// others when they are large.
 	if n < 8*parallelSecrets || runtime.GOMAXPROCS(0) < 2 {
@@ -188,8 +183,6 @@ func (m *matcher) build() {
 		}()
 		defer func() { <-skipped }()
 	}
-	m.filter = newPrefixFilter(m)
-
 	// A bucket per four patterns: the forms of a value often share their
 	// first four bytes, so that most buckets would be empty with more.
 	m.bits = 4
@@ -199,10 +192,15 @@ func (m *matcher) build() {
 	// A counting sort: buckets[b+1] counts bucket b, then, summed, is
 	// where bucket b+1 starts, the cursor that fills bucket b+1, and at
 	// the end where bucket b+1 ends; shifted by one, where it starts.
+	// The pass that counts also fills the prefix filter.
 	m.buckets = make([]uint32, 1<<m.bits+1)
+	m.filter = newPrefixFilter(m.parts[0].runs + m.parts[1].runs)
 	for _, ps := range m.parts {
-		for i := range ps.lens {
-			m.buckets[bucketOf(ps.heads[i*headLen:], m.bits)+1]++
+		for i, size := range ps.lens {
+			head := ps.heads[i*headLen:]
+			m.buckets[bucketOf(head, m.bits)+1]++
+			m.filter.add(head)
+			m.maxLen = max(m.maxLen, int(size))
 		}
 	}
 	for b := 1; b < len(m.buckets); b++ {
@@ -251,7 +249,7 @@ func (m *matcher) compareHeads(x, y uint32) int {
 // bucketOf returns the bucket, of 1<<bits, of the patterns that may start
 // data, which holds at least four bytes.
 func bucketOf(data []byte, bits uint) uint32 {
-	return (binary.LittleEndian.Uint32(data) * 0x9E3779B1) >> (32 - bits)
+	return (binary.LittleEndian.Uint32(data) * 0x9E3779B1) >> ((32 - bits) & 31)
 }
 
 // redact returns data with every match replaced by the mask, and how much of
@@ -504,28 +502,28 @@ type prefixFilter struct {
 	one   [256 / 64]uint64
 }
 
-// newPrefixFilter returns the prefix filter of m's patterns.
-func newPrefixFilter(m *matcher) prefixFilter {
+// newPrefixFilter returns an empty prefix filter for patterns with about
+// n distinct heads.
+func newPrefixFilter(n int) prefixFilter {
 	f := prefixFilter{shift: 32 - 12}
-	for 1<<(32-f.shift) < 16*(m.parts[0].runs+m.parts[1].runs) && f.shift > 32-23 {
+	for 1<<(32-f.shift) < 16*n && f.shift > 32-23 {
 		f.shift--
 	}
 	f.bits = make([]uint64, 1<<(32-f.shift)/64)
-	for _, ps := range m.parts {
-		for i := range ps.lens {
-			head := ps.heads[i*headLen:]
-			h := f.hash(head)
-			f.bits[h>>6] |= 1 << (h & 63)
-			two := uint32(binary.LittleEndian.Uint16(head))
-			f.two[two>>6] |= 1 << (two & 63)
-			f.one[head[0]>>6] |= 1 << (head[0] & 63)
-		}
-	}
 	return f
 }
 
+// add adds a pattern, of which head holds at least the first four bytes.
+func (f *prefixFilter) add(head []byte) {
+	h := f.hash(head)
+	f.bits[h>>6] |= 1 << (h & 63)
+	two := uint32(binary.LittleEndian.Uint16(head))
+	f.two[two>>6] |= 1 << (two & 63)
+	f.one[head[0]>>6] |= 1 << (head[0] & 63)
+}
+
 func (f *prefixFilter) hash(data []byte) uint32 {
-	return (binary.LittleEndian.Uint32(data) * 0x9E3779B1) >> f.shift
+	return (binary.LittleEndian.Uint32(data) * 0x9E3779B1) >> (f.shift & 31)
 }
 
 // maybe reports whether a pattern may start data, which holds at least four bytes.
