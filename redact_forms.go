@@ -89,7 +89,7 @@ func eachUnit(s string, f func(u string)) {
 	if t := strings.TrimSpace(s); len(t) < len(s) {
 		f(t)
 	}
-	if strings.ContainsAny(s, "\r\n") {
+	if strings.IndexByte(s, '\n') >= 0 || strings.IndexByte(s, '\r') >= 0 {
 		for line := range strings.SplitSeq(s, "\n") {
 			if l := strings.TrimSpace(line); IsMaskable(l) {
 				f(l)
