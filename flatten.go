@@ -418,11 +418,12 @@ func environ(vars map[string]string, names []string) []string {
 }
 
 // appendEnviron appends to env what environ returns, without a slice of
-// its own: a command's environment is built in one.
+// its own: a command's environment is built in one. names are the keys of
+// vars, in the order wanted.
 func appendEnviron(env []string, vars map[string]string, names []string) []string {
 	size := 0
-	for _, n := range names {
-		size += len(n) + 1 + len(vars[n])
+	for n, v := range vars { // the same names, without a lookup each
+		size += len(n) + 1 + len(v)
 	}
 	arena := make([]byte, 0, size)
 	for _, n := range names {
