@@ -350,7 +350,7 @@ func (fs *formSet) addBase64(u string, wide bool) {
 		n = copy(fs.text[start:], fs.text[start+skip:start+end])
 		fs.text = fs.text[:start+n]
 		fs.addEncoded(start, skip, end, bitsEnd, !wide, !wide)
-		if std := fs.text[start:]; !wide && (bytes.IndexByte(std, '+') >= 0 || bytes.IndexByte(std, '/') >= 0) {
+		if std := fs.text[start : start+end-skip]; !wide && (bytes.IndexByte(std, '+') >= 0 || bytes.IndexByte(std, '/') >= 0) {
 			start := len(fs.text)
 			fs.text = append(fs.text, std...)
 			url := fs.text[start:]
