@@ -37,10 +37,11 @@ const mask = "***"
 // the secrets' bytes, and keeps of each form its first 16 bytes and a
 // fingerprint of the rest: about 0.8 KB in all, tables included, for a
 // random value of 32 bytes and its 15 to 18 forms; it uses two CPUs for
-// hundreds of secrets. Then its cost per byte of output does not grow with the number of secrets: a skip
-// table lets the scan pass over most of a text that holds no secret without
-// looking at every byte, and where a secret may start, one hash lookup
-// finds the few patterns that could start there.
+// hundreds of secrets. Then its cost per byte of output does not grow with
+// the number of secrets: a skip table lets the scan pass over most of a
+// text that holds no secret without looking at every byte, and where a
+// secret may start, one hash lookup finds the few patterns that could
+// start there.
 //
 // Printing a Masker, with any fmt verb or through log/slog, shows
 // "vault.Masker(redacted)", never a secret. The zero Masker masks nothing.
