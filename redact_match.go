@@ -300,7 +300,7 @@ func (m *matcher) redact(out, data []byte, final bool) (result []byte, keep int,
 
 // longestScan is the number of patterns of a bucket that longest reads one
 // by one; it narrows a larger bucket, which is sorted, by bisection.
-const longestScan = 16
+const longestScan = 32
 
 // longest returns the length of the longest pattern that data starts with,
 // and whether data ended while a longer pattern could still follow: where
