@@ -40,9 +40,10 @@ const headLen = maxWindow
 // lens[i], and sums[i] is the fingerprint of a pattern longer than
 // headLen (0 for the others). A fingerprint of 32 bits is enough: it tells
 // apart only texts that have the head and the length of a form, and a
-// collision would mask such a text, not show a secret. Runs of patterns with the same head (the
-// forms of a value often start alike) count once in heads: the skip table
-// holds each head's grams once, and is sized by their number.
+// collision would mask such a text, not show a secret. runs counts the runs
+// of patterns with the same head (the forms of a value often start alike):
+// the skip table holds the grams of each run's head once, and it and the
+// prefix filter are sized by their number.
 type patterns struct {
 	heads []byte
 	lens  []uint32
@@ -76,11 +77,6 @@ func (m *matcher) sum(i uint32) uint32 {
 	return ps.sums[j]
 }
 
-// shortHead returns the head of pattern i without its padding.
-func (m *matcher) shortHead(i uint32) []byte {
-	return m.head(i)[:min(m.size(i), headLen)]
-}
-
 // len returns the number of patterns.
 func (m *matcher) len() int { return len(m.parts[0].lens) + len(m.parts[1].lens) }
 
@@ -89,8 +85,9 @@ func (m *matcher) len() int { return len(m.parts[0].lens) + len(m.parts[1].lens)
 const parallelSecrets = 512
 
 // formsPerSecret is the number of patterns compile makes room for per
-// secret: random values of 32 bytes have 15 to 18. Room that is not used
-// costs no memory: it is never written.
+// secret: random values of 32 bytes have 15 to 18. Room that is not used is
+// never written, and costs memory only where the allocator clears memory it
+// reuses.
 const formsPerSecret = 20
 
 // compile forms the patterns of secrets and builds the matcher. With many

@@ -364,7 +364,7 @@ func TestCompileInHalves(t *testing.T) {
 			if len(form) > headLen {
 				sum = fingerprint(m.seed, form)
 			}
-			if got, want := string(m.shortHead(uint32(i))), string(form[:min(len(form), headLen)]); got != want || m.size(uint32(i)) != len(form) || m.sum(uint32(i)) != sum {
+			if got, want := string(m.head(uint32(i))[:min(m.size(uint32(i)), headLen)]), string(form[:min(len(form), headLen)]); got != want || m.size(uint32(i)) != len(form) || m.sum(uint32(i)) != sum {
 				t.Fatalf("heavy %d: pattern %d starts %q, of %d bytes, fingerprint %x; want %q, %d, %x", heavy, i, got, m.size(uint32(i)), m.sum(uint32(i)), want, len(form), sum)
 			}
 		}
