@@ -379,12 +379,14 @@ func encodeBase64(dst, src []byte) {
 	base64.StdEncoding.Encode(dst, src)
 }
 
+// base64Alphabet is the standard base64 alphabet.
+const base64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
 // base64Pairs holds the two base64 characters of every 12 bits, as they read
 // in memory.
 var base64Pairs = func() (t [1 << 12]uint16) {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 	for i := range t {
-		t[i] = uint16(alphabet[i>>6]) | uint16(alphabet[i&63])<<8
+		t[i] = uint16(base64Alphabet[i>>6]) | uint16(base64Alphabet[i&63])<<8
 	}
 	return t
 }()
@@ -435,11 +437,10 @@ func encodeWideASCII(dst []byte, u string, shift int) {
 // wideMiddle[z] those of 0, z, 0. (Indexed by any byte, so that indexing
 // needs no check; only ASCII is used.)
 var wideEven, wideOdd, wideMiddle = func() (even, odd, middle [256]uint32) {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 	for c := range utf8.RuneSelf {
-		even[c] = uint32(alphabet[c>>2]) | uint32(alphabet[(c&3)<<4])<<8
-		odd[c] = uint32(alphabet[c>>6])<<16 | uint32(alphabet[c&63])<<24
-		middle[c] = 'A' | uint32(alphabet[c>>4])<<8 | uint32(alphabet[(c&15)<<2])<<16 | 'A'<<24
+		even[c] = uint32(base64Alphabet[c>>2]) | uint32(base64Alphabet[(c&3)<<4])<<8
+		odd[c] = uint32(base64Alphabet[c>>6])<<16 | uint32(base64Alphabet[c&63])<<24
+		middle[c] = 'A' | uint32(base64Alphabet[c>>4])<<8 | uint32(base64Alphabet[(c&15)<<2])<<16 | 'A'<<24
 	}
 	return
 }()
