@@ -419,8 +419,9 @@ func encodeWideASCII(dst []byte, u string, shift int) {
 		binary.LittleEndian.PutUint32(dst, wideEven[0]|wideOdd[u[0]])
 		binary.LittleEndian.PutUint32(dst[4:], wideMiddle[u[1]])
 		dst, i = dst[8:], 2
-	case shift != 0:
-		base64.StdEncoding.Encode(dst, appendUTF16LE(make([]byte, shift, shift+2*len(u)), u))
+	case shift != 0: // u is shorter than shift: at most 4 bytes, kept off the heap
+		var short [4]byte
+		base64.StdEncoding.Encode(dst, appendUTF16LE(short[:shift], u))
 		return
 	}
 	// u[i], 0, u[i+1]; 0, u[i+2], 0: eight characters per three bytes of u.
