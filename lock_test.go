@@ -174,17 +174,26 @@ func TestLockWaitCancelled(t *testing.T) {
 	}
 }
 
-// TestSealContextStopsWaiting cancels SealContext and RotateContext while
-// another writer holds the vault's lock: they return the context's error
-// and the vault is unchanged.
-func TestSealContextStopsWaiting(t *testing.T) {
-	key := GenerateKey()
-	path := sealSeed(t, key)
+// lockedSeed seals the seed vault with key, holds its write lock for the
+// rest of the test as another writer would, and returns its path and its
+// bytes.
+func lockedSeed(t *testing.T, key *Key) (path string, before []byte) {
+	t.Helper()
+	path = sealSeed(t, key)
 	before, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	holdLock(t, path)
+	return path, before
+}
+
+// TestSealContextStopsWaiting cancels SealContext and RotateContext while
+// another writer holds the vault's lock: they return the context's error
+// and the vault is unchanged.
+func TestSealContextStopsWaiting(t *testing.T) {
+	key := GenerateKey()
+	path, before := lockedSeed(t, key)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := SealContext(ctx, path, map[string]any{"a": "b"}, key); !errors.Is(err, context.Canceled) {
@@ -205,14 +214,9 @@ func TestSealContextStopsWaiting(t *testing.T) {
 // after the lock timeout; the vault is unchanged.
 func TestSealBadDocumentWhileLocked(t *testing.T) {
 	key := GenerateKey()
-	path := sealSeed(t, key)
-	before, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	holdLock(t, path)
+	path, before := lockedSeed(t, key)
 	start := time.Now()
-	err = Seal(path, map[string]any{"a": "\xff"}, key, WithLockTimeout(20*time.Second))
+	err := Seal(path, map[string]any{"a": "\xff"}, key, WithLockTimeout(20*time.Second))
 	if err == nil || !strings.Contains(err.Error(), `"a" is not valid UTF-8`) {
 		t.Errorf("Seal: %v, want the encoding error", err)
 	}
