@@ -528,14 +528,13 @@ func (v *Vault) maskable(opts []FlattenOption) ([]string, error) {
 // [NotSecret]) and of the key that opened the vault, after checking its size
 // and auditing it as OpExec.
 func (v *Vault) commandEnv(ctx context.Context, c *Command) ([]string, *Masker, error) {
-	vars, err := flatten(v.name, *v.doc(), c.Prefix, c.Flatten)
+	vars, names, err := flatten(v.name, *v.doc(), c.Prefix, c.Flatten, true)
 	var public map[string]bool
 	if err == nil {
 		public, err = notSecret(v.name, *v.doc(), c.Flatten)
 	}
-	var env, names []string
+	var env []string
 	if err == nil {
-		names = sortedNames(vars)
 		env = childEnv(c.Env, c.Strip, v.keyring, c.Conceal, vars, names)
 		err = checkExecSize(v.name, c.Args, env, vars)
 	}

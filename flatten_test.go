@@ -1,8 +1,12 @@
 package vault
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -267,6 +271,124 @@ func TestReservedNamesDocumented(t *testing.T) {
 					t.Errorf("%s does not list %s* (%s)", file, p, c.name)
 				}
 			}
+		}
+	}
+}
+
+// TestNamesSortedWhereNamingReorders: names are made in the document's
+// order, which the naming rule does not keep (a_b sorts before ab, A_B
+// after AB; HOSTS_10 before HOSTS_2); the audit records, Environ, the
+// exporters and a command's environment list them sorted all the same. An
+// Exporter that passes Export's writer on with other variables has those
+// written, not the ones Export made.
+func TestNamesSortedWhereNamingReorders(t *testing.T) {
+	key := GenerateKey()
+	hosts := make([]any, 11)
+	for i := range hosts {
+		hosts[i] = fmt.Sprintf("host%d.example.com", i)
+	}
+	doc := map[string]any{"B": "v-B", "a_b": "v-a_b", "ab": "v-ab", "hosts": hosts, "x": map[string]any{"y": "v-x.y"}, "x0": "v-x0"}
+	want := []string{"AB", "A_B", "B", "HOSTS_0", "HOSTS_1", "HOSTS_10", "HOSTS_2", "HOSTS_3", "HOSTS_4",
+		"HOSTS_5", "HOSTS_6", "HOSTS_7", "HOSTS_8", "HOSTS_9", "X0", "X_Y"}
+	rec := &recorder{}
+	v, err := Open(sealPath(t, doc, key), []*Key{key}, WithAuditor(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lastNames := func(op Op) []string {
+		t.Helper()
+		e := rec.events[len(rec.events)-1]
+		if e.Op != op {
+			t.Fatalf("last event is %s, want %s", e.Op, op)
+		}
+		return e.Names
+	}
+	namesOf := func(lines []string, re *regexp.Regexp) (names []string) {
+		for _, l := range lines {
+			if m := re.FindStringSubmatch(l); m != nil {
+				names = append(names, m[1])
+			}
+		}
+		return names
+	}
+
+	env, err := v.Environ("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, namesOf(env, regexp.MustCompile(`^(\w+)=`))); diff != "" {
+		t.Errorf("Environ's names (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, lastNames(OpFlatten)); diff != "" {
+		t.Errorf("the flatten record's names (-want +got):\n%s", diff)
+	}
+
+	for _, tt := range []struct {
+		name   string
+		export Exporter
+		line   string // a line's name
+	}{
+		{"shell", ExportShell, `^export (\w+)=`},
+		{"dotenv", ExportDotenv, `^(\w+)="`},
+		{"json", ExportJSON, `^  "(\w+)": `},
+		{"azure", ExportAzure, `variable=(\w+)`},
+		{"github", nil, `^(\w+)<<`},
+	} {
+		var out strings.Builder
+		export, w := tt.export, io.Writer(&out)
+		if export == nil { // GitHub's: the variables go to the env file
+			export, w = GitHubExporter(&out), io.Discard
+		}
+		if err := v.Export(w, export, ""); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, namesOf(strings.Split(out.String(), "\n"), regexp.MustCompile(tt.line))); diff != "" {
+			t.Errorf("%s: the names written (-want +got):\n%s", tt.name, diff)
+		}
+		if diff := cmp.Diff(want, lastNames(OpExport)); diff != "" {
+			t.Errorf("%s: the export record's names (-want +got):\n%s", tt.name, diff)
+		}
+	}
+
+	env, _, err = v.commandEnv(context.Background(), &Command{Args: []string{"deploy"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, namesOf(env, regexp.MustCompile(`^(\w+)=`))); diff != "" {
+		t.Errorf("the command's environment (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, lastNames(OpExec)); diff != "" {
+		t.Errorf("the exec record's names (-want +got):\n%s", diff)
+	}
+
+	// Exporters that pass the writer on with variables of their own: as
+	// many as Export made, in another map or in the same one changed.
+	for _, tt := range []struct {
+		name   string
+		export Exporter
+		want   []string
+	}{
+		{"renamed", func(w io.Writer, vars map[string]string) error {
+			renamed := map[string]string{}
+			for n, val := range vars {
+				renamed["Z"+n] = val
+			}
+			return ExportShell(w, renamed)
+		}, []string{"ZAB", "ZA_B", "ZB", "ZHOSTS_0", "ZHOSTS_1", "ZHOSTS_10", "ZHOSTS_2", "ZHOSTS_3", "ZHOSTS_4",
+			"ZHOSTS_5", "ZHOSTS_6", "ZHOSTS_7", "ZHOSTS_8", "ZHOSTS_9", "ZX0", "ZX_Y"}},
+		{"changed", func(w io.Writer, vars map[string]string) error {
+			delete(vars, "HOSTS_10")
+			vars["C"] = "v-C"
+			return ExportShell(w, vars)
+		}, []string{"AB", "A_B", "B", "C", "HOSTS_0", "HOSTS_1", "HOSTS_2", "HOSTS_3", "HOSTS_4",
+			"HOSTS_5", "HOSTS_6", "HOSTS_7", "HOSTS_8", "HOSTS_9", "X0", "X_Y"}},
+	} {
+		var out strings.Builder
+		if err := v.Export(&out, tt.export, ""); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tt.want, namesOf(strings.Split(out.String(), "\n"), regexp.MustCompile(`^export (\w+)=`))); diff != "" {
+			t.Errorf("%s: the names written (-want +got):\n%s", tt.name, diff)
 		}
 	}
 }
