@@ -42,9 +42,8 @@ import (
 //     wraps both [ErrAudit] and the Auditor's error, and releases nothing:
 //     Get returns no value, Flatten no map, a write does not happen. This is
 //     the default, fail-closed policy; [WithAuditFailOpen] changes it.
-//   - Audit must not change the Event's slices (Names), which the operation
-//     goes on to use, nor retain them after it returns; copy them if it
-//     needs them later.
+//   - Audit must not retain the Event's slices (Names) after it returns;
+//     copy them if it needs them later.
 //   - An Event never holds a secret value or a key, only names, paths,
 //     fingerprints and errors, so an Auditor may write it anywhere.
 type Auditor interface {

@@ -16,8 +16,7 @@ import (
 // [GitHubExporter] builds one that also writes to $GITHUB_ENV. Every
 // exporter of this package checks all the variables before it writes
 // anything, so that an error leaves no partial output, and writes names in
-// sorted order. Its errors name variables, never values. [Vault.Export]
-// gives it a writer that passes what it writes on to the caller's.
+// sorted order. Its errors name variables, never values.
 type Exporter func(w io.Writer, vars map[string]string) error
 
 // Export flattens the vault (see [Flatten]) and writes the variables with
@@ -33,7 +32,7 @@ func (v *Vault) ExportContext(ctx context.Context, w io.Writer, export Exporter,
 	if w == nil || export == nil {
 		return fmt.Errorf("vault: %s: Export needs a writer and an Exporter, such as ExportShell", v.Name())
 	}
-	vars, names, err := v.flatten(ctx, OpExport, prefix, opts, true)
+	vars, _, err := v.flatten(ctx, OpExport, prefix, opts, false)
 	if err != nil {
 		return err
 	}
@@ -41,18 +40,18 @@ func (v *Vault) ExportContext(ctx context.Context, w io.Writer, export Exporter,
 	if err != nil {
 		return err
 	}
-	return export(exportWriter{Writer: w, notSecret: public, names: names}, vars)
+	if len(public) > 0 {
+		w = exportWriter{Writer: w, notSecret: public}
+	}
+	return export(w, vars)
 }
 
-// An exportWriter is the writer Export gives an Exporter. It carries what
-// Export knows of the variables: the values declared [NotSecret], which the
-// exporters that ask a CI system to mask values ([GitHubExporter],
-// [ExportAzure]) leave out, and the names, sorted, which this package's
-// exporters would otherwise sort again.
+// An exportWriter is the writer Export gives an Exporter when values are
+// declared [NotSecret]: the exporters that ask a CI system to mask values
+// ([GitHubExporter], [ExportAzure]) leave those values out.
 type exportWriter struct {
 	io.Writer
 	notSecret map[string]bool
-	names     []string
 }
 
 // masked reports whether an exporter writing to w asks to mask value: the
@@ -62,18 +61,10 @@ func masked(w io.Writer, value string) bool {
 	return IsMaskable(value) && !(ok && ew.notSecret[value])
 }
 
-// checkVars returns the names of vars, sorted, for an exporter writing to
-// w, and refuses names that are not shell variable names and values that no
-// environment can carry. Under Export, the names come sorted with w; they
-// are used while they are still vars' names, as they are unless an
-// Exporter passed w on with other variables.
-func checkVars(w io.Writer, vars map[string]string) ([]string, error) {
-	var names []string
-	if ew, ok := w.(exportWriter); ok && keysOf(ew.names, vars) {
-		names = ew.names
-	} else {
-		names = sortedNames(vars)
-	}
+// checkVars refuses names that are not shell variable names and values that
+// no environment can carry.
+func checkVars(vars map[string]string) ([]string, error) {
+	names := sortedNames(vars)
 	for _, n := range names {
 		if !isEnvName(n) {
 			return nil, fmt.Errorf("vault: export: %q is not a shell variable name ([A-Za-z_][A-Za-z0-9_]*)", n)
@@ -85,19 +76,6 @@ func checkVars(w io.Writer, vars map[string]string) ([]string, error) {
 	return names, nil
 }
 
-// keysOf reports whether names, which are distinct, are the keys of vars.
-func keysOf(names []string, vars map[string]string) bool {
-	if len(names) != len(vars) {
-		return false
-	}
-	for _, n := range names {
-		if _, ok := vars[n]; !ok {
-			return false
-		}
-	}
-	return true
-}
-
 // ExportShell writes one line per variable, export NAME='value', with POSIX
 // single quotes: inside them every character is literal. A single quote in
 // the value closes the quotes, adds an escaped quote and reopens them:
@@ -107,7 +85,7 @@ func keysOf(names []string, vars map[string]string) bool {
 // The output is safe to eval or source in sh, dash, bash, ksh and zsh, and
 // keeps multi-line values, "$", backquotes and backslashes intact.
 func ExportShell(w io.Writer, vars map[string]string) error {
-	names, err := checkVars(w, vars)
+	names, err := checkVars(vars)
 	if err != nil {
 		return err
 	}
@@ -154,7 +132,7 @@ func writeShellQuoted(b *bytes.Buffer, s string) {
 // python3-dotenv) and joho/godotenv v1.5.1 (tested); Node's dotenv expands
 // \n and \r but keeps \" and \\ as written.
 func ExportDotenv(w io.Writer, vars map[string]string) error {
-	names, err := checkVars(w, vars)
+	names, err := checkVars(vars)
 	if err != nil {
 		return err
 	}
@@ -211,7 +189,7 @@ func expansion(v string) int {
 // ExportJSON writes one JSON object from names to values, sorted and
 // indented, with a final newline.
 func ExportJSON(w io.Writer, vars map[string]string) error {
-	names, err := checkVars(w, vars)
+	names, err := checkVars(vars)
 	if err != nil {
 		return err
 	}
@@ -253,7 +231,7 @@ func ExportJSON(w io.Writer, vars map[string]string) error {
 // pipeline YAML; the others are environment variables of later steps as
 // they are.
 func ExportAzure(w io.Writer, vars map[string]string) error {
-	names, err := checkVars(w, vars)
+	names, err := checkVars(vars)
 	if err != nil {
 		return err
 	}
@@ -322,7 +300,7 @@ func ciForms(value string, register func(form string, githubDerives bool)) {
 // inject variables. Later steps of the job see the variables.
 func GitHubExporter(envFile io.Writer) Exporter {
 	return func(w io.Writer, vars map[string]string) error {
-		names, err := checkVars(w, vars)
+		names, err := checkVars(vars)
 		if err != nil {
 			return err
 		}

@@ -85,12 +85,11 @@ func Flatten(secrets map[string]any, prefix string, opts ...FlattenOption) (map[
 
 // flatten is Flatten for the vault file name, which its errors name. If
 // names is set, it also returns the names, sorted, as an audit record, an
-// environment and every exporter list them. They are made in the document's
-// order, which is sorted by key, so that they need sorting only where the
-// naming rule changes the order ("a_b" comes before "ab", but A_B after
-// AB; HOSTS_10 comes before HOSTS_9), and then only a little: sorting the
-// keys of the map would take most of the time flatten does at 10,000
-// names.
+// environment and exec list them. They are made in the document's order,
+// which is sorted by key, so that they need sorting only where the naming
+// rule changes the order ("a_b" comes before "ab", but A_B after AB;
+// HOSTS_10 comes before HOSTS_9), and then only a little: sorting the keys
+// of the map would take most of the time flatten does at 10,000 names.
 //
 // It makes one quick pass; only if that finds a problem does a second pass
 // find the first problem in path order and word the error, so that an
@@ -124,7 +123,7 @@ func flatten(name string, doc node, prefix string, opts []FlattenOption, names b
 	if err := f.walk(root, nil); err != nil {
 		return nil, nil, err
 	}
-	if names { // not reached: the quick pass failed for a reason
+	if names { // the quick pass was not made (a prefix that starts no name), or failed where walk finds nothing
 		f.names = sortedNames(f.vars)
 	}
 	return f.vars, f.names, nil
@@ -400,7 +399,7 @@ func (v *Vault) flatten(ctx context.Context, op Op, prefix string, opts []Flatte
 	vars, sorted, err := flatten(v.name, *v.doc(), prefix, opts, names || audited)
 	event := v.event(op, err)
 	if err == nil && audited {
-		event.Names = sorted
+		event.Names = slices.Clone(sorted) // the Auditor's to change, not this call's result
 		event.ValueFingerprint = v.fingerprint.vars(vars, sorted)
 	}
 	if err := withAudit(err, v.opts.audit(ctx, event)); err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -278,9 +279,7 @@ func TestReservedNamesDocumented(t *testing.T) {
 // TestNamesSortedWhereNamingReorders: names are made in the document's
 // order, which the naming rule does not keep (a_b sorts before ab, A_B
 // after AB; HOSTS_10 before HOSTS_2); the audit records, Environ, the
-// exporters and a command's environment list them sorted all the same. An
-// Exporter that passes Export's writer on with other variables has those
-// written, not the ones Export made.
+// exporters and a command's environment list them sorted all the same.
 func TestNamesSortedWhereNamingReorders(t *testing.T) {
 	key := GenerateKey()
 	hosts := make([]any, 11)
@@ -360,35 +359,56 @@ func TestNamesSortedWhereNamingReorders(t *testing.T) {
 	if diff := cmp.Diff(want, lastNames(OpExec)); diff != "" {
 		t.Errorf("the exec record's names (-want +got):\n%s", diff)
 	}
+}
 
-	// Exporters that pass the writer on with variables of their own: as
-	// many as Export made, in another map or in the same one changed.
+// TestNamesAfterAuditorChangesThem: the Auditor contract forbids keeping
+// Event.Names, not changing them, and an Auditor that rewrites or filters
+// them in place (lower-cases them, reorders them, drops some with
+// slices.DeleteFunc) must not change what Environ returns or what Export
+// writes: exactly the vault's variables, sorted, each once.
+func TestNamesAfterAuditorChangesThem(t *testing.T) {
+	key := GenerateKey()
+	path := sealPath(t, map[string]any{"db": map[string]any{"host": "db.example.com", "password": "hunter2-hunter2"}, "internal": "x", "token": "tok-123456789"}, key)
+	wantEnv := []string{"DB_HOST=db.example.com", "DB_PASSWORD=hunter2-hunter2", "INTERNAL=x", "TOKEN=tok-123456789"}
+	wantShell := "export DB_HOST='db.example.com'\nexport DB_PASSWORD='hunter2-hunter2'\nexport INTERNAL='x'\nexport TOKEN='tok-123456789'\n"
 	for _, tt := range []struct {
 		name   string
-		export Exporter
-		want   []string
+		change func(names []string) []string
 	}{
-		{"renamed", func(w io.Writer, vars map[string]string) error {
-			renamed := map[string]string{}
-			for n, val := range vars {
-				renamed["Z"+n] = val
+		{"lower-cased", func(names []string) []string {
+			for i, n := range names {
+				names[i] = strings.ToLower(n)
 			}
-			return ExportShell(w, renamed)
-		}, []string{"ZAB", "ZA_B", "ZB", "ZHOSTS_0", "ZHOSTS_1", "ZHOSTS_10", "ZHOSTS_2", "ZHOSTS_3", "ZHOSTS_4",
-			"ZHOSTS_5", "ZHOSTS_6", "ZHOSTS_7", "ZHOSTS_8", "ZHOSTS_9", "ZX0", "ZX_Y"}},
-		{"changed", func(w io.Writer, vars map[string]string) error {
-			delete(vars, "HOSTS_10")
-			vars["C"] = "v-C"
-			return ExportShell(w, vars)
-		}, []string{"AB", "A_B", "B", "C", "HOSTS_0", "HOSTS_1", "HOSTS_2", "HOSTS_3", "HOSTS_4",
-			"HOSTS_5", "HOSTS_6", "HOSTS_7", "HOSTS_8", "HOSTS_9", "X0", "X_Y"}},
+			return names
+		}},
+		{"reversed", func(names []string) []string { slices.Reverse(names); return names }},
+		{"filtered", func(names []string) []string {
+			return slices.DeleteFunc(names, func(n string) bool { return n == "INTERNAL" })
+		}},
+		{"one twice", func(names []string) []string { names[1] = names[0]; return names }},
 	} {
-		var out strings.Builder
-		if err := v.Export(&out, tt.export, ""); err != nil {
+		v, err := Open(path, []*Key{key}, WithAuditor(AuditorFunc(func(_ context.Context, e Event) error {
+			if len(e.Names) > 1 {
+				e.Names = tt.change(e.Names)
+			}
+			return nil
+		})))
+		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(tt.want, namesOf(strings.Split(out.String(), "\n"), regexp.MustCompile(`^export (\w+)=`))); diff != "" {
-			t.Errorf("%s: the names written (-want +got):\n%s", tt.name, diff)
+		env, err := v.Environ("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(wantEnv, env); diff != "" {
+			t.Errorf("%s: Environ (-want +got):\n%s", tt.name, diff)
+		}
+		var out strings.Builder
+		if err := v.Export(&out, ExportShell, ""); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(wantShell, out.String()); diff != "" {
+			t.Errorf("%s: Export (-want +got):\n%s", tt.name, diff)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -137,6 +138,11 @@ func FuzzFlatten(f *testing.F) {
 		}
 		if len(vars) != countLeaves(secrets) {
 			t.Fatalf("%d variables for %d values", len(vars), countLeaves(secrets))
+		}
+		// The names made in the document's order, sorted where the naming
+		// rule reorders them, are the map's names sorted.
+		if _, names, err := flatten("", secrets, prefix, nil, true); err != nil || !slices.Equal(names, sortedNames(vars)) {
+			t.Fatalf("names %q (%v), want %q", names, err, sortedNames(vars))
 		}
 		for name, from := range slow.from {
 			segs, err := parsePath(from)
