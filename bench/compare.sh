@@ -182,24 +182,28 @@ oc = go[("open", "compact100k")]
 print("\n## Issue 16: exec, the compact vault, the redactor\n")
 print("Each row of issue 16's table beside its target, measured in this run. `exec -- true` builds no masker "
       "(a Masker compiles on the first output its Redactors see); `exec -- echo x` builds it, and is the figure "
-      "for a command that prints anything. Times are medians of 40 runs, `env`, `exec -- true` and `exec -- echo x` "
+      "for a command that prints anything. The issue's rows are those of `exec -- true`; the `exec -- echo x` rows "
+      "hold a command that prints to the same targets, which the issue does not ask (marked \"ours\"). "
+      "Times are medians of 40 runs, `env`, `exec -- true` and `exec -- echo x` "
       "taking turns five runs at a time. Memory is peak RSS (`/usr/bin/time -f %M`, median of 3).\n")
 print("| what | figure | target | |")
 print("|---|---|---|---|")
+def ours(cmd):
+    return " (ours)" if cmd == "exec-echo" else ""
 for size in ("exec1k", "exec10k"):
     e = hfr(f"exec-{size}")
     for cmd in ("exec-true", "exec-echo"):
         ratio = e[cmd] / e["env"]
         print(f"| `{cmd.replace('exec-', 'exec -- ').replace('echo', 'echo x')}`, {size} ({size[4:]} secrets of 32 bytes) | "
               f"{e[cmd]:.1f} ms, {rssk(cmd + '-' + size)/1024:.1f} MB RSS; `env -format json` {e['env']:.1f} ms, "
-              f"{rssk('env-' + size)/1024:.1f} MB: {ratio:.2f}x env | ≤ 2x env | {'met' if ratio <= 2 else 'MISSED'} |")
+              f"{rssk('env-' + size)/1024:.1f} MB: {ratio:.2f}x env | ≤ 2x env{ours(cmd)} | {'met' if ratio <= 2 else 'MISSED'} |")
 def slope(cmd):
     return (rssk(f"{cmd}-exec10k") - rssk(f"{cmd}-exec1k")) * 1024 / (secret_bytes("exec10k") - secret_bytes("exec1k"))
 for cmd in ("exec-true", "exec-echo"):
     print(f"| memory of `{cmd.replace('exec-', 'exec -- ').replace('echo', 'echo x')}` per byte of secret, 1k to 10k secrets | "
           f"{slope(cmd):.1f} bytes of RSS per secret byte (+{(rssk(cmd + '-exec10k') - rssk(cmd + '-exec1k'))/1024:.1f} MB "
           f"for 288 KB of values; `env -format json` {slope('env'):.1f}); the constant: {rssk(cmd + '-exec1k')/1024:.1f} MB at 1k, "
-          f"{rssk('version')/1024:.1f} MB for `credvault version` | ≤ 20x | {'met' if slope(cmd) <= 20 else 'MISSED'} |")
+          f"{rssk('version')/1024:.1f} MB for `credvault version` | ≤ 20x{ours(cmd)} | {'met' if slope(cmd) <= 20 else 'MISSED'} |")
 r50 = hf("exec-exec50k.json")["exec-refused"]
 b50 = hf("exec-exec50k-big.json")["exec-echo"]
 print(f"| `exec` on 50,000 secrets, default stack limit | refused in {r50:.1f} ms, {rssk('exec-refused-exec50k')/1024:.1f} MB RSS "
