@@ -114,7 +114,7 @@ func flatten(name string, doc node, prefix string, opts []FlattenOption, names b
 		f.arena = make([]byte, 0, min(64<<10, leaves*(len(prefix)+24)))
 		if f.quick(root, append(make([]byte, 0, 256), prefix...), true) {
 			if !slices.IsSorted(f.names) {
-				slices.Sort(f.names)
+				sortNames(f.names)
 			}
 			return f.vars, f.names, nil
 		}
@@ -430,8 +430,84 @@ func sortedNames(vars map[string]string) []string {
 	for n := range vars {
 		names = append(names, n)
 	}
-	slices.Sort(names)
+	sortNames(names)
 	return names
+}
+
+// sortNames sorts names as slices.Sort does, a name before the longer ones
+// it starts. Variables' names share long prefixes (SERVICE042_SECRET017),
+// which comparing them reads again and again, so that sorting 10,000 of
+// them in the map's order took a seventh of `env`: many are sorted by
+// their bytes instead, one position at a time, most significant first.
+func sortNames(names []string) {
+	if len(names) > radixNames {
+		radixSortNames(names, make([]string, len(names)), 0)
+	} else {
+		slices.Sort(names)
+	}
+}
+
+// radixNames is the number of names above which sortNames and
+// radixSortNames sort by bytes rather than by comparing.
+const radixNames = 32
+
+// radixSortNames sorts names, which share their first depth bytes, by the
+// bytes from there on, using buf, as long as names, to move them.
+func radixSortNames(names, buf []string, depth int) {
+	// The bucket of a name is its byte at depth, plus one; 0 for a name
+	// that ends before it, which sorts first.
+	// Past the bytes that all of them share.
+	shared := len(names[0])
+	for _, n := range names[1:] {
+		shared = depth + commonPrefix(names[0][depth:shared], n[depth:])
+	}
+	depth = shared
+	var count [257]int // of each bucket; then where it starts; then where it ends
+	for _, n := range names {
+		count[nameByte(n, depth)]++
+	}
+	if count[0] == len(names) { // all the same name
+		return
+	}
+	sum := 0
+	for b, c := range count {
+		count[b], sum = sum, sum+c
+	}
+	for _, n := range names {
+		b := nameByte(n, depth)
+		buf[count[b]] = n
+		count[b]++
+	}
+	copy(names, buf)
+	start := count[0] // bucket 0 holds names that end here: all the same
+	for _, end := range count[1:] {
+		bucket := names[start:end]
+		if len(bucket) > radixNames {
+			radixSortNames(bucket, buf[:len(bucket)], depth+1)
+		} else if len(bucket) > 1 {
+			slices.Sort(bucket)
+		}
+		start = end
+	}
+}
+
+// commonPrefix returns the number of bytes a and b start with alike.
+func commonPrefix(a, b string) int {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
+}
+
+// nameByte returns the byte of n at i plus one, or 0 past its end.
+func nameByte(n string, i int) int {
+	if i < len(n) {
+		return int(n[i]) + 1
+	}
+	return 0
 }
 
 // environ returns NAME=value for each of names, in that order: strings
