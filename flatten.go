@@ -86,10 +86,10 @@ func Flatten(secrets map[string]any, prefix string, opts ...FlattenOption) (map[
 // flatten is Flatten for the vault file name, which its errors name. If
 // names is set, it also returns the names, sorted, as an audit record, an
 // environment and exec list them. They are made in the document's order,
-// which is sorted by key, so that they need sorting only where the naming
+// which is sorted by key, so that they need no sorting unless the naming
 // rule changes the order ("a_b" comes before "ab", but A_B after AB;
-// HOSTS_10 comes before HOSTS_9), and then only a little: sorting the keys
-// of the map would take most of the time flatten does at 10,000 names.
+// HOSTS_10 comes before HOSTS_9): sorting the keys of the map would take
+// most of the time flatten does at 10,000 names.
 //
 // It makes one quick pass; only if that finds a problem does a second pass
 // find the first problem in path order and word the error, so that an
@@ -217,7 +217,7 @@ type flattener struct {
 	opts      flattenOptions
 	keepNames bool
 	vars      map[string]string // name to value
-	names     []string          // if keepNames, the quick pass's names, in the order made
+	names     []string          // if keepNames, the quick pass's names, in the order made until sorted
 	from      map[string]string // name to the credential path it came from
 }
 
@@ -389,8 +389,9 @@ func (v *Vault) FlattenContext(ctx context.Context, prefix string, opts ...Flatt
 	return vars, err
 }
 
-// flatten flattens and audits as op, releasing the map, and its sorted
-// names if names is set, only if the audit record was written.
+// flatten flattens and audits as op, releasing the map, and the names
+// sorted if names is set or an Auditor needs them, only if the audit
+// record was written.
 func (v *Vault) flatten(ctx context.Context, op Op, prefix string, opts []FlattenOption, names bool) (map[string]string, []string, error) {
 	if err := v.readyWith(ctx); err != nil {
 		return nil, nil, err
@@ -441,27 +442,34 @@ func sortedNames(vars map[string]string) []string {
 // their bytes instead, one position at a time, most significant first.
 func sortNames(names []string) {
 	if len(names) > radixNames {
-		radixSortNames(names, make([]string, len(names)), 0)
+		radixSortNames(names, make([]string, len(names)), 0, 0)
 	} else {
 		slices.Sort(names)
 	}
 }
 
-// radixNames is the number of names above which sortNames and
-// radixSortNames sort by bytes rather than by comparing.
-const radixNames = 32
+const (
+	// radixNames is the number of names above which sortNames and
+	// radixSortNames sort by bytes rather than by comparing.
+	radixNames = 32
+	// radixLevels bounds the buckets within buckets: past it, names are
+	// sorted by comparing. A deeply nested document's names (A_A_B, A_B,
+	// B) split off one at a time, which by bytes would take time
+	// quadratic in their number, and as many frames.
+	radixLevels = 16
+)
 
 // radixSortNames sorts names, which share their first depth bytes, by the
-// bytes from there on, using buf, as long as names, to move them.
-func radixSortNames(names, buf []string, depth int) {
+// bytes from there on, using buf, as long as names, to move them; level
+// counts the buckets they are in.
+func radixSortNames(names, buf []string, depth, level int) {
+	// Past the bytes that all of them share, reading each byte of each
+	// name at most once.
+	for first := names[0]; depth < len(first) && haveByteAt(names[1:], depth, first[depth]); {
+		depth++
+	}
 	// The bucket of a name is its byte at depth, plus one; 0 for a name
 	// that ends before it, which sorts first.
-	// Past the bytes that all of them share.
-	shared := len(names[0])
-	for _, n := range names[1:] {
-		shared = depth + commonPrefix(names[0][depth:shared], n[depth:])
-	}
-	depth = shared
 	var count [257]int // of each bucket; then where it starts; then where it ends
 	for _, n := range names {
 		count[nameByte(n, depth)]++
@@ -482,8 +490,8 @@ func radixSortNames(names, buf []string, depth int) {
 	start := count[0] // bucket 0 holds names that end here: all the same
 	for _, end := range count[1:] {
 		bucket := names[start:end]
-		if len(bucket) > radixNames {
-			radixSortNames(bucket, buf[:len(bucket)], depth+1)
+		if len(bucket) > radixNames && level < radixLevels {
+			radixSortNames(bucket, buf[:len(bucket)], depth+1, level+1)
 		} else if len(bucket) > 1 {
 			slices.Sort(bucket)
 		}
@@ -491,15 +499,14 @@ func radixSortNames(names, buf []string, depth int) {
 	}
 }
 
-// commonPrefix returns the number of bytes a and b start with alike.
-func commonPrefix(a, b string) int {
-	n := min(len(a), len(b))
-	for i := 0; i < n; i++ {
-		if a[i] != b[i] {
-			return i
+// haveByteAt reports whether each of names has the byte c at i.
+func haveByteAt(names []string, i int, c byte) bool {
+	for _, n := range names {
+		if i >= len(n) || n[i] != c {
+			return false
 		}
 	}
-	return n
+	return true
 }
 
 // nameByte returns the byte of n at i plus one, or 0 past its end.

@@ -438,16 +438,20 @@ func TestSortNames(t *testing.T) {
 			t.Fatalf("case %d: sortNames gave\n%q\nwant\n%q", i, names, want)
 		}
 	}
-	// One name split off at each byte: a bucket of all but one at every
-	// depth.
+	// The names of a deeply nested document, A_A_B, A_B, B (one split off
+	// at each level of buckets, in the document's order, longest first),
+	// shuffled and as made.
 	var names []string
-	for k := range 500 {
-		names = append(names, strings.Repeat("A", k)+"B")
+	for k := range 2000 {
+		names = append(names, strings.Repeat("A_", 2000-k)+"B")
 	}
-	rng.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })
 	want := slices.Clone(names)
 	slices.Sort(want)
-	if sortNames(names); !slices.Equal(names, want) {
-		t.Fatal("sortNames of A...AB is not sorted")
+	shuffled := slices.Clone(names)
+	rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	for _, names := range [][]string{names, shuffled} {
+		if sortNames(names); !slices.Equal(names, want) {
+			t.Fatal("sortNames of A_..._B is not sorted")
+		}
 	}
 }
