@@ -123,7 +123,7 @@ func flatten(name string, doc node, prefix string, opts []FlattenOption, names b
 	if err := f.walk(root, nil); err != nil {
 		return nil, nil, err
 	}
-	if names { // the quick pass was not made (a prefix that starts no name), or failed where walk finds nothing
+	if names { // the quick pass was not made (prefix cannot start a variable's name), or failed where walk finds nothing
 		f.names = sortedNames(f.vars)
 	}
 	return f.vars, f.names, nil
@@ -438,8 +438,9 @@ func sortedNames(vars map[string]string) []string {
 // sortNames sorts names as slices.Sort does, a name before the longer ones
 // it starts. Variables' names share long prefixes (SERVICE042_SECRET017),
 // which comparing them reads again and again, so that sorting 10,000 of
-// them in the map's order took a seventh of `env`: many are sorted by
-// their bytes instead, one position at a time, most significant first.
+// them in the map's order took a seventh of `env`: more than radixNames
+// are sorted by their bytes instead, one position at a time, most
+// significant first.
 func sortNames(names []string) {
 	if len(names) > radixNames {
 		radixSortNames(names, make([]string, len(names)), 0, 0)
