@@ -114,7 +114,7 @@ func flatten(name string, doc node, prefix string, opts []FlattenOption, names b
 		f.arena = make([]byte, 0, min(64<<10, leaves*(len(prefix)+24)))
 		if f.quick(root, append(make([]byte, 0, 256), prefix...), true) {
 			if !slices.IsSorted(f.names) {
-				sortNames(f.names)
+				slices.Sort(f.names)
 			}
 			return f.vars, f.names, nil
 		}
@@ -431,91 +431,8 @@ func sortedNames(vars map[string]string) []string {
 	for n := range vars {
 		names = append(names, n)
 	}
-	sortNames(names)
+	slices.Sort(names)
 	return names
-}
-
-// sortNames sorts names as slices.Sort does, a name before the longer ones
-// it starts. Variables' names share long prefixes (SERVICE042_SECRET017),
-// which comparing them reads again and again, so that sorting 10,000 of
-// them in the map's order took a seventh of `env`: more than radixNames
-// are sorted by their bytes instead, one position at a time, most
-// significant first.
-func sortNames(names []string) {
-	if len(names) > radixNames {
-		radixSortNames(names, make([]string, len(names)), 0, 0)
-	} else {
-		slices.Sort(names)
-	}
-}
-
-const (
-	// radixNames is the number of names above which sortNames and
-	// radixSortNames sort by bytes rather than by comparing.
-	radixNames = 32
-	// radixLevels bounds the buckets within buckets: past it, names are
-	// sorted by comparing. A deeply nested document's names (A_A_B, A_B,
-	// B) split off one at a time, which by bytes would take time
-	// quadratic in their number, and as many frames.
-	radixLevels = 16
-)
-
-// radixSortNames sorts names, which share their first depth bytes, by the
-// bytes from there on, using buf, as long as names, to move them; level
-// counts the buckets they are in.
-func radixSortNames(names, buf []string, depth, level int) {
-	// Past the bytes that all of them share, reading each byte of each
-	// name at most once.
-	for first := names[0]; depth < len(first) && haveByteAt(names[1:], depth, first[depth]); {
-		depth++
-	}
-	// The bucket of a name is its byte at depth, plus one; 0 for a name
-	// that ends before it, which sorts first.
-	var count [257]int // of each bucket; then where it starts; then where it ends
-	for _, n := range names {
-		count[nameByte(n, depth)]++
-	}
-	if count[0] == len(names) { // all the same name
-		return
-	}
-	sum := 0
-	for b, c := range count {
-		count[b], sum = sum, sum+c
-	}
-	for _, n := range names {
-		b := nameByte(n, depth)
-		buf[count[b]] = n
-		count[b]++
-	}
-	copy(names, buf)
-	start := count[0] // bucket 0 holds names that end here: all the same
-	for _, end := range count[1:] {
-		bucket := names[start:end]
-		if len(bucket) > radixNames && level < radixLevels {
-			radixSortNames(bucket, buf[:len(bucket)], depth+1, level+1)
-		} else if len(bucket) > 1 {
-			slices.Sort(bucket)
-		}
-		start = end
-	}
-}
-
-// haveByteAt reports whether each of names has the byte c at i.
-func haveByteAt(names []string, i int, c byte) bool {
-	for _, n := range names {
-		if i >= len(n) || n[i] != c {
-			return false
-		}
-	}
-	return true
-}
-
-// nameByte returns the byte of n at i plus one, or 0 past its end.
-func nameByte(n string, i int) int {
-	if i < len(n) {
-		return int(n[i]) + 1
-	}
-	return 0
 }
 
 // environ returns NAME=value for each of names, in that order: strings

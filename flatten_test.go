@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"regexp"
 	"slices"
@@ -410,48 +409,6 @@ func TestNamesAfterAuditorChangesThem(t *testing.T) {
 		}
 		if diff := cmp.Diff(wantShell, out.String()); diff != "" {
 			t.Errorf("%s: Export (-want +got):\n%s", tt.name, diff)
-		}
-	}
-}
-
-// TestSortNames: sortNames sorts as slices.Sort does, on names that share
-// long prefixes, repeat, end where others go on, or hold bytes 0 and 0xff,
-// in sets small enough to be compared and large enough to be sorted by
-// bytes.
-func TestSortNames(t *testing.T) {
-	rng := rand.New(rand.NewPCG(16, 2026))
-	for i := range 2000 {
-		alphabet := []string{"AB", "A_0", "\x00\xffA", "SERVICE0123456789_"}[i%4]
-		prefix := strings.Repeat("P", rng.IntN(3)*20)
-		names := make([]string, rng.IntN(300))
-		for j := range names {
-			b := []byte(prefix)
-			for range rng.IntN(12) {
-				b = append(b, alphabet[rng.IntN(len(alphabet))])
-			}
-			names[j] = string(b)
-		}
-		want := slices.Clone(names)
-		slices.Sort(want)
-		sortNames(names)
-		if !slices.Equal(names, want) {
-			t.Fatalf("case %d: sortNames gave\n%q\nwant\n%q", i, names, want)
-		}
-	}
-	// The names of a deeply nested document, A_A_B, A_B, B (one split off
-	// at each level of buckets, in the document's order, longest first),
-	// shuffled and as made.
-	var names []string
-	for k := range 2000 {
-		names = append(names, strings.Repeat("A_", 2000-k)+"B")
-	}
-	want := slices.Clone(names)
-	slices.Sort(want)
-	shuffled := slices.Clone(names)
-	rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
-	for _, names := range [][]string{names, shuffled} {
-		if sortNames(names); !slices.Equal(names, want) {
-			t.Fatal("sortNames of A_..._B is not sorted")
 		}
 	}
 }
