@@ -614,6 +614,9 @@ func holdsAny(s string, subs []string) bool {
 	return false
 }
 
+// maxNameShown is the longest name checkExecSize's error shows whole.
+const maxNameShown = 64
+
 // checkExecSize refuses an argument list and environment larger than the
 // kernel takes: strings with their NULs and a pointer each.
 func checkExecSize(name string, args, env []string, vars map[string]string) error {
@@ -628,11 +631,18 @@ func checkExecSize(name string, args, env []string, vars map[string]string) erro
 	if size <= limit {
 		return nil
 	}
+	// The largest by NAME=value, a long name counting as a long value
+	// does, and a long name cut short: the error must stay readable.
 	names := sortedNames(vars)
-	slices.SortStableFunc(names, func(a, b string) int { return len(vars[b]) - len(vars[a]) })
+	varSize := func(n string) int { return len(n) + len(vars[n]) + 2 }
+	slices.SortStableFunc(names, func(a, b string) int { return varSize(b) - varSize(a) })
 	var largest []string
 	for _, n := range names[:min(3, len(names))] {
-		largest = append(largest, fmt.Sprintf("%s (%d bytes)", n, len(n)+len(vars[n])+2))
+		shown := n
+		if len(n) > maxNameShown {
+			shown = fmt.Sprintf("%s... (a name of %d bytes)", n[:maxNameShown], len(n))
+		}
+		largest = append(largest, fmt.Sprintf("%s (%d bytes)", shown, varSize(n)))
 	}
 	return fmt.Errorf("vault: %s: the environment of %d variables would be %d bytes, more than the %d bytes the system passes to a program: the largest are %s; pass fewer (FromPath, -path), or have the program read them from a file",
 		name, len(env), size, limit, strings.Join(largest, ", "))

@@ -88,3 +88,31 @@ func TestVaultMasker(t *testing.T) {
 		t.Errorf("zero Vault: %v", err)
 	}
 }
+
+// TestRunTooLargeNamesTheLargest: the refusal of an environment over the
+// system's limit names first the largest variable by NAME=value, a long
+// name counting as a long value does, with the name cut short. (From a
+// red-team pass: a 100,000-byte name with a short value was not named,
+// and the error printed names whole.)
+func TestRunTooLargeNamesTheLargest(t *testing.T) {
+	key := GenerateKey()
+	secrets := map[string]any{strings.Repeat("n", 100_000): "short-value"}
+	for i := range execArgLimit()/20_000 + 10 {
+		secrets[fmt.Sprintf("v%03d", i)] = strings.Repeat("x", 20_000)
+	}
+	v, err := Open(sealPath(t, secrets, key), []*Key{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = v.Run(context.Background(), &Command{Args: []string{"true"}})
+	if err == nil {
+		t.Fatal("Run accepted an environment over the limit")
+	}
+	want := "the largest are " + strings.Repeat("N", maxNameShown) + "... (a name of 100000 bytes) (100013 bytes), "
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("the refusal does not name first the largest variable, cut short:\n%.400s", err)
+	}
+	if len(err.Error()) > 1000 {
+		t.Errorf("the refusal is %d bytes long", len(err.Error()))
+	}
+}
