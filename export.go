@@ -264,7 +264,7 @@ func ExportAzure(w io.Writer, vars map[string]string) error {
 // escapeAzureData escapes a logging command's data as the agent unescapes
 // it: "%" first, as %AZP25, then line breaks.
 func escapeAzureData(s string) string {
-	return strings.NewReplacer("%", "%AZP25", "\r", "%0D", "\n", "%0A").Replace(s)
+	return escapeData(s, "%AZP25")
 }
 
 // ciForms calls register with each form of value that a Masker masks, for a
@@ -336,7 +336,31 @@ func GitHubExporter(envFile io.Writer) Exporter {
 
 // escapeGitHubData escapes a workflow command's data as the runner unescapes it.
 func escapeGitHubData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+	return escapeData(s, "%25")
+}
+
+// escapeData escapes "%" as percent, then line breaks as %0D and %0A: a
+// CI runner's escaping of a workflow command's data. It is called for
+// every form of every value, so it makes no replacer, and returns s
+// itself when nothing needs escaping, as most forms do not.
+func escapeData(s, percent string) string {
+	if !strings.ContainsAny(s, "%\r\n") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '%':
+			b.WriteString(percent)
+		case '\r':
+			b.WriteString("%0D")
+		case '\n':
+			b.WriteString("%0A")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // githubDelimiter returns "ghadelimiter_" and 32 random hex digits, the form

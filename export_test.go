@@ -461,3 +461,24 @@ func FuzzExport(f *testing.F) {
 		}
 	})
 }
+
+// TestEscapeData: the runners' data escaping, as strings.Replacer would
+// do it, on every mix of "%", "\r", "\n" and other bytes up to 6 long.
+func TestEscapeData(t *testing.T) {
+	alphabet := []string{"%", "\r", "\n", "a", "é"}
+	for _, percent := range []string{"%25", "%AZP25"} {
+		rep := strings.NewReplacer("%", percent, "\r", "%0D", "\n", "%0A")
+		var walk func(s string)
+		walk = func(s string) {
+			if got, want := escapeData(s, percent), rep.Replace(s); got != want {
+				t.Fatalf("escapeData(%q, %q) = %q, want %q", s, percent, got, want)
+			}
+			if len(s) < 6 {
+				for _, c := range alphabet {
+					walk(s + c)
+				}
+			}
+		}
+		walk("")
+	}
+}
