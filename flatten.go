@@ -265,19 +265,21 @@ func (f *flattener) root(doc node) (node, error) {
 }
 
 // walk visits the document in sorted order, so that errors name the same
-// paths every time.
+// paths every time. segs is the path to n; siblings' paths share its
+// array, which add only reads, so that a deep document's paths are not
+// copied at every level.
 func (f *flattener) walk(n node, segs []string) error {
 	switch n.kind() {
 	case kindObject:
 		for _, m := range n.members() {
-			if err := f.walk(m.val, append(slices.Clip(segs), m.key)); err != nil {
+			if err := f.walk(m.val, append(segs, m.key)); err != nil {
 				return err
 			}
 		}
 		return nil
 	case kindArray:
 		for i, x := range n.elems() {
-			if err := f.walk(x, append(slices.Clip(segs), strconv.Itoa(i))); err != nil {
+			if err := f.walk(x, append(segs, strconv.Itoa(i))); err != nil {
 				return err
 			}
 		}
