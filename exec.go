@@ -536,7 +536,7 @@ func (v *Vault) commandEnv(ctx context.Context, c *Command) ([]string, *Masker, 
 	var env []string
 	if err == nil {
 		env = childEnv(c.Env, c.Strip, v.keyring, c.Conceal, vars, names)
-		err = checkExecSize(v.name, c.Args, env, vars)
+		err = checkExecSize(v.name, c.Args, env, vars, names)
 	}
 	event := v.event(OpExec, err)
 	event.Command = filepath.Base(c.Args[0])
@@ -618,8 +618,9 @@ func holdsAny(s string, subs []string) bool {
 const maxNameShown = 64
 
 // checkExecSize refuses an argument list and environment larger than the
-// kernel takes: strings with their NULs and a pointer each.
-func checkExecSize(name string, args, env []string, vars map[string]string) error {
+// kernel takes: strings with their NULs and a pointer each. names are
+// vars' names, sorted.
+func checkExecSize(name string, args, env []string, vars map[string]string, names []string) error {
 	size := 8 * (len(args) + len(env) + 2)
 	for _, s := range args {
 		size += len(s) + 1
@@ -633,7 +634,7 @@ func checkExecSize(name string, args, env []string, vars map[string]string) erro
 	}
 	// The largest by NAME=value, a long name counting as a long value
 	// does, and a long name cut short: the error must stay readable.
-	names := sortedNames(vars)
+	names = slices.Clone(names)
 	varSize := func(n string) int { return len(n) + len(vars[n]) + 2 }
 	slices.SortStableFunc(names, func(a, b string) int { return varSize(b) - varSize(a) })
 	var largest []string

@@ -311,16 +311,21 @@ func TestNamesSortedWhereNamingReorders(t *testing.T) {
 		return names
 	}
 
+	checkEnviron := func(what string, env []string, op Op) {
+		t.Helper()
+		if diff := cmp.Diff(want, namesOf(env, regexp.MustCompile(`^(\w+)=`))); diff != "" {
+			t.Errorf("%s's names (-want +got):\n%s", what, diff)
+		}
+		if diff := cmp.Diff(want, lastNames(op)); diff != "" {
+			t.Errorf("the %s record's names (-want +got):\n%s", op, diff)
+		}
+	}
+
 	env, err := v.Environ("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(want, namesOf(env, regexp.MustCompile(`^(\w+)=`))); diff != "" {
-		t.Errorf("Environ's names (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff(want, lastNames(OpFlatten)); diff != "" {
-		t.Errorf("the flatten record's names (-want +got):\n%s", diff)
-	}
+	checkEnviron("Environ", env, OpFlatten)
 
 	for _, tt := range []struct {
 		name   string
@@ -353,12 +358,7 @@ func TestNamesSortedWhereNamingReorders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(want, namesOf(env, regexp.MustCompile(`^(\w+)=`))); diff != "" {
-		t.Errorf("the command's environment (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff(want, lastNames(OpExec)); diff != "" {
-		t.Errorf("the exec record's names (-want +got):\n%s", diff)
-	}
+	checkEnviron("the command's environment", env, OpExec)
 }
 
 // TestNamesAfterAuditorChangesThem: the Auditor contract forbids keeping
