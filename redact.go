@@ -40,8 +40,9 @@ const mask = "***"
 // hundreds of secrets. Then its cost per byte of output does not grow with
 // the number of secrets: a skip table lets the scan pass over most of a
 // text that holds no secret without looking at every byte, and where a
-// secret may start, one hash lookup finds the few patterns that could
-// start there.
+// secret may start, one hash lookup finds the patterns that could start
+// there and one pass over the text checks them, however many share their
+// first bytes.
 //
 // Printing a Masker, with any fmt verb or through log/slog, shows
 // "vault.Masker(redacted)", never a secret. The zero Masker masks nothing.

@@ -185,3 +185,55 @@ func BenchmarkNewMasker(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRedactSharedHeads: secrets that share their first bytes, and
+// output full of those bytes, where every position starts like a secret:
+// 2,000 values of 20 "A"s and ten digits in lines of "A"s, and one such
+// value, for the cost of the shape itself; 2,000 values that share 190
+// bytes in lines that repeat them; 1,000 tokens with one JWT header in log
+// lines that carry other tokens with it. The redactor's cost per byte
+// should not grow with the number of secrets that share a head, nor with
+// their length past the longest.
+func BenchmarkRedactSharedHeads(b *testing.B) {
+	const size = 4 << 20
+	repeat := func(line string) []byte {
+		return []byte(strings.Repeat(line, size/len(line)+1)[:size])
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	header := "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+	token := func() string {
+		return header + fmt.Sprintf("eyJzdWIiOiIx%016x", rng.Uint64()) + "." + fmt.Sprintf("%016x%016x", rng.Uint64(), rng.Uint64())
+	}
+	shapes := []struct {
+		name    string
+		secrets []string
+		text    []byte
+	}{
+		{"prefix=20", nil, repeat(strings.Repeat("A", 199) + "\n")},
+		{"prefix=20/secrets=1", []string{strings.Repeat("A", 20) + "0123456789"}, repeat(strings.Repeat("A", 199) + "\n")},
+		{"prefix=190", nil, repeat(strings.Repeat("0123456789abcdefghi", 10) + "\n")},
+		{"jwt", nil, nil},
+	}
+	for i := range 2000 {
+		shapes[0].secrets = append(shapes[0].secrets, strings.Repeat("A", 20)+fmt.Sprintf("%010d", i))
+		shapes[2].secrets = append(shapes[2].secrets, strings.Repeat("0123456789abcdefghi", 10)+fmt.Sprintf("%010d", i))
+	}
+	for range 1000 {
+		shapes[3].secrets = append(shapes[3].secrets, token())
+	}
+	var lines strings.Builder
+	for lines.Len() < size {
+		fmt.Fprintf(&lines, "2026-11-25T10:00:00Z INFO request authorized bearer=%s\n", token())
+	}
+	shapes[3].text = []byte(lines.String()[:size])
+	for _, shape := range shapes {
+		m := NewMasker(shape.secrets...)
+		m.matcher()
+		b.Run(shape.name, func(b *testing.B) {
+			b.SetBytes(int64(len(shape.text)))
+			for range b.N {
+				redactLog(m, shape.text)
+			}
+		})
+	}
+}

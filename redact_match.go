@@ -3,7 +3,7 @@ package vault
 import (
 	"cmp"
 	"encoding/binary"
-	"hash/maphash"
+	"math/rand/v2"
 	"runtime"
 	"slices"
 )
@@ -13,7 +13,7 @@ import (
 
 // A matcher holds a Masker's compiled patterns. It keeps of each pattern
 // its first headLen bytes, its length and, if it is longer, a fingerprint
-// of the whole, rather than its text: a pattern is found by its head, and
+// of the rest, rather than its text: a pattern is found by its head, and
 // told from the text that shares the head by the fingerprint. The forms of
 // a secret are some twenty times its bytes, their heads and fingerprints a
 // fraction of that.
@@ -22,10 +22,10 @@ type matcher struct {
 	// end, part 1's. Two goroutines form the two halves of many secrets,
 	// each into its part; the parts are used as they are, not joined.
 	parts   [2]patterns
-	seed    maphash.Seed // of the fingerprints
-	buckets []uint32     // bucket b's patterns are order[buckets[b]:buckets[b+1]]
-	order   []uint32     // pattern indexes, by bucket, sorted by head within a large one
-	bits    uint         // log2 of the number of buckets
+	key     sumKey   // of the fingerprints
+	buckets []uint32 // bucket b's patterns are order[buckets[b]:buckets[b+1]]
+	order   []uint32 // pattern indexes, by bucket; sorted within a large one
+	bits    uint     // log2 of the number of buckets
 	filter  prefixFilter
 	skip    skipTable
 	maxLen  int // the longest pattern
@@ -94,30 +94,30 @@ const formsPerSecret = 20
 // secrets and more than one CPU, two goroutines each form half of them,
 // each into a part of the matcher's patterns.
 func compile(secrets []string) *matcher {
-	seed := maphash.MakeSeed()
-	m := &matcher{seed: seed}
+	key := newSumKey()
+	m := &matcher{key: key}
 	if len(secrets) < parallelSecrets || runtime.GOMAXPROCS(0) < 2 {
-		m.parts[0].addSecrets(secrets, seed)
+		m.parts[0].addSecrets(secrets, key)
 	} else {
 		half := len(secrets) / 2
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			m.parts[1].addSecrets(secrets[half:], seed)
+			m.parts[1].addSecrets(secrets[half:], key)
 		}()
-		m.parts[0].addSecrets(secrets[:half], seed)
+		m.parts[0].addSecrets(secrets[:half], key)
 		<-done
 	}
 	m.build()
 	return m
 }
 
-// addSecrets adds the forms of secrets, their fingerprints made with seed,
+// addSecrets adds the forms of secrets, their fingerprints made with key,
 // formed one unit at a time.
-func (ps *patterns) addSecrets(secrets []string, seed maphash.Seed) {
+func (ps *patterns) addSecrets(secrets []string, key sumKey) {
 	n := formsPerSecret * len(secrets)
 	*ps = patterns{heads: make([]byte, 0, n*headLen), lens: make([]uint32, 0, n), sums: make([]uint32, 0, n)}
-	fs := formSet{units: func(fs *formSet) { ps.add(fs, seed) }}
+	fs := formSet{units: func(fs *formSet) { ps.add(fs, key) }}
 	for _, s := range secrets {
 		// Most values' forms take less than 24 times their bytes.
 		fs.text = slices.Grow(fs.text, 24*len(s)+64)
@@ -128,8 +128,8 @@ func (ps *patterns) addSecrets(secrets []string, seed maphash.Seed) {
 }
 
 // add adds the forms of fs's current unit, their fingerprints made with
-// seed.
-func (ps *patterns) add(fs *formSet, seed maphash.Seed) {
+// key.
+func (ps *patterns) add(fs *formSet, key sumKey) {
 	// Local slices, stored once: forms are made while the garbage
 	// collector may be marking, when every pointer written to the heap
 	// costs a write barrier.
@@ -148,7 +148,7 @@ func (ps *patterns) add(fs *formSet, seed maphash.Seed) {
 		heads = append(heads, head[:]...)
 		var sum uint32
 		if len(form) > headLen {
-			sum = fingerprint(seed, form)
+			sum = key.fingerprint(form)
 		}
 		lens = append(lens, p.n)
 		sums = append(sums, sum)
@@ -156,10 +156,56 @@ func (ps *patterns) add(fs *formSet, seed maphash.Seed) {
 	ps.heads, ps.lens, ps.sums = heads, lens, sums
 }
 
-// fingerprint returns the fingerprint of a pattern longer than headLen,
-// made with seed.
-func fingerprint(seed maphash.Seed, pattern []byte) uint32 {
-	return uint32(maphash.Bytes(seed, pattern))
+// A sumKey keys the fingerprints of a matcher's patterns. A fingerprint
+// hashes a pattern's bytes past its head eight at a time, as a polynomial
+// in a random odd multiplier, so that the fingerprints of a text's prefixes
+// of every length come from one pass over it (see tailSums): where many
+// patterns share a head, the text there is read once, not once per
+// pattern. Only fingerprints of equal lengths are ever compared, so the
+// length is not hashed. Text made to collide with a pattern's fingerprint
+// would be masked, not let through.
+type sumKey struct{ mul, mul2, init uint64 } // mul2 is mul squared
+
+func newSumKey() sumKey {
+	mul := rand.Uint64() | 1
+	return sumKey{mul: mul, mul2: mul * mul, init: rand.Uint64()}
+}
+
+// fingerprint returns the fingerprint of a pattern longer than headLen.
+func (k sumKey) fingerprint(pattern []byte) uint32 {
+	sums := k.sums()
+	return sums.of(k, pattern, len(pattern))
+}
+
+// sums returns a tailSums that has read nothing.
+func (k sumKey) sums() tailSums { return tailSums{h: k.init} }
+
+// A tailSums gives the fingerprints of the prefixes longer than headLen of
+// one text, asked for in order of length: it reads each word of the text
+// once.
+type tailSums struct {
+	h     uint64 // the hash of the text's words [headLen:headLen+8*words]
+	words int
+}
+
+// of returns the fingerprint, made with key, of data[:n], n not less than
+// the last asked.
+func (s *tailSums) of(key sumKey, data []byte, n int) uint32 {
+	// Two words at a time, h*mul² + w0*mul² + w1*mul, is the same sum as
+	// one at a time, with the multiplications side by side.
+	for ; headLen+8*s.words+16 <= n; s.words += 2 {
+		w := data[headLen+8*s.words:]
+		s.h = (s.h+binary.LittleEndian.Uint64(w))*key.mul2 + binary.LittleEndian.Uint64(w[8:])*key.mul
+	}
+	for ; headLen+8*s.words+8 <= n; s.words++ {
+		s.h = (s.h + binary.LittleEndian.Uint64(data[headLen+8*s.words:])) * key.mul
+	}
+	// The bytes past the last whole word, zero-padded: the 8 bytes that
+	// end at n, shifted.
+	rest := n - headLen - 8*s.words
+	h := (s.h + binary.LittleEndian.Uint64(data[n-8:n])>>(64-8*rest)) * key.mul
+	h ^= h >> 29
+	return uint32(h * 0xBF58476D1CE4E5B9 >> 32)
 }
 
 // build builds the tables over the patterns: the skip table and prefix
@@ -218,19 +264,20 @@ func (m *matcher) build() {
 	// longest searches a bucket of more than longestScan patterns by
 	// bisection, and reads the others one by one: only the first need
 	// sorting, by head, a pattern shorter than headLen before the longer
-	// ones it starts.
+	// ones it starts, and those with one head by length and fingerprint.
 	for b := 0; b+1 < len(m.buckets); b++ {
 		if lo, hi := m.buckets[b], m.buckets[b+1]; hi-lo > longestScan {
-			slices.SortFunc(m.order[lo:hi], m.compareHeads)
+			slices.SortFunc(m.order[lo:hi], m.compare)
 		}
 	}
 }
 
-// compareHeads orders patterns x and y by their heads without padding, and
-// those with the same head by length. Their padded heads, read as two
-// big-endian words (headLen is 16), and then their lengths order them so:
-// a pattern shorter than headLen comes before the longer ones it starts.
-func (m *matcher) compareHeads(x, y uint32) int {
+// compare orders patterns x and y by their heads without padding, those
+// with the same head by length, and those of one length by fingerprint.
+// Their padded heads, read as two big-endian words (headLen is 16), and
+// then their lengths order them so: a pattern shorter than headLen comes
+// before the longer ones it starts.
+func (m *matcher) compare(x, y uint32) int {
 	px, i := m.part(x)
 	py, j := m.part(y)
 	hx, hy := px.heads[int(i)*headLen:], py.heads[int(j)*headLen:]
@@ -240,7 +287,10 @@ func (m *matcher) compareHeads(x, y uint32) int {
 	if kx, ky := binary.BigEndian.Uint64(hx[8:]), binary.BigEndian.Uint64(hy[8:]); kx != ky {
 		return cmp.Compare(kx, ky)
 	}
-	return cmp.Compare(px.lens[i], py.lens[j])
+	if c := cmp.Compare(px.lens[i], py.lens[j]); c != 0 {
+		return c
+	}
+	return cmp.Compare(px.sums[i], py.sums[j])
 }
 
 // bucketOf returns the bucket, of 1<<bits, of the patterns that may start
@@ -302,7 +352,9 @@ const longestScan = 32
 // longest returns the length of the longest pattern that data starts with,
 // and whether data ended while a longer pattern could still follow: where
 // data ends past a pattern's head, whether it could is told by the head
-// alone.
+// alone. Its cost does not grow with the number of patterns that share
+// data's head, nor with their lengths beyond the longest: their
+// fingerprints are checked in order of length, from one pass over data.
 func (m *matcher) longest(data []byte) (n int, open bool) {
 	if len(data) < MinSecretLen {
 		return 0, m.filter.tail(data)
@@ -321,7 +373,17 @@ func (m *matcher) longest(data []byte) (n int, open bool) {
 		if k == len(data) {
 			return n, len(order) > 0
 		}
+		// They are sorted: if the first and the last go on as data does,
+		// all of them do, as where many secrets start alike.
+		if len(order) > 0 && len(data) >= headLen && m.size(order[0]) >= headLen &&
+			string(m.head(order[0])[k:]) == string(data[k:headLen]) && string(m.head(order[len(order)-1])[k:]) == string(data[k:headLen]) {
+			return m.longestOfRun(data, order, n)
+		}
 		c := data[k]
+		if len(order) > 0 && m.head(order[0])[k] == c && m.head(order[len(order)-1])[k] == c {
+			k++
+			continue
+		}
 		lo, _ := slices.BinarySearchFunc(order, c, func(p uint32, c byte) int { return int(m.head(p)[k]) - int(c) })
 		hi, _ := slices.BinarySearchFunc(order[lo:], c+1, func(p uint32, c byte) int { return int(m.head(p)[k]) - int(c) })
 		if c == 0xff {
@@ -330,18 +392,69 @@ func (m *matcher) longest(data []byte) (n int, open bool) {
 		order = order[lo : lo+hi]
 		k++
 	}
+	if k == headLen {
+		return m.longestOfRun(data, order, n)
+	}
+	// The few patterns left: those whose head data starts with, and that
+	// are longer than headLen, have their fingerprints checked shortest
+	// first.
+	var tails [longestScan]uint32
+	ntails := 0
 	for _, p := range order {
 		size := m.size(p)
 		head := m.head(p)[:min(size, headLen)]
 		if size <= len(data) {
-			if size > n && string(data[k:len(head)]) == string(head[k:]) && (size <= headLen || fingerprint(m.seed, data[:size]) == m.sum(p)) {
-				n = size
+			if size > n && string(data[k:len(head)]) == string(head[k:]) {
+				if size <= headLen {
+					n = size
+				} else {
+					tails[ntails] = p
+					ntails++
+				}
 			}
 		} else if end := min(len(data), len(head)); string(data[k:end]) == string(head[k:end]) {
 			open = true
 		}
 	}
+	if ntails == 0 {
+		return n, open
+	}
+	for i := 1; i < ntails; i++ { // an insertion sort by length: they are few
+		for j := i; j > 0 && m.size(tails[j]) < m.size(tails[j-1]); j-- {
+			tails[j], tails[j-1] = tails[j-1], tails[j]
+		}
+	}
+	sums := m.key.sums()
+	for _, p := range tails[:ntails] {
+		if size := m.size(p); sums.of(m.key, data, size) == m.sum(p) {
+			n = size
+		}
+	}
 	return n, open
+}
+
+// longestOfRun is longest where run holds the patterns whose heads data
+// starts with, all headLen bytes, sorted by length and fingerprint, and n
+// is the longest shorter pattern found.
+func (m *matcher) longestOfRun(data []byte, run []uint32, n int) (int, bool) {
+	sums := m.key.sums()
+	for len(run) > 0 {
+		size := m.size(run[0])
+		if size > len(data) {
+			return n, true
+		}
+		end := len(run) // often all of them, the same form of like secrets
+		if m.size(run[end-1]) != size {
+			end, _ = slices.BinarySearchFunc(run, size+1, func(p uint32, size int) int { return cmp.Compare(m.size(p), size) })
+		}
+		if size <= headLen {
+			n = size
+		} else if _, found := slices.BinarySearchFunc(run[:end], sums.of(m.key, data, size), func(p, sum uint32) int { return cmp.Compare(m.sum(p), sum) }); found {
+			n = size
+		}
+		run = run[end:]
+	}
+	return n, false
 }
 
 // next returns the first position from i on where a pattern may start, or

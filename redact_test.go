@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -199,6 +200,88 @@ func TestRedactorOverlaps(t *testing.T) {
 	}
 }
 
+// naiveRedact masks forms in text as a matcher does, by looking up the
+// text of every form's length at every position: the longest form that
+// starts at the leftmost position, extended over forms that start inside
+// it and end later.
+func naiveRedact(forms []string, text string) string {
+	set, lens := map[string]bool{}, map[int]bool{}
+	for _, f := range forms {
+		set[f], lens[len(f)] = true, true
+	}
+	longest := func(i int) int {
+		n := 0
+		for size := range lens {
+			if size > n && i+size <= len(text) && set[text[i:i+size]] {
+				n = size
+			}
+		}
+		return n
+	}
+	var out strings.Builder
+	for i := 0; i < len(text); {
+		n := longest(i)
+		if n == 0 {
+			out.WriteByte(text[i])
+			i++
+			continue
+		}
+		end := i + n
+		for j := i + 1; j < end; j++ {
+			end = max(end, j+longest(j))
+		}
+		out.WriteString(mask)
+		i = end
+	}
+	return out.String()
+}
+
+// TestRedactorSharedHeads: secrets that share their first bytes, within
+// and past the head a matcher keeps, of many lengths, some the start of
+// others, in text made of their forms, of the forms cut short and of the
+// bytes they share, are masked as by comparing every form at every
+// position, whole and in chunks. Where many share a head, the matcher
+// checks them by length and fingerprint.
+func TestRedactorSharedHeads(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 11))
+	for _, shared := range []int{4, 12, 15, 16, 17, 24, 40, 190} {
+		for _, count := range []int{3, longestScan + 1, 120} {
+			prefix := strings.Repeat("A", shared/2) + strings.Repeat("b9", shared/4) + strings.Repeat("A", shared-shared/2-2*(shared/4))
+			secrets := make([]string, count)
+			for i := range secrets {
+				digits := strconv.Itoa(rng.IntN(count * 3))
+				secrets[i] = prefix + digits[:rng.IntN(len(digits)+1)] + strings.Repeat("A", rng.IntN(3))
+				if i%7 == 0 && i > 0 {
+					secrets[i] = secrets[i-1] + "-x" // the start of another
+				}
+			}
+			forms := maskedForms(secrets)
+			var text strings.Builder
+			for range 400 {
+				f := forms[rng.IntN(len(forms))]
+				switch rng.IntN(4) {
+				case 0:
+					text.WriteString(f)
+				case 1:
+					text.WriteString(f[:rng.IntN(len(f))])
+				case 2:
+					text.WriteString(prefix[:rng.IntN(len(prefix)+1)])
+				default:
+					text.WriteString([]string{"A", "AA", "b", "9", "\n", "-x", "7"}[rng.IntN(7)])
+				}
+			}
+			m := NewMasker(secrets...)
+			want := naiveRedact(forms, text.String())
+			if got := redactAll(t, m, text.String()); got != want {
+				t.Fatalf("%d secrets sharing %d bytes: got\n%q\nwant\n%q", count, shared, got, want)
+			}
+			if got := redactChunked(t, m, text.String(), rng); got != want {
+				t.Fatalf("%d secrets sharing %d bytes, in chunks: got\n%q\nwant\n%q", count, shared, got, want)
+			}
+		}
+	}
+}
+
 // TestRedactorChunking: for random secrets in random text, written in random
 // chunks, the output is the same as in one write, holds no secret, and text
 // without secrets passes through unchanged.
@@ -362,7 +445,7 @@ func TestCompileInHalves(t *testing.T) {
 			form := fs.text[p.off : p.off+p.n]
 			var sum uint32
 			if len(form) > headLen {
-				sum = fingerprint(m.seed, form)
+				sum = m.key.fingerprint(form)
 			}
 			if got, want := string(m.head(uint32(i))[:min(m.size(uint32(i)), headLen)]), string(form[:min(len(form), headLen)]); got != want || m.size(uint32(i)) != len(form) || m.sum(uint32(i)) != sum {
 				t.Fatalf("heavy %d: pattern %d starts %q, of %d bytes, fingerprint %x; want %q, %d, %x", heavy, i, got, m.size(uint32(i)), m.sum(uint32(i)), want, len(form), sum)
