@@ -528,7 +528,12 @@ func (v *Vault) maskable(opts []FlattenOption) ([]string, error) {
 // [NotSecret]) and of the key that opened the vault, after checking its size
 // and auditing it as OpExec.
 func (v *Vault) commandEnv(ctx context.Context, c *Command) ([]string, *Masker, error) {
-	vars, names, err := flatten(v.name, *v.doc(), c.Prefix, c.Flatten, true)
+	// Variables larger than the system takes are refused before they are
+	// made: the measure flatten takes first names the largest.
+	vars, names, err := flatten(v.name, *v.doc(), c.Prefix, c.Flatten, true, execArgLimit())
+	if tooLarge := (*environTooLarge)(nil); errors.As(err, &tooLarge) {
+		err = execTooLarge(v.name, "the vault's", tooLarge.size.vars, tooLarge.size.bytes, tooLarge.size.largestText())
+	}
 	var public map[string]bool
 	if err == nil {
 		public, err = notSecret(v.name, *v.doc(), c.Flatten)
@@ -536,7 +541,7 @@ func (v *Vault) commandEnv(ctx context.Context, c *Command) ([]string, *Masker, 
 	var env []string
 	if err == nil {
 		env = childEnv(c.Env, c.Strip, v.keyring, c.Conceal, vars, names)
-		err = checkExecSize(v.name, c.Args, env, vars, names)
+		err = checkExecSize(v.name, c.Args, env)
 	}
 	event := v.event(OpExec, err)
 	event.Command = filepath.Base(c.Args[0])
@@ -614,13 +619,9 @@ func holdsAny(s string, subs []string) bool {
 	return false
 }
 
-// maxNameShown is the longest name checkExecSize's error shows whole.
-const maxNameShown = 64
-
 // checkExecSize refuses an argument list and environment larger than the
-// kernel takes: strings with their NULs and a pointer each. names are
-// vars' names, sorted.
-func checkExecSize(name string, args, env []string, vars map[string]string, names []string) error {
+// kernel takes: strings with their NULs and a pointer each.
+func checkExecSize(name string, args, env []string) error {
 	size := 8 * (len(args) + len(env) + 2)
 	for _, s := range args {
 		size += len(s) + 1
@@ -628,23 +629,24 @@ func checkExecSize(name string, args, env []string, vars map[string]string, name
 	for _, s := range env {
 		size += len(s) + 1
 	}
-	limit := execArgLimit()
-	if size <= limit {
+	if size <= execArgLimit() {
 		return nil
 	}
-	// The largest by NAME=value, a long name counting as a long value
-	// does, and a long name cut short: the error must stay readable.
-	names = slices.Clone(names)
-	varSize := func(n string) int { return len(n) + len(vars[n]) + 2 }
-	slices.SortStableFunc(names, func(a, b string) int { return varSize(b) - varSize(a) })
+	// The largest NAME=value strings, the caller's among them, a long
+	// name cut short: the error must stay readable.
+	env = slices.Clone(env)
+	slices.SortStableFunc(env, func(a, b string) int { return len(b) - len(a) })
 	var largest []string
-	for _, n := range names[:min(3, len(names))] {
-		shown := n
-		if len(n) > maxNameShown {
-			shown = fmt.Sprintf("%s... (a name of %d bytes)", n[:maxNameShown], len(n))
-		}
-		largest = append(largest, fmt.Sprintf("%s (%d bytes)", shown, varSize(n)))
+	for _, kv := range env[:min(3, len(env))] {
+		n, _, _ := strings.Cut(kv, "=")
+		largest = append(largest, describeVar(n, len(n), len(kv)+1))
 	}
-	return fmt.Errorf("vault: %s: the environment of %d variables would be %d bytes, more than the %d bytes the system passes to a program: the largest are %s; pass fewer (FromPath, -path), or have the program read them from a file",
-		name, len(env), size, limit, strings.Join(largest, ", "))
+	return execTooLarge(name, "the environment's", len(env), size, strings.Join(largest, ", "))
+}
+
+// execTooLarge is the error for whose variables, vars of size bytes in all,
+// more than the system passes to a program, the largest of them listed.
+func execTooLarge(name, whose string, vars, size int, largest string) error {
+	return fmt.Errorf("vault: %s: %s %d variables would be %d bytes, more than the %d bytes the system passes to a program: the largest are %s; pass fewer (FromPath, -path), or have the program read them from a file",
+		name, whose, vars, size, execArgLimit(), largest)
 }

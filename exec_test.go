@@ -31,6 +31,54 @@ func TestRunTooLarge(t *testing.T) {
 		}
 	}
 	assertNoLeak(t, "error", err.Error(), strings.Repeat("y", 10))
+
+	// The vault's variables fit, the caller's environment with them does
+	// not: the error is the same, made once the environment is.
+	delete(secrets, "blob00")
+	for len(secrets) > 1 && execArgLimit() < (len(secrets)-1)*(100<<10) {
+		delete(secrets, fmt.Sprintf("blob%02d", len(secrets)-1))
+	}
+	v, err = Open(sealPath(t, secrets, key), []*Key{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = v.Run(context.Background(), &Command{Args: []string{"deploy"}, Env: []string{"CALLER=" + strings.Repeat("c", 120<<10)}})
+	if err == nil {
+		t.Fatalf("Run accepted more than %d bytes of environment", execArgLimit())
+	}
+	for _, says := range []string{"the environment's", "bytes the system passes to a program", "the largest are CALLER (122888 bytes), BLOB01 (102407 bytes)"} {
+		if !strings.Contains(err.Error(), says) {
+			t.Errorf("error %q\ndoes not say %q", err, says)
+		}
+	}
+}
+
+// TestRunRefusesHugeEnvironmentCheaply: a 100 KB key over 1,000 values is
+// a vault of 200 KB whose environment would be 100 MB; Run refuses it from
+// the measure flatten takes first, having made none of it.
+func TestRunRefusesHugeEnvironmentCheaply(t *testing.T) {
+	key := GenerateKey()
+	children := map[string]any{}
+	for i := range 1000 {
+		children[fmt.Sprintf("c%04d", i)] = fmt.Sprintf("value%04d", i)
+	}
+	v, err := Open(sealPath(t, map[string]any{strings.Repeat("k", 100_000): children}, key), []*Key{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runErr error
+	alloc := allocated(func() {
+		runErr = v.Run(context.Background(), &Command{Args: []string{"true"}})
+	})
+	if runErr == nil || !strings.Contains(runErr.Error(), "the vault's 1000 variables would be 100017000 bytes, more than the") {
+		t.Fatalf("Run: %v, want the environment refused", runErr)
+	}
+	if len(runErr.Error()) > 1024 {
+		t.Errorf("the error is %d bytes long", len(runErr.Error()))
+	}
+	if alloc > 2<<20 {
+		t.Errorf("Run allocated %d KB to refuse an environment of 100 MB", alloc>>10)
+	}
 }
 
 func sealPath(t *testing.T, secrets any, key *Key) string {

@@ -31,7 +31,10 @@ import (
 //   - a name is reserved (see below), unless [AllowReserved] is given (a
 //     prefix avoids them all);
 //   - a value holds a NUL byte, which no environment can carry;
-//   - one NAME=value is longer than 128 KiB, which Linux refuses to exec.
+//   - one NAME=value is longer than 128 KiB, which Linux refuses to exec;
+//   - the NAME=value strings would total more than [MaxEnvironSize]: a long
+//     key or a deep path is in the name of every value below it. This is
+//     found before any is made.
 //
 // Reserved names make common programs run or load other code, or change
 // whom they trust; the error names the category:
@@ -79,13 +82,15 @@ func Flatten(secrets map[string]any, prefix string, opts ...FlattenOption) (map[
 	if err != nil {
 		return nil, err
 	}
-	vars, _, err := flatten("", doc, prefix, opts, false)
+	vars, _, err := flatten("", doc, prefix, opts, false, MaxEnvironSize)
 	return vars, err
 }
 
-// flatten is Flatten for the vault file name, which its errors name. If
-// names is set, it also returns the names, sorted, as an audit record, an
-// environment and exec list them. They are made in the document's order,
+// flatten is Flatten for the vault file name, which its errors name, with
+// limit for MaxEnvironSize: if the variables would be larger, it returns
+// an *environTooLarge before making them. If names is set, it also returns
+// the names, sorted, as an audit record, an environment and exec list
+// them. They are made in the document's order,
 // which is sorted by key, so that they need no sorting unless the naming
 // rule changes the order ("a_b" comes before "ab", but A_B after AB;
 // HOSTS_10 comes before HOSTS_9): sorting the keys of the map would take
@@ -94,7 +99,7 @@ func Flatten(secrets map[string]any, prefix string, opts ...FlattenOption) (map[
 // It makes one quick pass; only if that finds a problem does a second pass
 // find the first problem in path order and word the error, so that an
 // error names the same paths every time.
-func flatten(name string, doc node, prefix string, opts []FlattenOption, names bool) (map[string]string, []string, error) {
+func flatten(name string, doc node, prefix string, opts []FlattenOption, names bool, limit int) (map[string]string, []string, error) {
 	f := flattener{name: name, prefix: prefix, keepNames: names}
 	for _, opt := range opts {
 		if opt != nil {
@@ -105,13 +110,16 @@ func flatten(name string, doc node, prefix string, opts []FlattenOption, names b
 	if err != nil {
 		return nil, nil, err
 	}
+	size := measure(root, prefix)
+	if size.bytes > limit {
+		return nil, nil, &environTooLarge{vault: name, size: size, limit: limit}
+	}
 	if isEnvName(prefix + "X") {
-		leaves := countLeaves(root)
-		f.vars = make(map[string]string, leaves)
+		f.vars = make(map[string]string, size.vars)
 		if names {
-			f.names = make([]string, 0, leaves)
+			f.names = make([]string, 0, size.vars)
 		}
-		f.arena = make([]byte, 0, min(64<<10, leaves*(len(prefix)+24)))
+		f.arena = make([]byte, 0, min(64<<10, size.bytes))
 		if f.quick(root, append(make([]byte, 0, 256), prefix...), true) {
 			if !slices.IsSorted(f.names) {
 				slices.Sort(f.names)
@@ -170,6 +178,126 @@ func (f *flattener) quick(n node, name []byte, top bool) bool {
 		f.names = append(f.names, s)
 	}
 	return len(f.vars) > before // else s was there already: a collision
+}
+
+// MaxEnvironSize is the most bytes of NAME=value strings, with a
+// terminating NUL each, that Flatten makes: as much as the largest vault
+// holds, and ten times what Linux passes to a program. Only names can make
+// the variables larger than the vault: a long key, or a deep path, is in
+// the name of every value below it.
+const MaxEnvironSize = MaxVaultSize
+
+// An envSize is the size of the variables a document flattens to: their
+// number, their bytes as NAME=value strings with a NUL each, and the
+// largest of them.
+type envSize struct {
+	vars, bytes int
+	largest     [3]bigVar // the largest first; of size 0 past the last
+}
+
+// A bigVar is one of the largest variables: its size as NAME=value with a
+// NUL, its name's length and the name's first bytes.
+type bigVar struct {
+	size, nameLen int
+	start         [maxNameShown]byte
+}
+
+// String names the variable and its size, a long name by its start and
+// its length.
+func (v *bigVar) String() string {
+	return describeVar(string(v.start[:min(v.nameLen, maxNameShown)]), v.nameLen, v.size)
+}
+
+// describeVar names a variable of size bytes by its name, of nameLen
+// bytes, of which shown holds the first maxNameShown or all.
+func describeVar(shown string, nameLen, size int) string {
+	if nameLen > maxNameShown {
+		return fmt.Sprintf("%s... (a name of %d bytes) (%d bytes)", shown[:maxNameShown], nameLen, size)
+	}
+	return fmt.Sprintf("%s (%d bytes)", shown, size)
+}
+
+// maxNameShown is the longest name an error shows whole.
+const maxNameShown = 64
+
+// measure returns the size of the variables below root, whose names start
+// with prefix, without making them: in time linear in the document, and
+// memory the length of its longest key.
+func measure(root node, prefix string) envSize {
+	var s envSize
+	name := append(make([]byte, 0, 256), prefix...)
+	s.add(root, name[:min(len(name), maxNameShown)], len(prefix), true)
+	return s
+}
+
+// add adds the variables below n. Their names start with a name of nameLen
+// bytes, of which name holds the first maxNameShown or all; top is true at
+// the root, whose parts have no "_" in front.
+func (s *envSize) add(n node, name []byte, nameLen int, top bool) {
+	below := func(n node, name []byte, nameLen int) {
+		s.add(n, name[:min(len(name), maxNameShown)], nameLen, false)
+	}
+	switch n.kind() {
+	case kindObject:
+		if !top {
+			name, nameLen = append(name, '_'), nameLen+1
+		}
+		for _, m := range n.members() {
+			longer := appendEnvName(name, m.key)
+			below(m.val, longer, nameLen+len(longer)-len(name))
+		}
+		return
+	case kindArray:
+		if !top {
+			name, nameLen = append(name, '_'), nameLen+1
+		}
+		for i, x := range n.elems() {
+			longer := strconv.AppendInt(name, int64(i), 10)
+			below(x, longer, nameLen+len(longer)-len(name))
+		}
+		return
+	}
+	value, _ := scalarText(n)
+	v := bigVar{size: nameLen + 1 + len(value) + 1, nameLen: nameLen}
+	s.vars++
+	s.bytes += v.size
+	if v.size <= s.largest[len(s.largest)-1].size {
+		return
+	}
+	copy(v.start[:], name)
+	i := len(s.largest) - 1
+	for ; i > 0 && s.largest[i-1].size < v.size; i-- {
+		s.largest[i] = s.largest[i-1]
+	}
+	s.largest[i] = v
+}
+
+// environTooLarge is the error of flatten for variables larger than its
+// limit.
+type environTooLarge struct {
+	vault string
+	size  envSize
+	limit int
+}
+
+func (e *environTooLarge) Error() string {
+	where := "vault: flatten: "
+	if e.vault != "" {
+		where = "vault: " + e.vault + ": flatten: "
+	}
+	return fmt.Sprintf("%sthe %d variables would be %d bytes as NAME=value strings, more than the %d bytes Flatten makes (MaxEnvironSize): the largest are %s; flatten below a path (FromPath, -path), or shorten the keys that every name below them repeats",
+		where, e.size.vars, e.size.bytes, e.limit, e.size.largestText())
+}
+
+// largestText lists the largest variables.
+func (s *envSize) largestText() string {
+	var list []string
+	for i := range s.largest {
+		if s.largest[i].size > 0 {
+			list = append(list, s.largest[i].String())
+		}
+	}
+	return strings.Join(list, ", ")
 }
 
 // A FlattenOption changes what Flatten produces.
@@ -399,7 +527,7 @@ func (v *Vault) flatten(ctx context.Context, op Op, prefix string, opts []Flatte
 		return nil, nil, err
 	}
 	audited := v.opts.auditor != nil
-	vars, sorted, err := flatten(v.name, *v.doc(), prefix, opts, names || audited)
+	vars, sorted, err := flatten(v.name, *v.doc(), prefix, opts, names || audited, MaxEnvironSize)
 	event := v.event(op, err)
 	if err == nil && audited {
 		event.Names = slices.Clone(sorted) // the Auditor's to change, not this call's result

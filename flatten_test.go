@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -409,6 +410,77 @@ func TestNamesAfterAuditorChangesThem(t *testing.T) {
 		}
 		if diff := cmp.Diff(wantShell, out.String()); diff != "" {
 			t.Errorf("%s: Export (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}
+
+// allocated returns the bytes allocated while f runs.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// TestFlattenRefusesRepeatedLongKeys: a 100 KB key over 1,000 values is a
+// small document whose names would be 100 MB; Flatten refuses it, naming
+// the largest variables by the start of their names, after measuring and
+// before making them.
+func TestFlattenRefusesRepeatedLongKeys(t *testing.T) {
+	children := map[string]any{}
+	for i := range 1000 {
+		children[fmt.Sprintf("c%04d", i)] = "v1-secret"
+	}
+	long := strings.Repeat("k", 100_000)
+	doc := map[string]any{long: children}
+	var vars map[string]string
+	var err error
+	alloc := allocated(func() { vars, err = Flatten(doc, "") })
+	if err == nil {
+		t.Fatalf("Flatten made %d variables of 100 KB names", len(vars))
+	}
+	want := fmt.Sprintf("the 1000 variables would be %d bytes as NAME=value strings, more than the %d bytes Flatten makes (MaxEnvironSize): the largest are %s... (a name of 100006 bytes) (100017 bytes), ",
+		1000*100_017, MaxEnvironSize, strings.Repeat("K", maxNameShown))
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q\ndoes not say %q", err, want)
+	}
+	if len(err.Error()) > 1024 {
+		t.Errorf("the error is %d bytes long", len(err.Error()))
+	}
+	assertNoLeak(t, "error", err.Error(), "v1-secret")
+	// The document itself is copied once by Flatten (200 KB); the names
+	// would be 100 MB.
+	if alloc > 2<<20 {
+		t.Errorf("Flatten allocated %d KB to refuse names of 100 MB", alloc>>10)
+	}
+}
+
+// TestFlattenLimitIsExact: the measure flatten takes first counts each
+// NAME=value and its NUL, as the variables are made: a limit of their size
+// passes, one byte less is refused.
+func TestFlattenLimitIsExact(t *testing.T) {
+	const text = `{"db": {"host": "h1", "ports": [5432, 6432]}, "ключ-ü": true, "e": {}, "n": null}`
+	doc := mustParse(t, text)
+	root, err := decode([]byte(text), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, prefix := range []string{"", "APP_"} {
+		vars, err := Flatten(doc, prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size := 0
+		for n, v := range vars {
+			size += len(n) + len(v) + 2
+		}
+		if _, _, err := flatten("", root, prefix, nil, false, size); err != nil {
+			t.Errorf("prefix %q: a limit of the variables' %d bytes: %v", prefix, size, err)
+		}
+		if _, _, err := flatten("", root, prefix, nil, false, size-1); err == nil {
+			t.Errorf("prefix %q: a limit of %d bytes passed variables of %d", prefix, size-1, size)
 		}
 	}
 }

@@ -140,10 +140,19 @@ func FuzzFlatten(f *testing.F) {
 		if len(vars) != countLeaves(secrets) {
 			t.Fatalf("%d variables for %d values", len(vars), countLeaves(secrets))
 		}
+		// The measure taken first is of the variables made.
+		bytes, largest := 0, 0
+		for name, value := range vars {
+			bytes += len(name) + len(value) + 2
+			largest = max(largest, len(name)+len(value)+2)
+		}
+		if size := measure(secrets, prefix); size.vars != len(vars) || size.bytes != bytes || size.largest[0].size != largest {
+			t.Fatalf("measured %d variables of %d bytes, the largest %d; made %d of %d, the largest %d", size.vars, size.bytes, size.largest[0].size, len(vars), bytes, largest)
+		}
 		// The names made in the document's order, sorted where the naming
 		// rule reorders them, are the map's names sorted.
 		want := slices.Sorted(maps.Keys(vars))
-		if _, names, err := flatten("", secrets, prefix, nil, true); err != nil || !slices.Equal(names, want) {
+		if _, names, err := flatten("", secrets, prefix, nil, true, MaxEnvironSize); err != nil || !slices.Equal(names, want) {
 			t.Fatalf("names %q (%v), want %q", names, err, want)
 		}
 		if names := sortedNames(vars); !slices.Equal(names, want) {
