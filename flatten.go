@@ -96,9 +96,8 @@ func Flatten(secrets map[string]any, prefix string, opts ...FlattenOption) (map[
 // HOSTS_10 comes before HOSTS_9): sorting the keys of the map would take
 // most of the time flatten does at 10,000 names.
 //
-// It makes one quick pass; only if that finds a problem does a second pass
-// find the first problem in path order and word the error, so that an
-// error names the same paths every time.
+// It makes one quick pass, in the document's order; only if that meets a
+// problem does explain find the paths that the error names.
 func flatten(name string, doc node, prefix string, opts []FlattenOption, names bool, limit int) (map[string]string, []string, error) {
 	f := flattener{name: name, prefix: prefix, keepNames: names}
 	for _, opt := range opts {
@@ -114,32 +113,29 @@ func flatten(name string, doc node, prefix string, opts []FlattenOption, names b
 	if size.bytes > limit {
 		return nil, nil, &environTooLarge{vault: name, size: size, limit: limit}
 	}
-	if isEnvName(prefix + "X") {
-		f.vars = make(map[string]string, size.vars)
-		if names {
-			f.names = make([]string, 0, size.vars)
-		}
-		f.arena = make([]byte, 0, min(64<<10, size.bytes))
-		if f.quick(root, append(make([]byte, 0, 256), prefix...), true) {
-			if !slices.IsSorted(f.names) {
-				slices.Sort(f.names)
-			}
-			return f.vars, f.names, nil
-		}
+	if size.vars == 0 {
+		return map[string]string{}, []string{}, nil
 	}
-	f.vars, f.from = map[string]string{}, map[string]string{}
-	if err := f.walk(root, nil); err != nil {
-		return nil, nil, err
+	if !isEnvName(prefix + "X") { // no name can start with it
+		return nil, nil, f.explain(root, 0)
 	}
-	if names { // the quick pass was not made (prefix cannot start a variable's name), or failed where walk finds nothing
-		f.names = sortedNames(f.vars)
+	f.vars = make(map[string]string, size.vars)
+	if names {
+		f.names = make([]string, 0, size.vars)
+	}
+	f.arena = make([]byte, 0, min(64<<10, size.bytes))
+	if !f.quick(root, append(make([]byte, 0, 256), prefix...), true) {
+		return nil, nil, f.explain(root, len(f.vars))
+	}
+	if !slices.IsSorted(f.names) {
+		slices.Sort(f.names)
 	}
 	return f.vars, f.names, nil
 }
 
 // quick adds the variables below node, whose names start with name, and
-// reports whether it met no problem. top is true at the root (an object or
-// an array), whose parts have no "_" in front.
+// reports whether it met no problem; it stops at the first. top is true at
+// the root (an object or an array), whose parts have no "_" in front.
 func (f *flattener) quick(n node, name []byte, top bool) bool {
 	switch n.kind() {
 	case kindObject:
@@ -346,7 +342,6 @@ type flattener struct {
 	keepNames bool
 	vars      map[string]string // name to value
 	names     []string          // if keepNames, the quick pass's names, in the order made until sorted
-	from      map[string]string // name to the credential path it came from
 }
 
 // intern returns name as a string kept in the arena: names are allocated a
@@ -392,37 +387,74 @@ func (f *flattener) root(doc node) (node, error) {
 	return node{}, f.errorf("%q is a %s, not an object: give the path of an object to flatten below it", f.opts.subtree, n.kindName())
 }
 
-// walk visits the document in sorted order, so that errors name the same
-// paths every time. segs is the path to n; siblings' paths share its
-// array, which add only reads, so that a deep document's paths are not
-// copied at every level.
-func (f *flattener) walk(n node, segs []string) error {
-	switch n.kind() {
-	case kindObject:
-		for _, m := range n.members() {
-			if err := f.walk(m.val, append(segs, m.key)); err != nil {
-				return err
-			}
+// explain returns the error of the variable that the quick pass could not
+// make, the leaf-th value in the document's order. It finds the value's
+// path and, for a name made twice, the path of the value that made it
+// first, making no other variable: an error costs no more memory than the
+// document's depth and its longest name.
+func (f *flattener) explain(root node, leaf int) error {
+	var segs []string
+	var name, value string
+	i := 0
+	f.visit(root, nil, []byte(f.prefix), true, func(s []string, n []byte, v string) bool {
+		if i < leaf {
+			i++
+			return true
 		}
-		return nil
-	case kindArray:
-		for i, x := range n.elems() {
-			if err := f.walk(x, append(segs, strconv.Itoa(i))); err != nil {
-				return err
-			}
+		segs, name, value = slices.Clone(s), string(n), v
+		return false
+	})
+	var first []string
+	i = 0
+	f.visit(root, nil, []byte(f.prefix), true, func(s []string, n []byte, _ string) bool {
+		if i == leaf {
+			return false
 		}
-		return nil
-	}
-	value, _ := scalarText(n)
-	return f.add(segs, value)
+		if string(n) == name {
+			first = slices.Clone(s)
+			return false
+		}
+		i++
+		return true
+	})
+	return f.problem(segs, name, value, first)
 }
 
-func (f *flattener) add(segs []string, value string) error {
-	path := formatPath(segs)
-	if f.opts.subtree != "" {
-		path = f.opts.subtree + "." + path
+// visit calls leaf with the path, name and value of each value below n,
+// in the document's order, until leaf returns false, and reports whether
+// it never did. segs is the path to n and name its name; siblings share
+// their arrays, which leaf must not keep.
+func (f *flattener) visit(n node, segs []string, name []byte, top bool, leaf func(segs []string, name []byte, value string) bool) bool {
+	switch n.kind() {
+	case kindObject:
+		if !top {
+			name = append(name, '_')
+		}
+		for _, m := range n.members() {
+			if !f.visit(m.val, append(segs, m.key), appendEnvName(name, m.key), false, leaf) {
+				return false
+			}
+		}
+		return true
+	case kindArray:
+		if !top {
+			name = append(name, '_')
+		}
+		for i, x := range n.elems() {
+			if !f.visit(x, append(segs, strconv.Itoa(i)), strconv.AppendInt(name, int64(i), 10), false, leaf) {
+				return false
+			}
+		}
+		return true
 	}
-	name := f.prefix + envName(segs)
+	value, _ := scalarText(n)
+	return leaf(segs, name, value)
+}
+
+// problem returns the error of the variable name, of value, from the path
+// segs; first is the path that made the name before, if one did.
+func (f *flattener) problem(segs []string, name, value string, first []string) error {
+	path := f.credentialPath(segs)
 	if !isEnvName(name) {
 		hint := "rename the key"
 		if name != "" && name[0] >= '0' && name[0] <= '9' {
@@ -430,8 +462,8 @@ func (f *flattener) add(segs []string, value string) error {
 		}
 		return f.errorf("%q would be the variable %q, which is not a shell variable name ([A-Za-z_][A-Za-z0-9_]*): %s", path, name, hint)
 	}
-	if other, dup := f.from[name]; dup {
-		return f.errorf("%q and %q both become the variable %s: rename one of the keys, or flatten below one of them (FromPath, -path)", other, path, name)
+	if first != nil {
+		return f.errorf("%q and %q both become the variable %s: rename one of the keys, or flatten below one of them (FromPath, -path)", f.credentialPath(first), path, name)
 	}
 	if c := reservedAs(name); c != nil && !f.opts.allowReserved {
 		return f.errorf("%q would set %s, a reserved name (%s: %s): give a prefix, such as APP_, or allow it explicitly (AllowReserved, -allow-reserved)", path, name, c.name, c.why)
@@ -442,22 +474,16 @@ func (f *flattener) add(segs []string, value string) error {
 	if n := len(name) + 1 + len(value) + 1; n > MaxEnvString {
 		return f.errorf("%s (from %q) would be %d bytes, more than the %d bytes Linux passes to a program in one variable: leave it out (FromPath, -path), or have the program read it from a file", name, path, n, MaxEnvString)
 	}
-	f.vars[name] = value
-	f.from[name] = path
-	return nil
+	return f.errorf("%q: the variable %s could not be made", path, name) // not reached: quick meets no other problem
 }
 
-// envName turns path segments into the name part: upper-cased, joined by
-// "_", every other character "_".
-func envName(segs []string) string {
-	var b []byte
-	for i, s := range segs {
-		if i > 0 {
-			b = append(b, '_')
-		}
-		b = appendEnvName(b, s)
+// credentialPath returns the credential path of segs, below the subtree
+// flattened.
+func (f *flattener) credentialPath(segs []string) string {
+	if f.opts.subtree != "" {
+		return f.opts.subtree + "." + formatPath(segs)
 	}
-	return string(b)
+	return formatPath(segs)
 }
 
 // appendEnvName appends one part of a name: ASCII letters upper-cased,

@@ -484,3 +484,24 @@ func TestFlattenLimitIsExact(t *testing.T) {
 		}
 	}
 }
+
+// TestFlattenCollisionInDeepVault: a collision at the bottom of a document
+// nested 4,000 levels, whose names are 16 MB, is reported having made the
+// names once, in the quick pass; finding the two paths makes no name.
+func TestFlattenCollisionInDeepVault(t *testing.T) {
+	const depth = 4000
+	doc := map[string]any{"x-y": "value1", "x_y": "value2"}
+	for i := depth - 1; i >= 0; i-- {
+		doc = map[string]any{"a": fmt.Sprintf("val%06d", i), "b": doc} // a before b: every name is made first
+	}
+	var err error
+	alloc := allocated(func() { _, err = Flatten(doc, "") })
+	if err == nil || !strings.Contains(err.Error(), `"b.b.b.b.b.`) || !strings.Contains(err.Error(), `.b.x_y" both become the variable B_B_B_B_`) {
+		t.Fatalf("Flatten: %.200v, want a collision", err)
+	}
+	// The names once are 16 MB, in a map; a second pass that made them
+	// again, with their paths, allocated 156 MB.
+	if alloc > 40<<20 {
+		t.Errorf("Flatten allocated %d MB to report a collision %d levels deep", alloc>>20, depth)
+	}
+}

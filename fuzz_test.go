@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -112,16 +114,18 @@ func FuzzPath(f *testing.F) {
 	})
 }
 
-// FuzzFlatten: a document flattens with an error, or to exactly one
-// variable per value (never two values under one name), each holding the
-// value Get gives for its path; and the quick pass agrees with the sorted
-// one that words errors.
+// FuzzFlatten: a document flattens as a plain reference does, building
+// every name from its whole path: with an error at the same value, naming
+// the same paths, or to the same variables, one per value (never two
+// values under one name), with the names sorted, and with the size
+// measured before.
 func FuzzFlatten(f *testing.F) {
 	f.Add(seedJSON, "")
 	f.Add(`{"a_b": 1, "a": {"b": 2}}`, "")
 	f.Add(`{"Key": 1, "key": 2}`, "X_")
 	f.Add(`{"path": "/bin", "1st": "x"}`, "")
 	f.Add(`{"a": [{"b": [1, 2]}, null, true]}`, "P_")
+	f.Add(`{"a": "x\u0000", "b": {"c": 1, "C": 2}}`, "")
 	f.Fuzz(func(t *testing.T, doc, prefix string) {
 		parsed, err := ParseJSON([]byte(doc))
 		if err != nil {
@@ -129,16 +133,41 @@ func FuzzFlatten(f *testing.F) {
 		}
 		vars, err := Flatten(parsed, prefix)
 		secrets, _ := decode([]byte(doc), false)
-		slow := flattener{prefix: prefix, vars: map[string]string{}, from: map[string]string{}}
-		slowErr := slow.walk(secrets, nil)
-		if (err == nil) != (slowErr == nil) {
-			t.Fatalf("quick pass: %v; sorted pass: %v", err, slowErr)
+		want, paths, wantErr := referenceFlatten(secrets, prefix)
+		if (err == nil) != (wantErr == "") {
+			t.Fatalf("Flatten: %v; the reference: %s", err, wantErr)
 		}
 		if err != nil {
+			if !strings.Contains(err.Error(), wantErr) {
+				t.Fatalf("Flatten: %v; the reference: %s", err, wantErr)
+			}
 			return
 		}
-		if len(vars) != countLeaves(secrets) {
-			t.Fatalf("%d variables for %d values", len(vars), countLeaves(secrets))
+		if !maps.Equal(vars, want) {
+			t.Fatalf("Flatten: %q; the reference: %q", vars, want)
+		}
+		// Each holds the value Get gives for its path.
+		for name, from := range paths {
+			segs, err := parsePath(from)
+			if err != nil {
+				continue // a path through an empty key, which no path can name
+			}
+			node, err := lookup("", from, secrets, segs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if value, _ := scalarText(node); vars[name] != value {
+				t.Fatalf("%s = %q, want %q (the value at %q)", name, vars[name], value, from)
+			}
+		}
+		// The names made in the document's order, sorted where the naming
+		// rule reorders them, are the map's names sorted.
+		sorted := slices.Sorted(maps.Keys(vars))
+		if _, names, err := flatten("", secrets, prefix, nil, true, MaxEnvironSize); err != nil || !slices.Equal(names, sorted) {
+			t.Fatalf("names %q (%v), want %q", names, err, sorted)
+		}
+		if names := sortedNames(vars); !slices.Equal(names, sorted) {
+			t.Fatalf("sortedNames: %q, want %q", names, sorted)
 		}
 		// The measure taken first is of the variables made.
 		bytes, largest := 0, 0
@@ -149,28 +178,59 @@ func FuzzFlatten(f *testing.F) {
 		if size := measure(secrets, prefix); size.vars != len(vars) || size.bytes != bytes || size.largest[0].size != largest {
 			t.Fatalf("measured %d variables of %d bytes, the largest %d; made %d of %d, the largest %d", size.vars, size.bytes, size.largest[0].size, len(vars), bytes, largest)
 		}
-		// The names made in the document's order, sorted where the naming
-		// rule reorders them, are the map's names sorted.
-		want := slices.Sorted(maps.Keys(vars))
-		if _, names, err := flatten("", secrets, prefix, nil, true, MaxEnvironSize); err != nil || !slices.Equal(names, want) {
-			t.Fatalf("names %q (%v), want %q", names, err, want)
-		}
-		if names := sortedNames(vars); !slices.Equal(names, want) {
-			t.Fatalf("sortedNames: %q, want %q", names, want)
-		}
-		for name, from := range slow.from {
-			segs, err := parsePath(from)
-			if err != nil {
-				continue // a path through an empty key, which no path can name
-			}
-			node, err := lookup("", from, secrets, segs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, _ := scalarText(node)
-			if vars[name] != want || slow.vars[name] != want {
-				t.Fatalf("%s = %q, want %q (the value at %q)", name, vars[name], want, from)
-			}
-		}
 	})
+}
+
+// referenceFlatten flattens doc as Flatten does without its options, plainly:
+// each value in the document's order, its name made from its whole path.
+// It returns the variables and the path of each, or what the error of the
+// first value that cannot be one must say: its path (and the other's, for a
+// name made twice) and its kind.
+func referenceFlatten(doc node, prefix string) (vars, paths map[string]string, problem string) {
+	vars, paths = map[string]string{}, map[string]string{}
+	var walk func(n node, segs []string) bool
+	walk = func(n node, segs []string) bool {
+		switch n.kind() {
+		case kindObject:
+			for _, m := range n.members() {
+				if !walk(m.val, append(slices.Clip(segs), m.key)) {
+					return false
+				}
+			}
+			return true
+		case kindArray:
+			for i, x := range n.elems() {
+				if !walk(x, append(slices.Clip(segs), strconv.Itoa(i))) {
+					return false
+				}
+			}
+			return true
+		}
+		var parts []string
+		for _, s := range segs {
+			parts = append(parts, string(appendEnvName(nil, s)))
+		}
+		name, path := prefix+strings.Join(parts, "_"), formatPath(segs)
+		value, _ := scalarText(n)
+		switch other, twice := paths[name]; {
+		case !isEnvName(name):
+			problem = fmt.Sprintf("%q would be the variable %q, which is not a shell variable name", path, name)
+		case twice:
+			problem = fmt.Sprintf("%q and %q both become the variable %s:", other, path, name)
+		case isReserved(name):
+			problem = fmt.Sprintf("%q would set %s, a reserved name", path, name)
+		case strings.Contains(value, "\x00"):
+			problem = fmt.Sprintf("the value at %q holds a NUL byte", path)
+		case len(name)+len(value)+2 > MaxEnvString:
+			problem = fmt.Sprintf("%s (from %q) would be %d bytes", name, path, len(name)+len(value)+2)
+		default:
+			vars[name], paths[name] = value, path
+			return true
+		}
+		return false
+	}
+	if !walk(doc, nil) {
+		return nil, nil, problem
+	}
+	return vars, paths, ""
 }
