@@ -190,8 +190,8 @@ func BenchmarkNewMasker(b *testing.B) {
 // output full of those bytes, where every position starts like a secret:
 // 2,000 values of 20 "A"s and ten digits in lines of "A"s, and one such
 // value, for the cost of the shape itself; 2,000 values that share 190
-// bytes in lines that repeat them; 1,000 tokens with one JWT header in log
-// lines that carry other tokens with it. The redactor's cost per byte
+// bytes in lines that repeat them; 1,000 tokens with one JWT header and
+// claims of many lengths, in log lines that carry other such tokens. The redactor's cost per byte
 // should not grow with the number of secrets that share a head, nor with
 // their length past the longest.
 func BenchmarkRedactSharedHeads(b *testing.B) {
@@ -201,8 +201,12 @@ func BenchmarkRedactSharedHeads(b *testing.B) {
 	}
 	rng := rand.New(rand.NewPCG(5, 5))
 	header := "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
-	token := func() string {
-		return header + fmt.Sprintf("eyJzdWIiOiIx%016x", rng.Uint64()) + "." + fmt.Sprintf("%016x%016x", rng.Uint64(), rng.Uint64())
+	token := func() string { // claims of 20 to 200 bytes, as real ones vary
+		claims := make([]byte, 20+rng.IntN(180))
+		for i := range claims {
+			claims[i] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[rng.IntN(64)]
+		}
+		return header + "eyJzdWIiOiIx" + string(claims) + "." + fmt.Sprintf("%016x%016x", rng.Uint64(), rng.Uint64())
 	}
 	shapes := []struct {
 		name    string

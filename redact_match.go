@@ -1,11 +1,13 @@
 package vault
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/binary"
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"sort"
 )
 
 // This file holds what a Masker compiles its secrets into, a matcher, and
@@ -29,6 +31,10 @@ type matcher struct {
 	filter  prefixFilter
 	skip    skipTable
 	maxLen  int // the longest pattern
+
+	// runs holds, by their head, the runs of more than longestScan
+	// patterns that share a head of headLen bytes, with their text.
+	runs map[[headLen]byte]*bigRun
 }
 
 // headLen is the bytes of a pattern that a matcher keeps: the skip table's
@@ -45,10 +51,11 @@ const headLen = maxWindow
 // the skip table holds the grams of each run's head once, and it and the
 // prefix filter are sized by their number.
 type patterns struct {
-	heads []byte
-	lens  []uint32
-	sums  []uint32
-	runs  int
+	heads  []byte
+	lens   []uint32
+	sums   []uint32
+	runs   int
+	firsts []uint32 // the index of the first pattern of each secret, and the number of patterns
 }
 
 // part returns the part that holds pattern i, and i's index in it.
@@ -96,19 +103,22 @@ const formsPerSecret = 20
 func compile(secrets []string) *matcher {
 	key := newSumKey()
 	m := &matcher{key: key}
+	halves := [2][]string{secrets, nil}
 	if len(secrets) < parallelSecrets || runtime.GOMAXPROCS(0) < 2 {
 		m.parts[0].addSecrets(secrets, key)
 	} else {
 		half := len(secrets) / 2
+		halves = [2][]string{secrets[:half], secrets[half:]}
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			m.parts[1].addSecrets(secrets[half:], key)
+			m.parts[1].addSecrets(halves[1], key)
 		}()
-		m.parts[0].addSecrets(secrets[:half], key)
+		m.parts[0].addSecrets(halves[0], key)
 		<-done
 	}
 	m.build()
+	m.tellApart(halves)
 	return m
 }
 
@@ -116,13 +126,16 @@ func compile(secrets []string) *matcher {
 // formed one unit at a time.
 func (ps *patterns) addSecrets(secrets []string, key sumKey) {
 	n := formsPerSecret * len(secrets)
-	*ps = patterns{heads: make([]byte, 0, n*headLen), lens: make([]uint32, 0, n), sums: make([]uint32, 0, n)}
+	*ps = patterns{heads: make([]byte, 0, n*headLen), lens: make([]uint32, 0, n), sums: make([]uint32, 0, n),
+		firsts: make([]uint32, 0, len(secrets)+1)}
 	fs := formSet{units: func(fs *formSet) { ps.add(fs, key) }}
 	for _, s := range secrets {
+		ps.firsts = append(ps.firsts, uint32(len(ps.lens)))
 		// Most values' forms take less than 24 times their bytes.
 		fs.text = slices.Grow(fs.text, 24*len(s)+64)
 		fs.addSecret(s)
 	}
+	ps.firsts = append(ps.firsts, uint32(len(ps.lens)))
 	clear(fs.text[:cap(fs.text)]) // the forms of the last secrets
 	clear(fs.scratch[:cap(fs.scratch)])
 }
@@ -157,13 +170,16 @@ func (ps *patterns) add(fs *formSet, key sumKey) {
 }
 
 // A sumKey keys the fingerprints of a matcher's patterns. A fingerprint
-// hashes a pattern's bytes past its head eight at a time, as a polynomial
-// in a random odd multiplier, so that the fingerprints of a text's prefixes
-// of every length come from one pass over it (see tailSums): where many
-// patterns share a head, the text there is read once, not once per
-// pattern. Only fingerprints of equal lengths are ever compared, so the
-// length is not hashed. Text made to collide with a pattern's fingerprint
-// would be masked, not let through.
+// sums a pattern's bytes past its head eight at a time, each word
+// scrambled, as a polynomial in a random odd multiplier, so that the
+// fingerprints of a text's prefixes of every length come from one pass
+// over it (see tailSums): the few patterns that share a head are checked
+// at a position with one read of the text there. The scrambling keeps
+// texts that repeat a word, and differ from a pattern only in a byte's
+// high bits, from summing alike far more often than chance, as the words'
+// own polynomial would. Only fingerprints of equal lengths are compared,
+// so the length is not hashed. Text made to collide with a pattern's
+// fingerprint would be masked, not let through.
 type sumKey struct{ mul, mul2, init uint64 } // mul2 is mul squared
 
 func newSumKey() sumKey {
@@ -184,7 +200,7 @@ func (k sumKey) sums() tailSums { return tailSums{h: k.init} }
 // one text, asked for in order of length: it reads each word of the text
 // once.
 type tailSums struct {
-	h     uint64 // the hash of the text's words [headLen:headLen+8*words]
+	h     uint64 // the sum of the text's words [headLen:headLen+8*words]
 	words int
 }
 
@@ -195,17 +211,24 @@ func (s *tailSums) of(key sumKey, data []byte, n int) uint32 {
 	// one at a time, with the multiplications side by side.
 	for ; headLen+8*s.words+16 <= n; s.words += 2 {
 		w := data[headLen+8*s.words:]
-		s.h = (s.h+binary.LittleEndian.Uint64(w))*key.mul2 + binary.LittleEndian.Uint64(w[8:])*key.mul
+		s.h = (s.h+scramble(binary.LittleEndian.Uint64(w)))*key.mul2 + scramble(binary.LittleEndian.Uint64(w[8:]))*key.mul
 	}
 	for ; headLen+8*s.words+8 <= n; s.words++ {
-		s.h = (s.h + binary.LittleEndian.Uint64(data[headLen+8*s.words:])) * key.mul
+		s.h = (s.h + scramble(binary.LittleEndian.Uint64(data[headLen+8*s.words:]))) * key.mul
 	}
 	// The bytes past the last whole word, zero-padded: the 8 bytes that
 	// end at n, shifted.
 	rest := n - headLen - 8*s.words
-	h := (s.h + binary.LittleEndian.Uint64(data[n-8:n])>>(64-8*rest)) * key.mul
-	h ^= h >> 29
-	return uint32(h * 0xBF58476D1CE4E5B9 >> 32)
+	h := (s.h + scramble(binary.LittleEndian.Uint64(data[n-8:n])>>(64-8*rest))) * key.mul
+	return uint32(scramble(h) >> 32)
+}
+
+// scramble mixes the bits of w, each into all of the result's: the
+// finalizer of SplitMix64, a bijection.
+func scramble(w uint64) uint64 {
+	w = (w ^ w>>30) * 0xBF58476D1CE4E5B9
+	w = (w ^ w>>27) * 0x94D049BB133111EB
+	return w ^ w>>31
 }
 
 // build builds the tables over the patterns: the skip table and prefix
@@ -264,20 +287,19 @@ func (m *matcher) build() {
 	// longest searches a bucket of more than longestScan patterns by
 	// bisection, and reads the others one by one: only the first need
 	// sorting, by head, a pattern shorter than headLen before the longer
-	// ones it starts, and those with one head by length and fingerprint.
+	// ones it starts.
 	for b := 0; b+1 < len(m.buckets); b++ {
 		if lo, hi := m.buckets[b], m.buckets[b+1]; hi-lo > longestScan {
-			slices.SortFunc(m.order[lo:hi], m.compare)
+			slices.SortFunc(m.order[lo:hi], m.compareHeads)
 		}
 	}
 }
 
-// compare orders patterns x and y by their heads without padding, those
-// with the same head by length, and those of one length by fingerprint.
-// Their padded heads, read as two big-endian words (headLen is 16), and
-// then their lengths order them so: a pattern shorter than headLen comes
-// before the longer ones it starts.
-func (m *matcher) compare(x, y uint32) int {
+// compareHeads orders patterns x and y by their heads without padding, and
+// those with the same head by length. Their padded heads, read as two
+// big-endian words (headLen is 16), and then their lengths order them so:
+// a pattern shorter than headLen comes before the longer ones it starts.
+func (m *matcher) compareHeads(x, y uint32) int {
 	px, i := m.part(x)
 	py, j := m.part(y)
 	hx, hy := px.heads[int(i)*headLen:], py.heads[int(j)*headLen:]
@@ -287,10 +309,132 @@ func (m *matcher) compare(x, y uint32) int {
 	if kx, ky := binary.BigEndian.Uint64(hx[8:]), binary.BigEndian.Uint64(hy[8:]); kx != ky {
 		return cmp.Compare(kx, ky)
 	}
-	if c := cmp.Compare(px.lens[i], py.lens[j]); c != 0 {
-		return c
+	return cmp.Compare(px.lens[i], py.lens[j])
+}
+
+// A bigRun holds the text past the head of a run of more than longestScan
+// patterns that share their first headLen bytes: many secrets that start
+// alike (a thousand JWTs with one header, webhook URLs with one base), and
+// their forms. Where such a run's head shows in output, longest tells its
+// patterns apart by their text, byte by byte as it does by their heads,
+// rather than by a fingerprint for each of their lengths.
+type bigRun struct {
+	text []byte   // the patterns' bytes past the head, sorted, end to end
+	ends []uint32 // where each pattern's bytes end in text
+}
+
+// rest returns the bytes past the head of the run's i-th pattern.
+func (r *bigRun) rest(i int) []byte {
+	start := uint32(0)
+	if i > 0 {
+		start = r.ends[i-1]
 	}
-	return cmp.Compare(px.sums[i], py.sums[j])
+	return r.text[start:r.ends[i]]
+}
+
+// tellApart gives each run of more than longestScan patterns of at least
+// headLen bytes with one head, in the sorted buckets, its bigRun: it forms
+// again the secrets, of halves as the parts hold them, that have patterns
+// in such runs, and keeps those patterns' text. Secrets that share no
+// head cost a pass over the sorted buckets.
+func (m *matcher) tellApart(halves [2][]string) {
+	type secret struct{ part, index int }
+	formed := map[secret]*formSet{}
+	for b := 0; b+1 < len(m.buckets); b++ {
+		order := m.order[m.buckets[b]:m.buckets[b+1]]
+		if len(order) <= longestScan {
+			continue
+		}
+		for len(order) > 0 {
+			end := 1
+			for end < len(order) && string(m.head(order[end])) == string(m.head(order[0])) {
+				end++
+			}
+			run := order[:end]
+			order = order[end:]
+			for len(run) > 0 && m.size(run[0]) < headLen {
+				run = run[1:]
+			}
+			if len(run) <= longestScan {
+				continue
+			}
+			rests := make([][]byte, len(run))
+			for i, p := range run {
+				k, j := 0, p
+				if n := uint32(len(m.parts[0].lens)); p >= n {
+					k, j = 1, p-n
+				}
+				firsts := m.parts[k].firsts
+				index := sort.Search(len(firsts), func(i int) bool { return firsts[i] > j }) - 1
+				fs := formed[secret{k, index}]
+				if fs == nil {
+					fs = &formSet{}
+					fs.addSecret(halves[k][index])
+					formed[secret{k, index}] = fs
+				}
+				form := fs.pats[j-firsts[index]]
+				rests[i] = fs.text[form.off+headLen : form.off+form.n]
+			}
+			slices.SortFunc(rests, bytes.Compare)
+			r := &bigRun{ends: make([]uint32, len(rests))}
+			for i, rest := range rests {
+				r.text = append(r.text, rest...)
+				r.ends[i] = uint32(len(r.text))
+			}
+			if m.runs == nil {
+				m.runs = map[[headLen]byte]*bigRun{}
+			}
+			m.runs[[headLen]byte(m.head(run[0]))] = r
+		}
+	}
+	for _, fs := range formed {
+		clear(fs.text)
+	}
+}
+
+// longest is matcher.longest for data that starts with the run's head,
+// given n, the longest pattern shorter than headLen found.
+func (r *bigRun) longest(data []byte, n int) (int, bool) {
+	t := data[headLen:]
+	// The patterns lo to hi all start with t[:k]; they are sorted, so
+	// those with t[k] next are a run, and one that ends at k comes first.
+	lo, hi, k := 0, len(r.ends), 0
+	for lo < hi {
+		for lo < hi && len(r.rest(lo)) == k {
+			n, lo = headLen+k, lo+1
+		}
+		if lo == hi {
+			break
+		}
+		if k == len(t) {
+			return n, true
+		}
+		// If the first and the last go on as t does, all of them do, and
+		// none of them ends before.
+		if same := min(commonPrefix(r.rest(lo)[k:], t[k:]), commonPrefix(r.rest(hi - 1)[k:], t[k:])); same > 0 {
+			k += same
+			continue
+		}
+		c := t[k]
+		if c < r.rest(lo)[k] || c > r.rest(hi - 1)[k] {
+			break // none goes on as t does
+		}
+		lo += sort.Search(hi-lo, func(i int) bool { return r.rest(lo + i)[k] >= c })
+		hi = lo + sort.Search(hi-lo, func(i int) bool { return r.rest(lo + i)[k] > c })
+		k++
+	}
+	return n, false
+}
+
+// commonPrefix returns the length of the longest common prefix of a and b.
+func commonPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	for i := range n {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
 }
 
 // bucketOf returns the bucket, of 1<<bits, of the patterns that may start
@@ -353,8 +497,9 @@ const longestScan = 32
 // and whether data ended while a longer pattern could still follow: where
 // data ends past a pattern's head, whether it could is told by the head
 // alone. Its cost does not grow with the number of patterns that share
-// data's head, nor with their lengths beyond the longest: their
-// fingerprints are checked in order of length, from one pass over data.
+// data's head: many are told apart by their text past it (see bigRun), a
+// few by their fingerprints, checked in order of length from one pass
+// over data.
 func (m *matcher) longest(data []byte) (n int, open bool) {
 	if len(data) < MinSecretLen {
 		return 0, m.filter.tail(data)
@@ -377,7 +522,8 @@ func (m *matcher) longest(data []byte) (n int, open bool) {
 		// all of them do, as where many secrets start alike.
 		if len(order) > 0 && len(data) >= headLen && m.size(order[0]) >= headLen &&
 			string(m.head(order[0])[k:]) == string(data[k:headLen]) && string(m.head(order[len(order)-1])[k:]) == string(data[k:headLen]) {
-			return m.longestOfRun(data, order, n)
+			k = headLen
+			break
 		}
 		c := data[k]
 		if len(order) > 0 && m.head(order[0])[k] == c && m.head(order[len(order)-1])[k] == c {
@@ -392,14 +538,16 @@ func (m *matcher) longest(data []byte) (n int, open bool) {
 		order = order[lo : lo+hi]
 		k++
 	}
-	if k == headLen {
-		return m.longestOfRun(data, order, n)
+	if len(order) > longestScan { // all start with data's head
+		if r := m.runs[[headLen]byte(data)]; r != nil {
+			return r.longest(data, n)
+		}
 	}
 	// The few patterns left: those whose head data starts with, and that
 	// are longer than headLen, have their fingerprints checked shortest
 	// first.
-	var tails [longestScan]uint32
-	ntails := 0
+	var buf [longestScan]uint32
+	tails := buf[:0]
 	for _, p := range order {
 		size := m.size(p)
 		head := m.head(p)[:min(size, headLen)]
@@ -408,53 +556,25 @@ func (m *matcher) longest(data []byte) (n int, open bool) {
 				if size <= headLen {
 					n = size
 				} else {
-					tails[ntails] = p
-					ntails++
+					tails = append(tails, p)
 				}
 			}
 		} else if end := min(len(data), len(head)); string(data[k:end]) == string(head[k:end]) {
 			open = true
 		}
 	}
-	if ntails == 0 {
-		return n, open
-	}
-	for i := 1; i < ntails; i++ { // an insertion sort by length: they are few
+	for i := 1; i < len(tails); i++ { // an insertion sort by length: they are few
 		for j := i; j > 0 && m.size(tails[j]) < m.size(tails[j-1]); j-- {
 			tails[j], tails[j-1] = tails[j-1], tails[j]
 		}
 	}
 	sums := m.key.sums()
-	for _, p := range tails[:ntails] {
+	for _, p := range tails {
 		if size := m.size(p); sums.of(m.key, data, size) == m.sum(p) {
 			n = size
 		}
 	}
 	return n, open
-}
-
-// longestOfRun is longest where run holds the patterns whose heads data
-// starts with, all headLen bytes, sorted by length and fingerprint, and n
-// is the longest shorter pattern found.
-func (m *matcher) longestOfRun(data []byte, run []uint32, n int) (int, bool) {
-	sums := m.key.sums()
-	for len(run) > 0 {
-		size := m.size(run[0])
-		if size > len(data) {
-			return n, true
-		}
-		end := len(run) // often all of them, the same form of like secrets
-		if m.size(run[end-1]) != size {
-			end, _ = slices.BinarySearchFunc(run, size+1, func(p uint32, size int) int { return cmp.Compare(m.size(p), size) })
-		}
-		if size <= headLen {
-			n = size
-		} else if _, found := slices.BinarySearchFunc(run[:end], sums.of(m.key, data, size), func(p, sum uint32) int { return cmp.Compare(m.sum(p), sum) }); found {
-			n = size
-		}
-		run = run[end:]
-	}
-	return n, false
 }
 
 // next returns the first position from i on where a pattern may start, or

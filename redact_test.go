@@ -245,14 +245,20 @@ func naiveRedact(forms []string, text string) string {
 func TestRedactorSharedHeads(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 11))
 	for _, shared := range []int{4, 12, 15, 16, 17, 24, 40, 190} {
-		for _, count := range []int{3, longestScan + 1, 120} {
+		for _, count := range []int{3, longestScan + 1, 120, parallelSecrets + 50} {
+			if count > parallelSecrets && shared != 24 {
+				continue // formed in two halves: once is enough
+			}
 			prefix := strings.Repeat("A", shared/2) + strings.Repeat("b9", shared/4) + strings.Repeat("A", shared-shared/2-2*(shared/4))
 			secrets := make([]string, count)
 			for i := range secrets {
 				digits := strconv.Itoa(rng.IntN(count * 3))
 				secrets[i] = prefix + digits[:rng.IntN(len(digits)+1)] + strings.Repeat("A", rng.IntN(3))
-				if i%7 == 0 && i > 0 {
+				switch {
+				case i%7 == 0 && i > 0:
 					secrets[i] = secrets[i-1] + "-x" // the start of another
+				case i%11 == 0:
+					secrets[i] = []string{"", "abc", "true"}[i%3] // no form at all
 				}
 			}
 			forms := maskedForms(secrets)
@@ -278,6 +284,26 @@ func TestRedactorSharedHeads(t *testing.T) {
 			if got := redactChunked(t, m, text.String(), rng); got != want {
 				t.Fatalf("%d secrets sharing %d bytes, in chunks: got\n%q\nwant\n%q", count, shared, got, want)
 			}
+		}
+	}
+}
+
+// TestRedactorRepeatedWords: text that shares a secret's head and length,
+// and differs from it in a high bit of each of its repeated words, is not
+// masked. A fingerprint that summed the words themselves as a polynomial
+// took it for the secret under every key: (mul^8-1)/(mul-1) is a multiple
+// of 8 for every odd mul, and the difference of each word 2^61.
+func TestRedactorRepeatedWords(t *testing.T) {
+	const head = "0123456789abcdef"
+	secret := head + strings.Repeat("AAAAAAAA", 8)
+	text := "x " + head + strings.Repeat("AAAAAAAa", 8) + " y"
+	for range 100 {
+		m := NewMasker(secret)
+		if got := redactAll(t, m, text); got != text {
+			t.Fatalf("%q became %q", text, got)
+		}
+		if got := redactAll(t, m, "x "+secret+" y"); got != "x *** y" {
+			t.Fatalf("the secret: %q", got)
 		}
 	}
 }
