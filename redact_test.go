@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -481,6 +482,21 @@ func TestCompileInHalves(t *testing.T) {
 		for _, i := range []int{0, len(secrets)/2 - 1, len(secrets) / 2, len(secrets) - 1} {
 			if got := redactAll(t, masker, "before "+secrets[i]+" after"); got != "before *** after" {
 				t.Errorf("heavy %d: secret %d: %q", heavy, i, got)
+			}
+		}
+	}
+}
+
+func TestCommonPrefix(t *testing.T) {
+	a := []byte("0123456789abcdefghijklmnopqrstuv")
+	for n := range len(a) + 1 {
+		for diff := range n + 1 {
+			b := slices.Clone(a[:n])
+			if diff < n {
+				b[diff] ^= 0x80
+			}
+			if got := commonPrefix(a, b); got != diff {
+				t.Errorf("%q and %q: %d, want %d", a, b, got, diff)
 			}
 		}
 	}
