@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"encoding/base64"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -188,15 +189,22 @@ func BenchmarkNewMasker(b *testing.B) {
 
 // BenchmarkRedactSharedHeads: secrets that share their first bytes, and
 // output full of those bytes, where every position starts like a secret:
-// 2,000 values of 20 "A"s and ten digits in lines of "A"s, and one such
-// value, for the cost of the shape itself; 2,000 values that share 190
-// bytes in lines that repeat them; 1,000 tokens with one JWT header and
-// claims of many lengths, in log lines that carry other such tokens. The redactor's cost per byte
-// should not grow with the number of secrets that share a head, nor with
-// their length past the longest.
+//
+//   - prefix=20: 2,000 values of 20 "A"s and ten digits, in lines of "A"s;
+//     secrets=1 is one such value, for the cost of the shape itself;
+//   - prefix=190: 2,000 values that share 190 bytes, in lines that repeat
+//     them;
+//   - jwt: 1,000 tokens with one JWT header and claims of many lengths, in
+//     log lines that carry other such tokens;
+//   - lengths=2000: values of 16 to 2,015 "A"s and an "x", in lines of "A"s;
+//   - hex and base64: values of 8 "A"s and 0 to 299 "B"s, and of 12 to 311
+//     "A"s, each with a number, in lines of the encoding of their shared
+//     start, where the forms of many lengths share theirs.
+//
+// The redactor's cost per byte should not grow with the number of secrets
+// that share a start: it grows with how far the output goes on as they do.
 func BenchmarkRedactSharedHeads(b *testing.B) {
-	const size = 4 << 20
-	repeat := func(line string) []byte {
+	repeat := func(line string, size int) []byte {
 		return []byte(strings.Repeat(line, size/len(line)+1)[:size])
 	}
 	rng := rand.New(rand.NewPCG(5, 5))
@@ -208,29 +216,35 @@ func BenchmarkRedactSharedHeads(b *testing.B) {
 		}
 		return header + "eyJzdWIiOiIx" + string(claims) + "." + fmt.Sprintf("%016x%016x", rng.Uint64(), rng.Uint64())
 	}
-	shapes := []struct {
+	var prefix20, prefix190, jwt, lengths, hexes, b64s []string
+	for i := range 2000 {
+		prefix20 = append(prefix20, strings.Repeat("A", 20)+fmt.Sprintf("%010d", i))
+		prefix190 = append(prefix190, strings.Repeat("0123456789abcdefghi", 10)+fmt.Sprintf("%010d", i))
+		lengths = append(lengths, strings.Repeat("A", 16+i)+"x")
+		hexes = append(hexes, strings.Repeat("A", 8)+strings.Repeat("B", i%300)+fmt.Sprint(i))
+		b64s = append(b64s, strings.Repeat("A", 12+i%300)+fmt.Sprint(i))
+	}
+	for range 1000 {
+		jwt = append(jwt, token())
+	}
+	var lines strings.Builder
+	for lines.Len() < 4<<20 {
+		fmt.Fprintf(&lines, "2026-11-25T10:00:00Z INFO request authorized bearer=%s\n", token())
+	}
+	aLines := strings.Repeat("A", 199) + "\n"
+	for _, shape := range []struct {
 		name    string
 		secrets []string
 		text    []byte
 	}{
-		{"prefix=20", nil, repeat(strings.Repeat("A", 199) + "\n")},
-		{"prefix=20/secrets=1", []string{strings.Repeat("A", 20) + "0123456789"}, repeat(strings.Repeat("A", 199) + "\n")},
-		{"prefix=190", nil, repeat(strings.Repeat("0123456789abcdefghi", 10) + "\n")},
-		{"jwt", nil, nil},
-	}
-	for i := range 2000 {
-		shapes[0].secrets = append(shapes[0].secrets, strings.Repeat("A", 20)+fmt.Sprintf("%010d", i))
-		shapes[2].secrets = append(shapes[2].secrets, strings.Repeat("0123456789abcdefghi", 10)+fmt.Sprintf("%010d", i))
-	}
-	for range 1000 {
-		shapes[3].secrets = append(shapes[3].secrets, token())
-	}
-	var lines strings.Builder
-	for lines.Len() < size {
-		fmt.Fprintf(&lines, "2026-11-25T10:00:00Z INFO request authorized bearer=%s\n", token())
-	}
-	shapes[3].text = []byte(lines.String()[:size])
-	for _, shape := range shapes {
+		{"prefix=20", prefix20, repeat(aLines, 4<<20)},
+		{"prefix=20/secrets=1", prefix20[:1], repeat(aLines, 4<<20)},
+		{"prefix=190", prefix190, repeat(strings.Repeat("0123456789abcdefghi", 10)+"\n", 4<<20)},
+		{"jwt", jwt, []byte(lines.String()[:4<<20])},
+		{"lengths=2000", lengths, repeat(aLines, 1<<20)},
+		{"hex", hexes, repeat(fmt.Sprintf("%x\n", strings.Repeat("A", 8)+strings.Repeat("B", 300)), 256<<10)},
+		{"base64", b64s, repeat(base64.StdEncoding.EncodeToString([]byte(strings.Repeat("A", 300)))+"\n", 256<<10)},
+	} {
 		m := NewMasker(shape.secrets...)
 		m.matcher()
 		b.Run(shape.name, func(b *testing.B) {

@@ -316,12 +316,13 @@ func (m *matcher) compareHeads(x, y uint32) int {
 // A bigRun holds the text past the head of a run of more than longestScan
 // patterns that share their first headLen bytes: many secrets that start
 // alike (a thousand JWTs with one header, webhook URLs with one base), and
-// their forms. Where such a run's head shows in output, longest tells its
-// patterns apart by their text, byte by byte as it does by their heads,
-// rather than by a fingerprint for each of their lengths.
+// their forms. Where such a run's head shows in output, longest finds the
+// longest of them that the text starts with by bisection over their text,
+// sorted, rather than by a fingerprint for each of their lengths.
 type bigRun struct {
-	text []byte   // the patterns' bytes past the head, sorted, end to end
-	ends []uint32 // where each pattern's bytes end in text
+	text    []byte   // the patterns' bytes past the head, sorted, end to end
+	ends    []uint32 // where each pattern's bytes end in text
+	parents []int32  // the longest pattern that each starts with, or -1
 }
 
 // rest returns the bytes past the head of the run's i-th pattern.
@@ -331,6 +332,29 @@ func (r *bigRun) rest(i int) []byte {
 		start = r.ends[i-1]
 	}
 	return r.text[start:r.ends[i]]
+}
+
+// newBigRun returns the bigRun of patterns whose bytes past the head are
+// rests, which it sorts.
+func newBigRun(rests [][]byte) *bigRun {
+	slices.SortFunc(rests, bytes.Compare)
+	r := &bigRun{ends: make([]uint32, len(rests)), parents: make([]int32, len(rests))}
+	// The patterns that a pattern starts with come before it, each after
+	// the ones it starts with: those of the one before it, on a stack.
+	var starts []int32
+	for i, rest := range rests {
+		r.text = append(r.text, rest...)
+		r.ends[i] = uint32(len(r.text))
+		for len(starts) > 0 && !bytes.HasPrefix(rest, rests[starts[len(starts)-1]]) {
+			starts = starts[:len(starts)-1]
+		}
+		r.parents[i] = -1
+		if len(starts) > 0 {
+			r.parents[i] = starts[len(starts)-1]
+		}
+		starts = append(starts, int32(i))
+	}
+	return r
 }
 
 // tellApart gives each run of more than longestScan patterns of at least
@@ -376,16 +400,10 @@ func (m *matcher) tellApart(halves [2][]string) {
 				form := fs.pats[j-firsts[index]]
 				rests[i] = fs.text[form.off+headLen : form.off+form.n]
 			}
-			slices.SortFunc(rests, bytes.Compare)
-			r := &bigRun{ends: make([]uint32, len(rests))}
-			for i, rest := range rests {
-				r.text = append(r.text, rest...)
-				r.ends[i] = uint32(len(r.text))
-			}
 			if m.runs == nil {
 				m.runs = map[[headLen]byte]*bigRun{}
 			}
-			m.runs[[headLen]byte(m.head(run[0]))] = r
+			m.runs[[headLen]byte(m.head(run[0]))] = newBigRun(rests)
 		}
 	}
 	for _, fs := range formed {
@@ -397,34 +415,22 @@ func (m *matcher) tellApart(halves [2][]string) {
 // given n, the longest pattern shorter than headLen found.
 func (r *bigRun) longest(data []byte, n int) (int, bool) {
 	t := data[headLen:]
-	// The patterns lo to hi all start with t[:k]; they are sorted, so
-	// those with t[k] next are a run, and one that ends at k comes first.
-	lo, hi, k := 0, len(r.ends), 0
-	for lo < hi {
-		for lo < hi && len(r.rest(lo)) == k {
-			n, lo = headLen+k, lo+1
-		}
-		if lo == hi {
-			break
-		}
-		if k == len(t) {
-			return n, true
-		}
-		// If the first and the last go on as t does, all of them do, and
-		// none of them ends before.
-		if same := min(commonPrefix(r.rest(lo)[k:], t[k:]), commonPrefix(r.rest(hi - 1)[k:], t[k:])); same > 0 {
-			k += same
-			continue
-		}
-		c := t[k]
-		if c < r.rest(lo)[k] || c > r.rest(hi - 1)[k] {
-			break // none goes on as t does
-		}
-		lo += sort.Search(hi-lo, func(i int) bool { return r.rest(lo + i)[k] >= c })
-		hi = lo + sort.Search(hi-lo, func(i int) bool { return r.rest(lo + i)[k] > c })
-		k++
+	// The patterns that t starts with start the greatest pattern not
+	// after t, which goes on as t does for some bytes: the longest of
+	// them is the longest it starts with that is no longer than those.
+	// The patterns that start with t, if t ends before them, follow it.
+	q := sort.Search(len(r.ends), func(i int) bool { return bytes.Compare(r.rest(i), t) > 0 })
+	open := q < len(r.ends) && bytes.HasPrefix(r.rest(q), t)
+	if q == 0 {
+		return n, open
 	}
-	return n, false
+	same := commonPrefix(r.rest(q-1), t)
+	for i := q - 1; i >= 0; i = int(r.parents[i]) {
+		if len(r.rest(i)) <= same {
+			return headLen + len(r.rest(i)), open
+		}
+	}
+	return n, open
 }
 
 // commonPrefix returns the length of the longest common prefix of a and b.

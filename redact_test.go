@@ -289,6 +289,54 @@ func TestRedactorSharedHeads(t *testing.T) {
 	}
 }
 
+// TestRedactorRandomSharedStarts: random secrets over three letters, of
+// lengths around the head's and the fingerprint's word boundaries, sharing
+// random starts, some the start of others, in text made of their forms and
+// pieces of them, are masked as by naiveRedact, whole and in chunks.
+func TestRedactorRandomSharedStarts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 13))
+	lens := []int{4, 8, 15, 16, 17, 23, 24, 25, 31, 32, 33, 40, 47, 48, 49, 64, 65}
+	for round := range 150 {
+		base := make([]byte, 70)
+		for i := range base {
+			base[i] = "Ab9"[rng.IntN(3)]
+		}
+		shared := rng.IntN(50)
+		secrets := make([]string, []int{1, 3, longestScan + 2, 100}[rng.IntN(4)])
+		for i := range secrets {
+			size := lens[rng.IntN(len(lens))]
+			s := []byte(string(base[:min(shared, size)]))
+			for len(s) < size {
+				s = append(s, "Ab9-x"[rng.IntN(5)])
+			}
+			if i > 0 && rng.IntN(5) == 0 {
+				s = append([]byte(secrets[rng.IntN(i)]), s[:rng.IntN(8)]...) // another's start
+			}
+			secrets[i] = string(s)
+		}
+		forms := maskedForms(secrets)
+		var text strings.Builder
+		for range 60 {
+			switch f := forms[rng.IntN(len(forms))]; rng.IntN(3) {
+			case 0:
+				text.WriteString(f)
+			case 1:
+				text.WriteString(f[:rng.IntN(len(f))])
+			default:
+				text.Write(base[:rng.IntN(len(base))])
+			}
+		}
+		m := NewMasker(secrets...)
+		want := naiveRedact(forms, text.String())
+		if got := redactAll(t, m, text.String()); got != want {
+			t.Fatalf("round %d: got\n%q\nwant\n%q\nsecrets %q", round, got, want, secrets)
+		}
+		if got := redactChunked(t, m, text.String(), rng); got != want {
+			t.Fatalf("round %d, in chunks: got\n%q\nwant\n%q\nsecrets %q", round, got, want, secrets)
+		}
+	}
+}
+
 // TestRedactorRepeatedWords: text that shares a secret's head and length,
 // and differs from it in a high bit of each of its repeated words, is not
 // masked. A fingerprint that summed the words themselves as a polynomial
@@ -306,6 +354,75 @@ func TestRedactorRepeatedWords(t *testing.T) {
 		if got := redactAll(t, m, "x "+secret+" y"); got != "x *** y" {
 			t.Fatalf("the secret: %q", got)
 		}
+	}
+}
+
+// TestFingerprintAlgebraicCollisions: a fingerprint that summed the words
+// themselves as a polynomial modulo 2^64 in an odd multiplier let a
+// difference confined to the top bits of the words, a multiple of
+// (x^a)(x^k - 1)..., vanish for every odd multiplier: text that differs
+// from a secret's form in a few bytes was masked whatever the key. Each
+// "other" below shares the secret's 16-byte head and length and is not
+// any form of it. (Found by a red-team pass.)
+func TestFingerprintAlgebraicCollisions(t *testing.T) {
+	cases := []struct{ name, secret, other string }{
+		// Two letters' case swapped, at bytes 23 and 39 (the last byte of
+		// tail words 0 and 2): a difference of 2^61*(x^2-1)*x^e, and x^2-1
+		// is a multiple of 8 for every odd x.
+		{"two case flips 16 bytes apart",
+			"sk_live_4eC39HqLyjWDarjAtT1zdp7bc9tKQ2Bc8hVUzwYD",
+			"sk_live_4eC39HqLyjWDarjatT1zdp7bc9tKQ2BC8hVUzwYD"},
+		// Thue-Morse signs over four words: (x-1)(x^2-1) has at least 4
+		// factors of 2, times 2^60 (a change of 0x10 in the top byte).
+		{"four top bytes +-0x10",
+			"HEADHEADHEADHEADxxxxxxxPxxxxxxxPxxxxxxxPxxxxxxxP",
+			"HEADHEADHEADHEADxxxxxxx`xxxxxxx@xxxxxxx@xxxxxxx`"},
+		// The top bit of the last byte of two adjacent words: 2^63*x*(x+1).
+		{"two top bits 8 bytes apart",
+			"0123456789abcdef-tail-xA-tail-yB-and-more",
+			"0123456789abcdef-tail-x\xc1-tail-y\xc2-and-more"},
+	}
+	for _, c := range cases {
+		if len(c.secret) != len(c.other) || c.secret[:16] != c.other[:16] {
+			t.Fatalf("%s: bad case", c.name)
+		}
+		text := "deploying with " + c.other + " now\n"
+		masked := 0
+		for range 32 { // 32 Maskers, 32 random keys
+			m := NewMasker(c.secret)
+			if got := redactAll(t, m, "x "+c.secret+" x"); got != "x *** x" {
+				t.Fatalf("%s: the secret itself gave %q", c.name, got)
+			}
+			if got := redactAll(t, m, text); got != text {
+				masked++
+			}
+		}
+		if masked > 0 {
+			t.Errorf("%s: %q, not a form of the secret, was masked by %d of 32 Maskers (want 0): the fingerprint collides for every key", c.name, c.other, masked)
+		}
+	}
+}
+
+// TestFingerprintTopBytes: texts that differ from a form only in the last
+// byte of two 8-byte words collided for about 1 key in 100, not 1 in 2^32,
+// under the words' own polynomial. The pair is from a random differential
+// run (a base64 form against other base64 in the output). Keys are drawn
+// from a fixed PCG so that the count is deterministic.
+func TestFingerprintTopBytes(t *testing.T) {
+	const form = "OUFBOUFBQUE5OWJBOUE5QTlBYmI9K2IgPSsKCi9BICs9QTkvLSsKLyAKLSB4CkE="
+	const text = "OUFBOUFBQUE5OWJBOUE5QTlBYmI9K2IgPSsKCi9BICs9QTkvLSsKLyAJLSB4CkEv"
+	rng := rand.New(rand.NewPCG(1, 2))
+	const keys = 4096
+	collide := 0
+	for range keys {
+		mul := rng.Uint64() | 1
+		k := sumKey{mul: mul, mul2: mul * mul, init: rng.Uint64()}
+		if k.fingerprint([]byte(form)) == k.fingerprint([]byte(text)) {
+			collide++
+		}
+	}
+	if collide > 0 {
+		t.Errorf("%d of %d keys give %q the fingerprint of %q (a 32-bit fingerprint: want 0)", collide, keys, text, form)
 	}
 }
 
