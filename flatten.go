@@ -27,7 +27,7 @@ import (
 //
 //   - two paths give one name ({"a_b": 1, "a": {"b": 2}} both give A_B);
 //   - a name is not a shell variable name, [A-Za-z_][A-Za-z0-9_]* (a path
-//     starting with a digit needs a prefix);
+//     starting with a digit needs a prefix), or the prefix cannot start one;
 //   - a name is reserved (see below), unless [AllowReserved] is given (a
 //     prefix avoids them all);
 //   - a value holds a NUL byte, which no environment can carry;
@@ -109,15 +109,15 @@ func flatten(name string, doc node, prefix string, opts []FlattenOption, names b
 	if err != nil {
 		return nil, nil, err
 	}
+	if !isEnvName(prefix + "X") {
+		return nil, nil, f.errorf("the prefix %q cannot start a shell variable name ([A-Za-z_][A-Za-z0-9_]*): give one of letters, digits and _ that does not start with a digit, such as APP_", prefix)
+	}
 	size := measure(root, prefix)
 	if size.bytes > limit {
 		return nil, nil, &environTooLarge{vault: name, size: size, limit: limit}
 	}
 	if size.vars == 0 {
 		return map[string]string{}, []string{}, nil
-	}
-	if !isEnvName(prefix + "X") { // no name can start with it
-		return nil, nil, f.explain(root, 0)
 	}
 	f.vars = make(map[string]string, size.vars)
 	if names {

@@ -183,10 +183,14 @@ func FuzzFlatten(f *testing.F) {
 
 // referenceFlatten flattens doc as Flatten does without its options, plainly:
 // each value in the document's order, its name made from its whole path.
-// It returns the variables and the path of each, or what the error of the
-// first value that cannot be one must say: its path (and the other's, for a
-// name made twice) and its kind.
+// It returns the variables and the path of each, or what the error must
+// say: that the prefix cannot start a name, or, for the first value that
+// cannot be one, its path (and the other's, for a name made twice) and its
+// kind.
 func referenceFlatten(doc node, prefix string) (vars, paths map[string]string, problem string) {
+	if !isEnvName(prefix + "X") {
+		return nil, nil, fmt.Sprintf("the prefix %q cannot start a shell variable name", prefix)
+	}
 	vars, paths = map[string]string{}, map[string]string{}
 	var walk func(n node, segs []string) bool
 	walk = func(n node, segs []string) bool {
