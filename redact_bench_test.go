@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -199,7 +200,11 @@ func BenchmarkNewMasker(b *testing.B) {
 //   - lengths=2000: values of 16 to 2,015 "A"s and an "x", in lines of "A"s;
 //   - hex and base64: values of 8 "A"s and 0 to 299 "B"s, and of 12 to 311
 //     "A"s, each with a number, in lines of the encoding of their shared
-//     start, where the forms of many lengths share theirs.
+//     start, where the forms of many lengths share theirs;
+//   - nested: 1,000 values each the start of the next, in lines of their
+//     16-byte start and a byte after all of theirs; copies: one value
+//     under 1,000 names, in lines of its first 20 bytes and such a byte;
+//     abab: 1,000 nested values that start "abab...", in "abab..." text.
 //
 // The redactor's cost per byte should not grow with the number of secrets
 // that share a start: it grows with how far the output goes on as they do.
@@ -231,6 +236,12 @@ func BenchmarkRedactSharedHeads(b *testing.B) {
 	for lines.Len() < 4<<20 {
 		fmt.Fprintf(&lines, "2026-11-25T10:00:00Z INFO request authorized bearer=%s\n", token())
 	}
+	var nested, abab []string
+	for k := range 1000 {
+		nested = append(nested, "ghp_0123456789ab"+strings.Repeat("cdefghijklmnopqrstuvwxyz0123456789", 30)[:k+1])
+		abab = append(abab, strings.Repeat("ab", 8)+strings.Repeat("0918273645", 100)[:k+1])
+	}
+	copies := slices.Repeat([]string{"ghp_0123456789abcdefghijklmnopqrstuvwxyz"}, 1000)
 	aLines := strings.Repeat("A", 199) + "\n"
 	for _, shape := range []struct {
 		name    string
@@ -244,6 +255,9 @@ func BenchmarkRedactSharedHeads(b *testing.B) {
 		{"lengths=2000", lengths, repeat(aLines, 1<<20)},
 		{"hex", hexes, repeat(fmt.Sprintf("%x\n", strings.Repeat("A", 8)+strings.Repeat("B", 300)), 256<<10)},
 		{"base64", b64s, repeat(base64.StdEncoding.EncodeToString([]byte(strings.Repeat("A", 300)))+"\n", 256<<10)},
+		{"nested", nested, repeat("ghp_0123456789ab~ ", 1<<20)},
+		{"copies", copies, repeat("ghp_0123456789abcdef~ ", 1<<20)},
+		{"abab", abab, repeat("ab", 256<<10)},
 	} {
 		m := NewMasker(shape.secrets...)
 		m.matcher()

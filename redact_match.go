@@ -318,11 +318,15 @@ func (m *matcher) compareHeads(x, y uint32) int {
 // alike (a thousand JWTs with one header, webhook URLs with one base), and
 // their forms. Where such a run's head shows in output, longest finds the
 // longest of them that the text starts with by bisection over their text,
-// sorted, rather than by a fingerprint for each of their lengths.
+// sorted, rather than by a fingerprint for each of their lengths. Only
+// these patterns' text is kept: those of secrets that share a head.
 type bigRun struct {
-	text    []byte   // the patterns' bytes past the head, sorted, end to end
-	ends    []uint32 // where each pattern's bytes end in text
-	parents []int32  // the longest pattern that each starts with, or -1
+	text []byte   // the patterns' bytes past the head, sorted, each once, end to end
+	ends []uint32 // where each pattern's bytes end in text
+	// up[0] holds the longest pattern that each starts with, or -1, and
+	// up[j] the one 2^j steps up that chain, for as many steps as the
+	// longest chain (secrets that start other secrets) needs.
+	up [][]int32
 }
 
 // rest returns the bytes past the head of the run's i-th pattern.
@@ -338,33 +342,56 @@ func (r *bigRun) rest(i int) []byte {
 // rests, which it sorts.
 func newBigRun(rests [][]byte) *bigRun {
 	slices.SortFunc(rests, bytes.Compare)
-	r := &bigRun{ends: make([]uint32, len(rests)), parents: make([]int32, len(rests))}
+	rests = slices.CompactFunc(rests, bytes.Equal) // a secret stored under two names
+	r := &bigRun{ends: make([]uint32, len(rests))}
 	// The patterns that a pattern starts with come before it, each after
 	// the ones it starts with: those of the one before it, on a stack.
+	parents, depths := make([]int32, len(rests)), make([]int, len(rests))
 	var starts []int32
+	deepest := 0
 	for i, rest := range rests {
 		r.text = append(r.text, rest...)
 		r.ends[i] = uint32(len(r.text))
 		for len(starts) > 0 && !bytes.HasPrefix(rest, rests[starts[len(starts)-1]]) {
 			starts = starts[:len(starts)-1]
 		}
-		r.parents[i] = -1
+		parents[i] = -1
 		if len(starts) > 0 {
-			r.parents[i] = starts[len(starts)-1]
+			parents[i] = starts[len(starts)-1]
+			depths[i] = depths[parents[i]] + 1
+			deepest = max(deepest, depths[i])
 		}
 		starts = append(starts, int32(i))
+	}
+	r.up = [][]int32{parents}
+	for 1<<len(r.up) <= deepest {
+		last, next := r.up[len(r.up)-1], make([]int32, len(rests))
+		for i, a := range last {
+			next[i] = -1
+			if a >= 0 {
+				next[i] = last[a]
+			}
+		}
+		r.up = append(r.up, next)
 	}
 	return r
 }
 
 // tellApart gives each run of more than longestScan patterns of at least
 // headLen bytes with one head, in the sorted buckets, its bigRun: it forms
-// again the secrets, of halves as the parts hold them, that have patterns
-// in such runs, and keeps those patterns' text. Secrets that share no
-// head cost a pass over the sorted buckets.
+// again, one at a time, the secrets of halves, as the parts hold them,
+// that have patterns in such runs, and keeps those patterns' text.
+// Secrets that share no head cost a pass over the sorted buckets.
 func (m *matcher) tellApart(halves [2][]string) {
+	// The runs, and for each secret that has patterns in them, which of
+	// its forms go to which run.
 	type secret struct{ part, index int }
-	formed := map[secret]*formSet{}
+	type wanted struct {
+		run  int
+		form uint32
+	}
+	var heads [][headLen]byte
+	wants := map[secret][]wanted{}
 	for b := 0; b+1 < len(m.buckets); b++ {
 		order := m.order[m.buckets[b]:m.buckets[b+1]]
 		if len(order) <= longestScan {
@@ -383,31 +410,42 @@ func (m *matcher) tellApart(halves [2][]string) {
 			if len(run) <= longestScan {
 				continue
 			}
-			rests := make([][]byte, len(run))
-			for i, p := range run {
+			for _, p := range run {
 				k, j := 0, p
 				if n := uint32(len(m.parts[0].lens)); p >= n {
 					k, j = 1, p-n
 				}
 				firsts := m.parts[k].firsts
 				index := sort.Search(len(firsts), func(i int) bool { return firsts[i] > j }) - 1
-				fs := formed[secret{k, index}]
-				if fs == nil {
-					fs = &formSet{}
-					fs.addSecret(halves[k][index])
-					formed[secret{k, index}] = fs
-				}
-				form := fs.pats[j-firsts[index]]
-				rests[i] = fs.text[form.off+headLen : form.off+form.n]
+				wants[secret{k, index}] = append(wants[secret{k, index}], wanted{len(heads), j - firsts[index]})
 			}
-			if m.runs == nil {
-				m.runs = map[[headLen]byte]*bigRun{}
-			}
-			m.runs[[headLen]byte(m.head(run[0]))] = newBigRun(rests)
+			heads = append(heads, [headLen]byte(m.head(run[0])))
 		}
 	}
-	for _, fs := range formed {
+	if len(heads) == 0 {
+		return
+	}
+	texts, ends := make([][]byte, len(heads)), make([][]uint32, len(heads))
+	var fs formSet
+	for s, forms := range wants {
+		fs = formSet{text: fs.text[:0], pats: fs.pats[:0], scratch: fs.scratch}
+		fs.addSecret(halves[s.part][s.index])
+		for _, w := range forms {
+			form := fs.pats[w.form]
+			texts[w.run] = append(texts[w.run], fs.text[form.off+headLen:form.off+form.n]...)
+			ends[w.run] = append(ends[w.run], uint32(len(texts[w.run])))
+		}
 		clear(fs.text)
+	}
+	clear(fs.scratch[:cap(fs.scratch)])
+	m.runs = make(map[[headLen]byte]*bigRun, len(heads))
+	for i, head := range heads {
+		rests, start := make([][]byte, len(ends[i])), uint32(0)
+		for j, end := range ends[i] {
+			rests[j], start = texts[i][start:end], end
+		}
+		m.runs[head] = newBigRun(rests)
+		clear(texts[i])
 	}
 }
 
@@ -424,13 +462,21 @@ func (r *bigRun) longest(data []byte, n int) (int, bool) {
 	if q == 0 {
 		return n, open
 	}
-	same := commonPrefix(r.rest(q-1), t)
-	for i := q - 1; i >= 0; i = int(r.parents[i]) {
-		if len(r.rest(i)) <= same {
-			return headLen + len(r.rest(i)), open
+	same, i := commonPrefix(r.rest(q-1), t), q-1
+	if len(r.rest(i)) > same {
+		// Up its chain, past those still longer, by halving jumps: the
+		// lengths fall along it.
+		for j := len(r.up) - 1; j >= 0; j-- {
+			if a := r.up[j][i]; a >= 0 && len(r.rest(int(a))) > same {
+				i = int(a)
+			}
 		}
+		i = int(r.up[0][i])
 	}
-	return n, open
+	if i < 0 {
+		return n, open
+	}
+	return headLen + len(r.rest(i)), open
 }
 
 // commonPrefix returns the length of the longest common prefix of a and b.

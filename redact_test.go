@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"net/url"
 	"slices"
@@ -333,6 +334,158 @@ func TestRedactorRandomSharedStarts(t *testing.T) {
 		}
 		if got := redactChunked(t, m, text.String(), rng); got != want {
 			t.Fatalf("round %d, in chunks: got\n%q\nwant\n%q\nsecrets %q", round, got, want, secrets)
+		}
+	}
+}
+
+// sharedStartSecrets returns 33 to 515 random secrets with one start: nested
+// chains (each the start of the next), duplicates, starts of others,
+// multi-line values, values with no form, over alphabets with NUL and 0xff.
+func sharedStartSecrets(rng *rand.Rand) []string {
+	alpha := [][]byte{[]byte("ab"), []byte("Ab9-x"), {0, 0xff, 'a'}, []byte("aA0+/=_\n %")}[rng.IntN(4)]
+	rb := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alpha[rng.IntN(len(alpha))]
+		}
+		return b
+	}
+	head := rb(16 + rng.IntN(40))
+	if rng.IntN(3) == 0 {
+		for i := range head[:16] {
+			head[i] = "ABCDEFGHIJKLMNOP"[i]
+		}
+	}
+	chain := rb(80)
+	count := []int{33, 40, 70, 200, parallelSecrets + 3}[rng.IntN(5)]
+	secrets := make([]string, count)
+	for i := range secrets {
+		var s []byte
+		switch rng.IntN(9) {
+		case 0, 1: // nested chain
+			s = append(append([]byte{}, head[:16]...), chain[:rng.IntN(len(chain))]...)
+		case 2:
+			s = append(append([]byte{}, head[:rng.IntN(len(head))]...), rb(rng.IntN(20))...)
+		case 3:
+			if i > 0 {
+				s = []byte(secrets[rng.IntN(i)]) // duplicate
+				break
+			}
+			fallthrough
+		case 4:
+			s = []byte([]string{"", "true", "abc", " x ", "FALSE"}[rng.IntN(5)])
+		case 5:
+			if i > 0 {
+				o := secrets[rng.IntN(i)]
+				s = []byte(o[:rng.IntN(len(o)+1)]) // a prefix of another
+				s = append(s, rb(rng.IntN(3))...)
+				break
+			}
+			fallthrough
+		case 6:
+			s = append(append(append([]byte{}, head[:16]...), '\n'), rb(5+rng.IntN(20))...) // multi-line
+		default:
+			s = append(append([]byte{}, head...), rb(rng.IntN(40))...)
+		}
+		secrets[i] = string(s)
+	}
+	return secrets
+}
+
+// sharedStartText returns text of the forms, whole and cut, of the secrets
+// cut, and of single bytes.
+func sharedStartText(rng *rand.Rand, forms, secrets []string) string {
+	var text strings.Builder
+	for range 40 {
+		f := forms[rng.IntN(len(forms))]
+		switch rng.IntN(6) {
+		case 0, 1:
+			text.WriteString(f)
+		case 2:
+			text.WriteString(f[:rng.IntN(len(f))])
+		case 3:
+			s := secrets[rng.IntN(len(secrets))]
+			text.WriteString(s[:rng.IntN(len(s)+1)])
+		case 4:
+			text.WriteString(f)
+			text.WriteString(f[:rng.IntN(len(f))])
+		default:
+			text.WriteByte([]byte{0, 0xff, 'a', 'A', ' ', '\n'}[rng.IntN(6)])
+		}
+	}
+	return text.String()
+}
+
+// TestRedactorSharedStartsDifferential: the matcher against naiveRedact
+// on sharedStartSecrets, whole and in chunks, the text also cut short
+// inside a head or a pattern. (From a red-team pass, helper-31.)
+func TestRedactorSharedStartsDifferential(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 22))
+	for round := range 12 {
+		secrets := sharedStartSecrets(rng)
+		forms := maskedForms(secrets)
+		if len(forms) == 0 {
+			continue
+		}
+		m := NewMasker(secrets...)
+		for range 4 {
+			text := sharedStartText(rng, forms, secrets)
+			// and the text cut short
+			for _, cut := range []int{len(text), len(text) - 1 - rng.IntN(min(len(text), 40))} {
+				tx := text[:max(cut, 0)]
+				want := naiveRedact(forms, tx)
+				if got := redactAll(t, m, tx); got != want {
+					t.Fatalf("round %d: one write: got\n%q\nwant\n%q\nsecrets %q", round, got, want, secrets)
+				}
+				if got := redactChunked(t, m, tx, rng); got != want {
+					t.Fatalf("round %d: chunked: got\n%q\nwant\n%q\nsecrets %q", round, got, want, secrets)
+				}
+			}
+		}
+	}
+}
+
+// TestBigRunChainsAndCopies: a secret stored under 1,000 names is one
+// pattern of its bigRun, and a chain of 1,000 secrets each the start of the
+// next has jumps up the chain of every power of two it needs; text that
+// goes on as the chain does for k bytes is masked up to the k-th.
+func TestBigRunChainsAndCopies(t *testing.T) {
+	const head = "ghp_0123456789ab"
+	copies := slices.Repeat([]string{head + "cdefghijklmnopqrstuvwxyz"}, 1000)
+	m := NewMasker(copies...).matcher()
+	r := m.runs[[headLen]byte([]byte(head))]
+	if r == nil || len(r.ends) != 1 || len(r.up) != 1 {
+		t.Fatalf("1,000 copies of a secret: %+v, want one pattern", r)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	chain := make([]byte, 1000)
+	for i := range chain {
+		chain[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[rng.IntN(36)]
+	}
+	secrets := make([]string, len(chain))
+	for k := range secrets {
+		secrets[k] = head + string(chain[:k+1])
+	}
+	masker := NewMasker(secrets...)
+	r = masker.matcher().runs[[headLen]byte([]byte(head))]
+	if r == nil || len(r.up) != bits.Len(999) {
+		t.Fatalf("a chain of 1,000: %d levels of jumps, want %d", len(r.up), bits.Len(999))
+	}
+	for j := 1; j < len(r.up); j++ {
+		for i := range r.up[j] {
+			if a := r.up[j-1][i]; (a < 0 && r.up[j][i] != -1) || (a >= 0 && r.up[j][i] != r.up[j-1][a]) {
+				t.Fatalf("up[%d][%d] = %d, not two steps of up[%d]", j, i, r.up[j][i], j-1)
+			}
+		}
+	}
+	for _, k := range []int{0, 1, 7, 500, 999, 1000} {
+		text := head + string(chain[:k]) + "~"
+		want := "***~"
+		if k == 0 {
+			want = text
+		}
+		if got := redactAll(t, masker, text); got != want {
+			t.Errorf("the chain's first %d bytes and ~: %q, want %q", k, got, want)
 		}
 	}
 }
