@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
+	"hash/maphash"
 	"math/bits"
-	"math/rand/v2"
 	"runtime"
 	"slices"
 	"sort"
@@ -25,10 +25,10 @@ type matcher struct {
 	// end, part 1's. Two goroutines form the two halves of many secrets,
 	// each into its part; the parts are used as they are, not joined.
 	parts   [2]patterns
-	key     sumKey   // of the fingerprints
-	buckets []uint32 // bucket b's patterns are order[buckets[b]:buckets[b+1]]
-	order   []uint32 // pattern indexes, by bucket; sorted within a large one
-	bits    uint     // log2 of the number of buckets
+	seed    maphash.Seed // of the fingerprints
+	buckets []uint32     // bucket b's patterns are order[buckets[b]:buckets[b+1]]
+	order   []uint32     // pattern indexes, by bucket; sorted within a large one
+	bits    uint         // log2 of the number of buckets
 	filter  prefixFilter
 	skip    skipTable
 	maxLen  int // the longest pattern
@@ -102,20 +102,20 @@ const formsPerSecret = 20
 // secrets and more than one CPU, two goroutines each form half of them,
 // each into a part of the matcher's patterns.
 func compile(secrets []string) *matcher {
-	key := newSumKey()
-	m := &matcher{key: key}
+	seed := maphash.MakeSeed()
+	m := &matcher{seed: seed}
 	halves := [2][]string{secrets, nil}
 	if len(secrets) < parallelSecrets || runtime.GOMAXPROCS(0) < 2 {
-		m.parts[0].addSecrets(secrets, key)
+		m.parts[0].addSecrets(secrets, seed)
 	} else {
 		half := len(secrets) / 2
 		halves = [2][]string{secrets[:half], secrets[half:]}
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			m.parts[1].addSecrets(halves[1], key)
+			m.parts[1].addSecrets(halves[1], seed)
 		}()
-		m.parts[0].addSecrets(halves[0], key)
+		m.parts[0].addSecrets(halves[0], seed)
 		<-done
 	}
 	m.build()
@@ -123,13 +123,13 @@ func compile(secrets []string) *matcher {
 	return m
 }
 
-// addSecrets adds the forms of secrets, their fingerprints made with key,
+// addSecrets adds the forms of secrets, their fingerprints made with seed,
 // formed one unit at a time.
-func (ps *patterns) addSecrets(secrets []string, key sumKey) {
+func (ps *patterns) addSecrets(secrets []string, seed maphash.Seed) {
 	n := formsPerSecret * len(secrets)
 	*ps = patterns{heads: make([]byte, 0, n*headLen), lens: make([]uint32, 0, n), sums: make([]uint32, 0, n),
 		firsts: make([]uint32, 0, len(secrets)+1)}
-	fs := formSet{units: func(fs *formSet) { ps.add(fs, key) }}
+	fs := formSet{units: func(fs *formSet) { ps.add(fs, seed) }}
 	for _, s := range secrets {
 		ps.firsts = append(ps.firsts, uint32(len(ps.lens)))
 		// Most values' forms take less than 24 times their bytes.
@@ -142,8 +142,8 @@ func (ps *patterns) addSecrets(secrets []string, key sumKey) {
 }
 
 // add adds the forms of fs's current unit, their fingerprints made with
-// key.
-func (ps *patterns) add(fs *formSet, key sumKey) {
+// seed.
+func (ps *patterns) add(fs *formSet, seed maphash.Seed) {
 	// Local slices, stored once: forms are made while the garbage
 	// collector may be marking, when every pointer written to the heap
 	// costs a write barrier.
@@ -162,7 +162,7 @@ func (ps *patterns) add(fs *formSet, key sumKey) {
 		heads = append(heads, head[:]...)
 		var sum uint32
 		if len(form) > headLen {
-			sum = key.fingerprint(form)
+			sum = fingerprint(seed, form)
 		}
 		lens = append(lens, p.n)
 		sums = append(sums, sum)
@@ -170,66 +170,10 @@ func (ps *patterns) add(fs *formSet, key sumKey) {
 	ps.heads, ps.lens, ps.sums = heads, lens, sums
 }
 
-// A sumKey keys the fingerprints of a matcher's patterns. A fingerprint
-// sums a pattern's bytes past its head eight at a time, each word
-// scrambled, as a polynomial in a random odd multiplier, so that the
-// fingerprints of a text's prefixes of every length come from one pass
-// over it (see tailSums): the few patterns that share a head are checked
-// at a position with one read of the text there. The scrambling keeps
-// texts that repeat a word, and differ from a pattern only in a byte's
-// high bits, from summing alike far more often than chance, as the words'
-// own polynomial would. Only fingerprints of equal lengths are compared,
-// so the length is not hashed. Text made to collide with a pattern's
-// fingerprint would be masked, not let through.
-type sumKey struct{ mul, mul2, init uint64 } // mul2 is mul squared
-
-func newSumKey() sumKey {
-	mul := rand.Uint64() | 1
-	return sumKey{mul: mul, mul2: mul * mul, init: rand.Uint64()}
-}
-
-// fingerprint returns the fingerprint of a pattern longer than headLen.
-func (k sumKey) fingerprint(pattern []byte) uint32 {
-	sums := k.sums()
-	return sums.of(k, pattern, len(pattern))
-}
-
-// sums returns a tailSums that has read nothing.
-func (k sumKey) sums() tailSums { return tailSums{h: k.init} }
-
-// A tailSums gives the fingerprints of the prefixes longer than headLen of
-// one text, asked for in order of length: it reads each word of the text
-// once.
-type tailSums struct {
-	h     uint64 // the sum of the text's words [headLen:headLen+8*words]
-	words int
-}
-
-// of returns the fingerprint, made with key, of data[:n], n not less than
-// the last asked.
-func (s *tailSums) of(key sumKey, data []byte, n int) uint32 {
-	// Two words at a time, h*mul² + w0*mul² + w1*mul, is the same sum as
-	// one at a time, with the multiplications side by side.
-	for ; headLen+8*s.words+16 <= n; s.words += 2 {
-		w := data[headLen+8*s.words:]
-		s.h = (s.h+scramble(binary.LittleEndian.Uint64(w)))*key.mul2 + scramble(binary.LittleEndian.Uint64(w[8:]))*key.mul
-	}
-	for ; headLen+8*s.words+8 <= n; s.words++ {
-		s.h = (s.h + scramble(binary.LittleEndian.Uint64(data[headLen+8*s.words:]))) * key.mul
-	}
-	// The bytes past the last whole word, zero-padded: the 8 bytes that
-	// end at n, shifted.
-	rest := n - headLen - 8*s.words
-	h := (s.h + scramble(binary.LittleEndian.Uint64(data[n-8:n])>>(64-8*rest))) * key.mul
-	return uint32(scramble(h) >> 32)
-}
-
-// scramble mixes the bits of w, each into all of the result's: the
-// finalizer of SplitMix64, a bijection.
-func scramble(w uint64) uint64 {
-	w = (w ^ w>>30) * 0xBF58476D1CE4E5B9
-	w = (w ^ w>>27) * 0x94D049BB133111EB
-	return w ^ w>>31
+// fingerprint returns the fingerprint of a pattern longer than headLen,
+// made with seed.
+func fingerprint(seed maphash.Seed, pattern []byte) uint32 {
+	return uint32(maphash.Bytes(seed, pattern))
 }
 
 // build builds the tables over the patterns: the skip table and prefix
@@ -552,9 +496,8 @@ const longestScan = 32
 // and whether data ended while a longer pattern could still follow: where
 // data ends past a pattern's head, whether it could is told by the head
 // alone. Its cost does not grow with the number of patterns that share
-// data's head: many are told apart by their text past it (see bigRun), a
-// few by their fingerprints, checked in order of length from one pass
-// over data.
+// data's head: many are told apart by their text past it (see bigRun), up
+// to longestScan by their fingerprints.
 func (m *matcher) longest(data []byte) (n int, open bool) {
 	if len(data) < MinSecretLen {
 		return 0, m.filter.tail(data)
@@ -598,35 +541,17 @@ func (m *matcher) longest(data []byte) (n int, open bool) {
 			return r.longest(data, n)
 		}
 	}
-	// The few patterns left: those whose head data starts with, and that
-	// are longer than headLen, have their fingerprints checked shortest
-	// first.
-	var buf [longestScan]uint32
-	tails := buf[:0]
+	// The few patterns left: those whose head data starts with and whose
+	// fingerprint is data's, if they are longer than headLen.
 	for _, p := range order {
 		size := m.size(p)
 		head := m.head(p)[:min(size, headLen)]
 		if size <= len(data) {
-			if size > n && string(data[k:len(head)]) == string(head[k:]) {
-				if size <= headLen {
-					n = size
-				} else {
-					tails = append(tails, p)
-				}
+			if size > n && string(data[k:len(head)]) == string(head[k:]) && (size <= headLen || fingerprint(m.seed, data[:size]) == m.sum(p)) {
+				n = size
 			}
 		} else if end := min(len(data), len(head)); string(data[k:end]) == string(head[k:end]) {
 			open = true
-		}
-	}
-	for i := 1; i < len(tails); i++ { // an insertion sort by length: they are few
-		for j := i; j > 0 && m.size(tails[j]) < m.size(tails[j-1]); j-- {
-			tails[j], tails[j-1] = tails[j-1], tails[j]
-		}
-	}
-	sums := m.key.sums()
-	for _, p := range tails {
-		if size := m.size(p); sums.of(m.key, data, size) == m.sum(p) {
-			n = size
 		}
 	}
 	return n, open
