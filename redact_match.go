@@ -16,10 +16,11 @@ import (
 
 // A matcher holds a Masker's compiled patterns. It keeps of each pattern
 // its first headLen bytes, its length and, if it is longer, a fingerprint
-// of the rest, rather than its text: a pattern is found by its head, and
+// of the whole, rather than its text: a pattern is found by its head, and
 // told from the text that shares the head by the fingerprint. The forms of
 // a secret are some twenty times its bytes, their heads and fingerprints a
-// fraction of that.
+// fraction of that. Only where more than longestScan patterns share a head
+// does it keep their text (see bigRun).
 type matcher struct {
 	// parts hold the patterns: pattern i is part 0's i-th, or, past its
 	// end, part 1's. Two goroutines form the two halves of many secrets,
