@@ -105,12 +105,12 @@ func flatten(name string, doc node, prefix string, opts []FlattenOption, names b
 			opt(&f.opts)
 		}
 	}
+	if !isEnvName(prefix + "X") {
+		return nil, nil, f.errorf("the prefix %q cannot start a shell variable name ([A-Za-z_][A-Za-z0-9_]*): give one of letters, digits and _ that does not start with a digit, such as APP_", prefix)
+	}
 	root, err := f.root(doc)
 	if err != nil {
 		return nil, nil, err
-	}
-	if !isEnvName(prefix + "X") {
-		return nil, nil, f.errorf("the prefix %q cannot start a shell variable name ([A-Za-z_][A-Za-z0-9_]*): give one of letters, digits and _ that does not start with a digit, such as APP_", prefix)
 	}
 	size := measure(root, prefix)
 	if size.bytes > limit {

@@ -83,6 +83,7 @@ func TestFlattenErrors(t *testing.T) {
 		{"a bad prefix", mustParse(t, `{"a": "v1-secret"}`), "MY-APP_", nil, `the prefix "MY-APP_" cannot start a shell variable name`},
 		{"a prefix starting with a digit", mustParse(t, `{"a": "v1-secret"}`), "1APP_", nil, `the prefix "1APP_" cannot start a shell variable name`},
 		{"a bad prefix, nothing to flatten", mustParse(t, `{"a": {}}`), "APP-", nil, `the prefix "APP-" cannot start`},
+		{"a bad prefix, a missing subtree", mustParse(t, `{"prod": {"a": "v1-secret"}}`), "9", []FlattenOption{FromPath("staging")}, `the prefix "9" cannot start`},
 		{"an empty key", mustParse(t, `{"": "v1-secret"}`), "", nil, "not a shell variable name"},
 		{"PATH", mustParse(t, `{"path": "v1-secret"}`), "", nil, `"path" would set PATH, a reserved name (shell: shells read it to run code`},
 		{"LD_PRELOAD", mustParse(t, `{"ld": {"preload": "v1-secret"}}`), "", nil, "would set LD_PRELOAD"},
