@@ -239,6 +239,19 @@ func naiveRedact(forms []string, text string) string {
 	return out.String()
 }
 
+// redactLikeNaive fails unless m redacts text, in one write and in random
+// chunks, as naiveRedact does with forms; what names the case.
+func redactLikeNaive(t *testing.T, m *Masker, forms []string, text string, rng *rand.Rand, what string) {
+	t.Helper()
+	want := naiveRedact(forms, text)
+	if got := redactAll(t, m, text); got != want {
+		t.Fatalf("%s: got\n%q\nwant\n%q", what, got, want)
+	}
+	if got := redactChunked(t, m, text, rng); got != want {
+		t.Fatalf("%s, in chunks: got\n%q\nwant\n%q", what, got, want)
+	}
+}
+
 // TestRedactorSharedHeads: secrets that share their first bytes, within
 // and past the head a matcher keeps, of many lengths, some the start of
 // others, in text made of their forms, of the forms cut short and of the
@@ -279,14 +292,7 @@ func TestRedactorSharedHeads(t *testing.T) {
 					text.WriteString([]string{"A", "AA", "b", "9", "\n", "-x", "7"}[rng.IntN(7)])
 				}
 			}
-			m := NewMasker(secrets...)
-			want := naiveRedact(forms, text.String())
-			if got := redactAll(t, m, text.String()); got != want {
-				t.Fatalf("%d secrets sharing %d bytes: got\n%q\nwant\n%q", count, shared, got, want)
-			}
-			if got := redactChunked(t, m, text.String(), rng); got != want {
-				t.Fatalf("%d secrets sharing %d bytes, in chunks: got\n%q\nwant\n%q", count, shared, got, want)
-			}
+			redactLikeNaive(t, NewMasker(secrets...), forms, text.String(), rng, fmt.Sprintf("%d secrets sharing %d bytes", count, shared))
 		}
 	}
 }
@@ -328,14 +334,7 @@ func TestRedactorRandomSharedStarts(t *testing.T) {
 				text.Write(base[:rng.IntN(len(base))])
 			}
 		}
-		m := NewMasker(secrets...)
-		want := naiveRedact(forms, text.String())
-		if got := redactAll(t, m, text.String()); got != want {
-			t.Fatalf("round %d: got\n%q\nwant\n%q\nsecrets %q", round, got, want, secrets)
-		}
-		if got := redactChunked(t, m, text.String(), rng); got != want {
-			t.Fatalf("round %d, in chunks: got\n%q\nwant\n%q\nsecrets %q", round, got, want, secrets)
-		}
+		redactLikeNaive(t, NewMasker(secrets...), forms, text.String(), rng, fmt.Sprintf("round %d, secrets %q", round, secrets))
 	}
 }
 
@@ -433,14 +432,7 @@ func TestRedactorSharedStartsDifferential(t *testing.T) {
 			text := sharedStartText(rng, forms, secrets)
 			// and the text cut short
 			for _, cut := range []int{len(text), len(text) - 1 - rng.IntN(min(len(text), 40))} {
-				tx := text[:max(cut, 0)]
-				want := naiveRedact(forms, tx)
-				if got := redactAll(t, m, tx); got != want {
-					t.Fatalf("round %d: one write: got\n%q\nwant\n%q\nsecrets %q", round, got, want, secrets)
-				}
-				if got := redactChunked(t, m, tx, rng); got != want {
-					t.Fatalf("round %d: chunked: got\n%q\nwant\n%q\nsecrets %q", round, got, want, secrets)
-				}
+				redactLikeNaive(t, m, forms, text[:max(cut, 0)], rng, fmt.Sprintf("round %d, secrets %q", round, secrets))
 			}
 		}
 	}
